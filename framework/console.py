@@ -1,0 +1,143 @@
+"""The guest's serial console: pexpect over the chardev socket.
+
+QEMU writes everything the guest prints to its own logfile as well, so the
+full console log survives whatever happens to this reader. The guest's init
+(images/initramfs/init) runs a command loop without echo; :meth:`Console.run`
+sends a command base64-encoded (no quoting problems) followed by a marker
+that carries the exit status.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import re
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pexpect
+import pexpect.fdpexpect
+
+from framework.errors import DeadlineError, GuestError
+
+READY_RE = re.compile(rb"GUESTDBG-READY release=(\S+) cpus=(\d+)\r?\n")
+PRINTK_LINE_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a shell command in the guest printed, and how it exited.
+
+    ``output`` has kernel (printk) lines that interleaved with the command
+    removed and ``\\r\\n`` normalised; ``raw`` is exactly what was read."""
+
+    command: str
+    status: int
+    output: str
+    raw: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+@dataclass(frozen=True)
+class ReadyInfo:
+    release: str
+    cpus: int
+
+
+def tail_of(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of a log file, for error evidence."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return f"(no log at {path})"
+    text = data.decode(errors="replace").replace("\r\n", "\n").replace("\x00", "")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Console:
+    """One guest serial console, connected to QEMU's chardev socket."""
+
+    def __init__(self, sock: socket.socket, log_path: Path, on_dead: object = None) -> None:
+        """``sock``: connected socket carrying the guest's ttyS0.
+        ``log_path``: QEMU's logfile of the same chardev (the complete record).
+        ``on_dead``: callable returning a sentence when QEMU has exited."""
+        self.sock = sock
+        self.log_path = log_path
+        self._on_dead = on_dead
+        self.child = pexpect.fdpexpect.fdspawn(sock.fileno(), encoding=None, timeout=30)
+        self.child.maxread = 65536
+        self.ready: ReadyInfo | None = None
+
+    def tail(self, lines: int = 40) -> str:
+        return tail_of(self.log_path, lines)
+
+    def text(self) -> str:
+        """Everything the console printed so far (from QEMU's logfile)."""
+        try:
+            return self.log_path.read_bytes().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _evidence(self) -> dict[str, str]:
+        return {f"console tail ({self.log_path})": self.tail()}
+
+    def _died(self, doing: str) -> GuestError:
+        why = self._on_dead() if callable(self._on_dead) else None
+        return GuestError(
+            f"the guest's console closed while {doing}: {why or 'QEMU exited'}; "
+            f"full console log: {self.log_path}",
+            evidence=self._evidence(),
+        )
+
+    def expect(self, pattern: bytes | re.Pattern[bytes], timeout: float, doing: str) -> re.Match:
+        """Wait for ``pattern``; DeadlineError with the console tail when it never comes."""
+        try:
+            self.child.expect(pattern, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise DeadlineError(
+                f"no {doing} within {timeout:g}s; full console log: {self.log_path}",
+                evidence=self._evidence(),
+            ) from None
+        except pexpect.EOF:
+            raise self._died(f"waiting for {doing}") from None
+        match = self.child.match
+        assert isinstance(match, re.Match)
+        return match
+
+    def wait_ready(self, timeout: float) -> ReadyInfo:
+        """Wait for init's readiness marker (the shell is then taking commands)."""
+        m = self.expect(READY_RE, timeout, "readiness marker (GUESTDBG-READY) from the guest")
+        self.ready = ReadyInfo(m.group(1).decode(), int(m.group(2)))
+        return self.ready
+
+    def send(self, text: str) -> None:
+        try:
+            self.child.send(text.encode())
+        except OSError:
+            raise self._died("sending to it") from None
+
+    def run(self, command: str, timeout: float = 30.0) -> CommandResult:
+        """Run ``command`` in the guest shell; return its output and exit status."""
+        nonce = secrets.token_hex(4)
+        encoded = base64.b64encode(command.encode()).decode()
+        # A subshell, so `exit N` reports N instead of ending the command loop.
+        line = f'(eval "$(echo {encoded} | base64 -d)"); echo "@@{nonce}@@$?@@"\n'
+        self.send(line)
+        m = self.expect(
+            re.compile(rf"@@{nonce}@@(\d+)@@\r?\n".encode()),
+            timeout,
+            f"end of command {command!r}",
+        )
+        raw = (self.child.before or b"").decode(errors="replace")
+        text = raw.replace("\r\n", "\n").replace("\x00", "")
+        output = "\n".join(line for line in text.split("\n") if not PRINTK_LINE_RE.match(line))
+        return CommandResult(command, int(m.group(1)), output, raw)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()

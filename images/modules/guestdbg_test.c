@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestdbg_test - the guest-side half of the guestdbg suite.
+ *
+ * 1. A kthread ("guestdbg_hot") calls the noinline guestdbg_tick(n) in a loop
+ *    with n = 1, 2, 3, ...; guestdbg_tick stores n in guestdbg_counter.
+ *    A breakpoint on guestdbg_tick therefore sees the call number in RDI,
+ *    and the counter (also /sys/module/guestdbg_test/parameters/counter)
+ *    proves forward progress between two hits.
+ * 2. guestdbg_work() is a few thousand instructions of arithmetic that the
+ *    kthread runs with interrupts enabled: the single-step target.
+ * 3. Writing to /sys/module/guestdbg_test/parameters/trigger makes the
+ *    kernel misbehave on purpose, so every console report the suite parses
+ *    has a positive control on a real guest:
+ *      tf            set EFLAGS.TF in kernel mode (the TF-leak WARN in exc_debug)
+ *      warn          WARN_ON(1)
+ *      oops          NULL pointer dereference
+ *      bug           BUG_ON(1)
+ *      spin:S        busy-wait S seconds with preemption disabled
+ *                    (soft lockup, RCU stall)
+ *      spin_irqoff:S busy-wait S seconds with interrupts disabled (hard lockup)
+ *      hung:S        sleep S seconds in TASK_UNINTERRUPTIBLE (hung task)
+ *      panic         panic()
+ */
+#include <linux/delay.h>
+#include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+
+static unsigned long guestdbg_counter;
+module_param_named(counter, guestdbg_counter, ulong, 0444);
+MODULE_PARM_DESC(counter, "call number of the last guestdbg_tick()");
+
+static unsigned int period_us = 1000;
+module_param(period_us, uint, 0644);
+MODULE_PARM_DESC(period_us, "sleep between two ticks of the hot loop, in microseconds");
+
+static bool hot = true;
+module_param(hot, bool, 0444);
+MODULE_PARM_DESC(hot, "start the guestdbg_hot kthread at load");
+
+static unsigned long guestdbg_work_result;
+
+noinline void guestdbg_tick(unsigned long n)
+{
+	WRITE_ONCE(guestdbg_counter, n);
+}
+EXPORT_SYMBOL_GPL(guestdbg_tick);
+
+noinline unsigned long guestdbg_work(unsigned long seed)
+{
+	unsigned long x = seed | 1;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		barrier();
+	}
+	return x;
+}
+
+static int guestdbg_hot_fn(void *unused)
+{
+	unsigned long n = 0;
+
+	while (!kthread_should_stop()) {
+		guestdbg_tick(++n);
+		guestdbg_work_result = guestdbg_work(n);
+		usleep_range(period_us, period_us + 100);
+	}
+	return 0;
+}
+
+static struct task_struct *hot_task;
+
+noinline void guestdbg_set_tf(void)
+{
+	/* The kernel never single-steps itself outside kprobes/kgdb; TF set here
+	 * is exactly what a host leaking its single-step flag looks like. */
+	asm volatile("pushf\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popf\n\t"
+		     "nop\n\t"
+		     ::: "memory", "cc");
+}
+
+static void busy_wait_seconds(unsigned int s)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < s * 1000; ms++)
+		mdelay(1);
+}
+
+static int trigger_set(const char *val, const struct kernel_param *kp)
+{
+	char cmd[32];
+	unsigned int secs = 0;
+	char *arg;
+
+	strscpy(cmd, val, sizeof(cmd));
+	strim(cmd);
+	arg = strchr(cmd, ':');
+	if (arg) {
+		*arg++ = '\0';
+		if (kstrtouint(arg, 10, &secs))
+			return -EINVAL;
+	}
+	pr_info("guestdbg_test: trigger %s%s%s\n", cmd, arg ? ":" : "", arg ? arg : "");
+
+	if (!strcmp(cmd, "tf")) {
+		guestdbg_set_tf();
+	} else if (!strcmp(cmd, "warn")) {
+		WARN_ON(1);
+	} else if (!strcmp(cmd, "oops")) {
+		*(volatile int *)NULL = 1;
+	} else if (!strcmp(cmd, "bug")) {
+		BUG_ON(1);
+	} else if (!strcmp(cmd, "spin")) {
+		preempt_disable();
+		busy_wait_seconds(secs);
+		preempt_enable();
+	} else if (!strcmp(cmd, "spin_irqoff")) {
+		local_irq_disable();
+		busy_wait_seconds(secs);
+		local_irq_enable();
+	} else if (!strcmp(cmd, "hung")) {
+		schedule_timeout_uninterruptible(secs * HZ);
+	} else if (!strcmp(cmd, "panic")) {
+		panic("guestdbg_test: panic on request");
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops trigger_ops = {
+	.set = trigger_set,
+};
+module_param_cb(trigger, &trigger_ops, NULL, 0200);
+MODULE_PARM_DESC(trigger, "tf|warn|oops|bug|spin:S|spin_irqoff:S|hung:S|panic");
+
+static int __init guestdbg_test_init(void)
+{
+	if (hot) {
+		hot_task = kthread_run(guestdbg_hot_fn, NULL, "guestdbg_hot");
+		if (IS_ERR(hot_task))
+			return PTR_ERR(hot_task);
+	}
+	pr_info("guestdbg_test: loaded, hot=%d period_us=%u\n", hot, period_us);
+	return 0;
+}
+
+static void __exit guestdbg_test_exit(void)
+{
+	if (hot_task)
+		kthread_stop(hot_task);
+	pr_info("guestdbg_test: unloaded at counter=%lu\n", guestdbg_counter);
+}
+
+module_init(guestdbg_test_init);
+module_exit(guestdbg_test_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("guestdbg breakpoint targets and misbehaviour triggers");
