@@ -113,6 +113,12 @@ def cmd_boot(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_kernlog(args: argparse.Namespace) -> int:
+    from framework import kernlog
+
+    return kernlog.command(args.files, as_json=args.json)
+
+
 def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
 
@@ -156,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
     args = parser.parse_args(argv)
-    handlers = {"probe": cmd_probe, "images": cmd_images, "boot": cmd_boot}
+    handlers = {"probe": cmd_probe, "images": cmd_images, "boot": cmd_boot,
+                "kernlog": cmd_kernlog}
     try:
         return handlers[args.cmd](args)
     except InputError as err:

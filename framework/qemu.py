@@ -12,7 +12,6 @@ process dies without tearing down (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 from framework import host
 from framework.console import CommandResult, Console, ReadyInfo, tail_of
 from framework.errors import DeadlineError, GuestError, HostError, InputError
+from framework.process import die_with_parent
 
 DEFAULT_CMDLINE = "console=ttyS0 nokaslr panic=-1 loglevel=7"
 ACCELS = ("tcg", "kvm")
@@ -149,13 +149,6 @@ class GuestSpec:
         return argv + list(self.extra_args)
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: SIGKILL QEMU if the Python process that started it dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
 def _listen_unix(path: Path) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(path))
@@ -266,7 +259,7 @@ class Guest:
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 start_new_session=True,
             )
         try:

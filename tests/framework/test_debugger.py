@@ -1,0 +1,206 @@
+"""gdb/MI against the default guest's gdbstub (TCG): breakpoints, steps,
+QEMU's single-step flags, lx-symbols, the ledger, and the errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from framework.errors import DeadlineError, DebuggerError
+from framework.gdb import SSTEP_ENABLE, Debugger, MiError
+from framework.images import GuestImage
+from framework.ledger import parse_remote_log_file
+from framework.lxsymbols import LxSymbols
+from framework.qemu import Guest, GuestSpec
+
+pytestmark = pytest.mark.guest
+
+MODULE = "/lib/modules/guestdbg_test.ko"
+
+
+@pytest.fixture
+def guest(spec: GuestSpec, tmp_path: Path, no_leftover_qemu: None) -> Iterator[Guest]:
+    with Guest(spec, artifacts=tmp_path / "guest") as g:
+        yield g
+
+
+@pytest.fixture
+def dbg(image: GuestImage, tmp_path: Path) -> Iterator[Debugger]:
+    with Debugger(artifacts=tmp_path / "gdb") as d:
+        d.load(image.tree.vmlinux)
+        yield d
+    assert d.proc is not None and d.proc.poll() is not None, "gdb outlived its Debugger"
+
+
+def kallsyms(guest: Guest, name: str) -> int:
+    line = guest.run(f"grep -w {name} /proc/kallsyms").output.split()
+    return int(line[0], 16)
+
+
+def test_attach_at_reset_and_hbreak_start_kernel(
+    spec: GuestSpec, image: GuestImage, tmp_path: Path, no_leftover_qemu: None
+) -> None:
+    with (
+        Guest(dataclasses.replace(spec, paused=True), artifacts=tmp_path) as guest,
+        Debugger(artifacts=tmp_path) as dbg,
+    ):
+        dbg.load(image.tree.vmlinux)
+        first = dbg.attach(guest)
+        assert first is not None and first.pc == 0xFFF0  # the reset vector, real mode
+        # Software breakpoints set before decompression are overwritten: use hbreak.
+        bp = dbg.break_insert("start_kernel", hardware=True)
+        stop = dbg.cont(timeout=60)
+        assert (stop.reason, stop.bkptno, stop.function) == (
+            "breakpoint-hit",
+            bp.number,
+            "start_kernel",
+        )
+        assert dbg.break_info(bp).hits == 1
+        dbg.verify_kernel()  # the running kernel is the loaded vmlinux
+        dbg.break_delete(bp)
+        dbg.detach()
+        guest.wait_ready()  # detaching resumed the guest
+        assert guest.run("true").ok
+
+
+def test_software_breakpoint_hits_repeatedly_and_the_counter_advances(
+    guest: Guest, dbg: Debugger
+) -> None:
+    assert guest.run(f"insmod {MODULE}").ok
+    tick = kallsyms(guest, "guestdbg_tick")
+    dbg.attach(guest)
+    dbg.verify_kernel()
+    bp = dbg.break_insert(f"*{tick:#x}")
+    calls = []
+    for _ in range(5):
+        stop = dbg.cont(timeout=30)
+        assert stop.reason == "breakpoint-hit" and stop.pc == tick
+        calls.append(dbg.registers()["rdi"])  # guestdbg_tick(n): the call number
+    assert calls == sorted(calls) and len(set(calls)) == 5, calls
+    assert dbg.break_info(bp).hits == 5
+    dbg.break_enable(bp, False)
+    assert not dbg.break_info(bp).enabled
+    dbg.close()
+    assert guest.status() == "running"  # closing the debugger never leaves it paused
+    first = int(guest.run("cat /sys/module/guestdbg_test/parameters/counter").output)
+    assert first >= calls[-1]
+
+
+def test_stepi_goes_to_the_next_instruction_or_the_branch_target(
+    guest: Guest, dbg: Debugger
+) -> None:
+    guest.run(f"insmod {MODULE}")
+    work = kallsyms(guest, "guestdbg_work")
+    dbg.attach(guest)  # the guest is stopped from here on: no shell commands
+    bp = dbg.break_insert(f"*{work:#x}")
+    dbg.cont(timeout=30)
+    dbg.break_delete(bp)
+    single = dbg.stepi()
+    assert single.reason == "end-stepping-range"
+    steps = dbg.stepi_trace(200)
+    assert len(steps) == 200
+    for s in steps:
+        op = s.insn.split()[0]
+        if s.fell_through:
+            continue
+        # Not the next instruction: then it must be a control transfer.
+        assert op.startswith(("j", "call", "ret", "loop")), (hex(s.pc), s.insn, hex(s.next_pc))
+    assert any(not s.fell_through for s in steps), "200 steps of a loop without a branch?"
+    end = dbg.stepi_many(50)
+    assert end.reason == "end-stepping-range"
+
+
+def test_qemu_single_step_flags_can_be_read_and_changed(guest: Guest, dbg: Debugger) -> None:
+    dbg.attach(guest)
+    assert dbg.supported_sstep_flags() == 0x7  # ENABLE|NOIRQ|NOTIMER under TCG
+    assert dbg.sstep_flags() == 0x7
+    dbg.set_sstep_flags(SSTEP_ENABLE)
+    assert dbg.sstep_flags() == 0x1
+    dbg.set_sstep_flags(0x7)
+    assert dbg.sstep_flags() == 0x7
+
+
+def test_lx_symbols_then_insmod_then_reload(guest: Guest, dbg: Debugger, image: GuestImage) -> None:
+    dbg.attach(guest)
+    lx = LxSymbols(dbg, image.tree.gdb_script, [image.module_dir])
+    first = lx.run()
+    assert first.loaded == ()  # no module loaded yet
+    assert not lx.has_module("guestdbg_test")
+    dbg.cont(wait=False)
+    assert guest.run(f"insmod {MODULE}").ok  # lx-symbols' do_init_module hook runs here
+    dbg.interrupt()
+    assert lx.has_module("guestdbg_test")
+    tick = dbg.address_of("guestdbg_tick")
+    assert tick == kallsyms_via_gdb(dbg, guest)
+    bp = dbg.break_insert("guestdbg_tick")
+    stop = dbg.cont(timeout=30)
+    assert (stop.reason, stop.function) == ("breakpoint-hit", "guestdbg_tick")
+    dbg.break_delete(bp)
+    # The reload path: rmmod, insmod again (lx-symbols refreshes all symbols).
+    dbg.cont(wait=False)
+    for _ in range(2):
+        assert guest.run("rmmod guestdbg_test").ok
+        assert guest.run(f"insmod {MODULE}").ok
+    dbg.interrupt()
+    assert lx.has_module("guestdbg_test")
+    bp = dbg.break_insert("guestdbg_tick")
+    assert dbg.cont(timeout=30).function == "guestdbg_tick"
+    dbg.break_delete(bp)
+    dbg.close()
+    # The ledger saw every insert/remove/step at lx-symbols' do_init_module breakpoint.
+    ledger = parse_remote_log_file(dbg.remote_log)
+    hook = [a for a, evs in ledger.by_address().items() if len(evs) >= 4]
+    assert hook, "no breakpoint was inserted and removed repeatedly"
+    assert ledger.count("step") >= 3 and ledger.count("continue") >= 3
+
+
+def kallsyms_via_gdb(dbg: Debugger, guest: Guest) -> int:
+    """guestdbg_tick's address as the guest sees it (the guest is stopped: ask gdb
+    to read /proc's source of truth, the module's own symbol table)."""
+    return dbg.evaluate_int("(unsigned long)guestdbg_tick")
+
+
+def test_a_command_error_is_reported_with_gdbs_message(guest: Guest, dbg: Debugger) -> None:
+    dbg.attach(guest)
+    with pytest.raises(MiError) as err:
+        dbg.break_insert("no_such_function_anywhere")
+    assert 'Function "no_such_function_anywhere" not defined' in str(err.value)
+
+
+def test_a_stop_that_never_comes_has_a_deadline_and_evidence(guest: Guest, dbg: Debugger) -> None:
+    dbg.attach(guest)
+    with pytest.raises(DeadlineError) as err:
+        dbg.cont(timeout=1.5)  # no breakpoint: the guest just runs
+    text = str(err.value)
+    assert "did not stop within 1.5s" in text
+    assert "RIP=" in text and "last MI records" in text
+    assert dbg.interrupt().reason == "signal-received"
+
+
+def test_unreachable_gdbstub(dbg: Debugger, tmp_path: Path) -> None:
+    with pytest.raises(DebuggerError, match="could not reach the gdbstub at"):
+        dbg.attach(address=str(tmp_path / "no-such.sock"))
+
+
+def test_a_vmlinux_that_is_not_the_running_kernel_is_refused(
+    guest: Guest, image: GuestImage, tmp_path: Path
+) -> None:
+    # The same vmlinux with its build-id changed: everything matches but the identity.
+    other = tmp_path / "vmlinux"
+    shutil.copy(image.tree.vmlinux, other)
+    with Debugger(artifacts=tmp_path / "gdb") as dbg:
+        dbg.load(image.tree.vmlinux)
+        build_id = dbg.console("python guestdbg_build_id()").split()[-1]
+    data = bytearray(other.read_bytes())
+    at = data.find(bytes.fromhex(build_id))
+    data[at] ^= 0xFF
+    other.write_bytes(data)
+    with Debugger(artifacts=tmp_path / "gdb2") as dbg:
+        dbg.load(other)
+        dbg.attach(guest)
+        with pytest.raises(DebuggerError, match="is not the kernel running in the guest"):
+            dbg.verify_kernel()
