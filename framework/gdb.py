@@ -277,6 +277,13 @@ class Debugger:
                     f.close()
             self._transcript = self._remote = None
 
+    def flush_logs(self) -> None:
+        """Make mi.log and remote.log complete up to the last answered command."""
+        with self._log_lock:
+            for f in (self._transcript, self._remote):
+                if f is not None:
+                    f.flush()
+
     def discard_artifacts(self) -> None:
         if self._own_artifacts and self.artifacts is not None:
             shutil.rmtree(self.artifacts, ignore_errors=True)
@@ -509,12 +516,16 @@ class Debugger:
             )
 
     # -- execution ---------------------------------------------------------
-    def cont(self, wait: bool = True, timeout: float | None = None) -> StopEvent | None:
-        """Resume; with ``wait``, return the next stop."""
+    def resume(self) -> None:
+        """Resume the guest and return at once (gdb reports the next stop later)."""
         self.drain_stops()
         self.command("-exec-continue")
         self.running = True
-        return self.wait_stop(timeout) if wait else None
+
+    def cont(self, timeout: float | None = None) -> StopEvent:
+        """Resume and return the next stop."""
+        self.resume()
+        return self.wait_stop(timeout)
 
     def interrupt(self, timeout: float | None = None) -> StopEvent:
         """Stop a running guest; return the stop."""

@@ -21,13 +21,21 @@
  *      spin_irqoff:S busy-wait S seconds with interrupts disabled (hard lockup)
  *      hung:S        sleep S seconds in TASK_UNINTERRUPTIBLE (hung task)
  *      panic         panic()
+ *      gpf           write to a non-canonical address (general protection fault)
+ *      pagefault     read an unmapped direct-map address (page fault oops)
+ *      refcount      drop a reference that is not held (refcount_t underflow WARN)
+ *      listdel       list_del() the same entry twice (CONFIG_DEBUG_LIST corruption)
+ *      sched_atomic  sleep with softirqs disabled (BUG: scheduling while atomic)
  */
 #include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/bottom_half.h>
+#include <linux/list.h>
 #include <linux/preempt.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 
@@ -42,6 +50,12 @@ MODULE_PARM_DESC(period_us, "sleep between two ticks of the hot loop, in microse
 static bool hot = true;
 module_param(hot, bool, 0444);
 MODULE_PARM_DESC(hot, "start the guestdbg_hot kthread at load");
+
+/* QMP inject-nmi reaches the monitor's default CPU (0): scenarios that
+ * inject NMIs at the hot loop bind it there. */
+static int hot_cpu = -1;
+module_param(hot_cpu, int, 0444);
+MODULE_PARM_DESC(hot_cpu, "bind the guestdbg_hot kthread to this CPU (-1: any)");
 
 static unsigned long guestdbg_work_result;
 
@@ -134,6 +148,30 @@ static int trigger_set(const char *val, const struct kernel_param *kp)
 		schedule_timeout_uninterruptible(secs * HZ);
 	} else if (!strcmp(cmd, "panic")) {
 		panic("guestdbg_test: panic on request");
+	} else if (!strcmp(cmd, "gpf")) {
+		/* LIST_POISON1: non-canonical, so #GP rather than #PF */
+		*(volatile unsigned long *)0xdead000000000100UL = 1;
+	} else if (!strcmp(cmd, "pagefault")) {
+		/* 4 GiB into the direct map: beyond this guest's RAM, not mapped */
+		(void)*(volatile unsigned long *)(PAGE_OFFSET + (4UL << 30));
+	} else if (!strcmp(cmd, "refcount")) {
+		refcount_t ref = REFCOUNT_INIT(0);
+
+		if (refcount_dec_and_test(&ref))
+			pr_info("guestdbg_test: refcount reached zero\n");
+	} else if (!strcmp(cmd, "listdel")) {
+		LIST_HEAD(head);
+		struct list_head entry;
+
+		list_add(&entry, &head);
+		list_del(&entry);
+		list_del(&entry);
+	} else if (!strcmp(cmd, "sched_atomic")) {
+		local_bh_disable();
+		schedule_timeout_uninterruptible(1);
+		/* __schedule_bug() reset the count it complained about */
+		__preempt_count_add(SOFTIRQ_DISABLE_OFFSET);
+		local_bh_enable();
 	} else {
 		return -EINVAL;
 	}
@@ -144,16 +182,21 @@ static const struct kernel_param_ops trigger_ops = {
 	.set = trigger_set,
 };
 module_param_cb(trigger, &trigger_ops, NULL, 0200);
-MODULE_PARM_DESC(trigger, "tf|warn|oops|bug|spin:S|spin_irqoff:S|hung:S|panic");
+MODULE_PARM_DESC(trigger, "tf|warn|oops|bug|spin:S|spin_irqoff:S|hung:S|panic|gpf|pagefault|"
+		 "refcount|listdel|sched_atomic");
 
 static int __init guestdbg_test_init(void)
 {
 	if (hot) {
-		hot_task = kthread_run(guestdbg_hot_fn, NULL, "guestdbg_hot");
+		hot_task = kthread_create(guestdbg_hot_fn, NULL, "guestdbg_hot");
 		if (IS_ERR(hot_task))
 			return PTR_ERR(hot_task);
+		if (hot_cpu >= 0 && cpu_online(hot_cpu))
+			kthread_bind(hot_task, hot_cpu);
+		wake_up_process(hot_task);
 	}
-	pr_info("guestdbg_test: loaded, hot=%d period_us=%u\n", hot, period_us);
+	pr_info("guestdbg_test: loaded, hot=%d hot_cpu=%d period_us=%u\n", hot, hot_cpu,
+		period_us);
 	return 0;
 }
 

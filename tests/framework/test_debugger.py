@@ -130,7 +130,7 @@ def test_lx_symbols_then_insmod_then_reload(guest: Guest, dbg: Debugger, image: 
     first = lx.run()
     assert first.loaded == ()  # no module loaded yet
     assert not lx.has_module("guestdbg_test")
-    dbg.cont(wait=False)
+    dbg.resume()
     assert guest.run(f"insmod {MODULE}").ok  # lx-symbols' do_init_module hook runs here
     dbg.interrupt()
     assert lx.has_module("guestdbg_test")
@@ -141,7 +141,7 @@ def test_lx_symbols_then_insmod_then_reload(guest: Guest, dbg: Debugger, image: 
     assert (stop.reason, stop.function) == ("breakpoint-hit", "guestdbg_tick")
     dbg.break_delete(bp)
     # The reload path: rmmod, insmod again (lx-symbols refreshes all symbols).
-    dbg.cont(wait=False)
+    dbg.resume()
     for _ in range(2):
         assert guest.run("rmmod guestdbg_test").ok
         assert guest.run(f"insmod {MODULE}").ok

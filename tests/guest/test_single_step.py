@@ -1,0 +1,45 @@
+"""Single-stepping: does each stepi end at the next instruction?"""
+
+from pathlib import Path
+
+import pytest
+
+from framework import scenarios
+from framework.plugin import expect_clean, expect_found
+from framework.scenarios import Session
+
+pytestmark = [pytest.mark.guest, pytest.mark.needs_blockirq]
+
+
+def test_single_steps_follow_the_instruction_stream(
+    request: pytest.FixtureRequest,
+    session: Session,
+    artifacts: Path,
+    sstep_override: int | None,
+) -> None:
+    result = scenarios.single_step_run(session, steps=500, sstep=sstep_override)
+    expect_clean(request, result, artifacts)
+
+
+def test_single_steps_with_nmis_pending_stay_out_of_the_handler(
+    request: pytest.FixtureRequest,
+    session: Session,
+    artifacts: Path,
+    sstep_override: int | None,
+) -> None:
+    result = scenarios.single_step_run(session, steps=300, nmis=3, sstep=sstep_override)
+    expect_clean(request, result, artifacts)
+
+
+@pytest.mark.control
+def test_control_step_lands_in_the_nmi_handler_when_steps_take_interrupts(
+    request: pytest.FixtureRequest, session: Session, artifacts: Path
+) -> None:
+    result = scenarios.single_step_run(session, steps=300, nmis=3, sstep=0x1)
+    expect_found(
+        request,
+        result,
+        artifacts,
+        "stepped-into-interrupt-handler",
+        allowed=("step-went-elsewhere",),
+    )

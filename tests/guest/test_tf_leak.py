@@ -1,0 +1,22 @@
+"""The host's single-step TF leaking into the guest (exc_debug WARN).
+
+Every scenario runs the TF-leak detector over its console and the EFLAGS it
+saw at stops; this is the detector's positive control."""
+
+from pathlib import Path
+
+import pytest
+
+from framework import scenarios
+from framework.plugin import expect_found
+from framework.scenarios import Session
+
+pytestmark = pytest.mark.guest
+
+
+@pytest.mark.control
+def test_control_tf_set_in_kernel_mode_is_reported(
+    request: pytest.FixtureRequest, session: Session, artifacts: Path
+) -> None:
+    result = scenarios.tf_trigger(session)
+    expect_found(request, result, artifacts, "tf-leak-warn")
