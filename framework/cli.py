@@ -19,6 +19,7 @@ from pathlib import Path
 
 from framework import host, images
 from framework.errors import GuestdbgError, GuestError, HostError, InputError
+from framework.repro import add_repro_options, cmd_repro
 
 EXIT_INPUT = 2
 EXIT_CANNOT_JUDGE = 125
@@ -147,6 +148,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_guest_options(p)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds CMD may take")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD (run in the guest shell)")
+    p = sub.add_parser(
+        "kernlog",
+        help="parse saved console logs into kernel reports",
+        description="Parse saved console logs (CI artifacts, serial captures, dmesg) into "
+        "WARNING/BUG/Oops/panic/lockup/stall reports. Exit status 0 when nothing was found, "
+        "1 when reports were found.",
+    )
+    p.add_argument("files", nargs="+", type=Path, help="console log files ('-' for stdin)")
+    p.add_argument("--json", action="store_true", help="a JSON list of reports")
+    p = sub.add_parser(
+        "nightly",
+        help="run the matrix against kernel trees: JUnit, summaries, bisect-friendly exit",
+        description="Run the guest-debug suite against kernel trees and write junit.xml, "
+        "summary.json and summary.md to --out. Exit status: 0 good, 1 a debug defect found, "
+        "125 could not judge (git bisect run skips the commit). Other arguments go to pytest "
+        "and the suite (--accel, --smp, --repeat, --sstep, --bp-kind, -k, -n ...).",
+    )
+    p.add_argument(
+        "--kernel-tree",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a built kernel tree (repeatable; default: the default 6.1 tree)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p = sub.add_parser(
+        "repro",
+        help="run one scenario and leave the guest paused in the bad state for gdb",
+        description="Run one scenario; on a finding (or always with --keep) leave the guest "
+        "paused in that state and print the gdb and QEMU command lines to look at it.",
+    )
+    add_repro_options(p)
     sub.add_parser(
         "run", help="run the guest-debug suite (pytest options pass through)", add_help=False
     )
@@ -161,9 +194,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(argparse.Namespace(), argv[1:])
         except KeyboardInterrupt:
             return 130
+    if argv and argv[0] == "nightly":
+        args, rest = parser.parse_known_args(argv)
+        from framework import nightly
+
+        try:
+            return nightly.run(args.out, args.kernel_tree, rest)
+        except KeyboardInterrupt:
+            return 130
     args = parser.parse_args(argv)
-    handlers = {"probe": cmd_probe, "images": cmd_images, "boot": cmd_boot,
-                "kernlog": cmd_kernlog}
+    handlers = {
+        "probe": cmd_probe,
+        "images": cmd_images,
+        "boot": cmd_boot,
+        "kernlog": cmd_kernlog,
+        "repro": cmd_repro,
+    }
     try:
         return handlers[args.cmd](args)
     except InputError as err:

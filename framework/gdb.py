@@ -277,6 +277,17 @@ class Debugger:
                     f.close()
             self._transcript = self._remote = None
 
+    def abandon(self) -> None:
+        """End gdb without detaching: QEMU keeps the guest stopped exactly where
+        it is, with its breakpoints and single-step flags, for another gdb to
+        attach (``guestdbg repro``)."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.guest = None
+        self.close()
+
     def flush_logs(self) -> None:
         """Make mi.log and remote.log complete up to the last answered command."""
         with self._log_lock:

@@ -3,6 +3,7 @@ per iteration run here, inside gdb's own Python, and print one JSON line."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import gdb
@@ -17,32 +18,39 @@ def _symbol(pc: int) -> str | None:
 
 
 def guestdbg_stepi(n: int) -> None:
-    """Step ``n`` instructions on the selected vCPU, recording each one."""
-    arch = gdb.selected_frame().architecture()
-    steps = []
+    """Step ``n`` instructions on the selected vCPU, recording each one.
+
+    The loop only steps and reads the PC (as fast as gdb's own loop); the
+    instructions are disassembled afterwards, once per distinct address."""
+    pcs = [int(gdb.selected_frame().pc())]
+    sp = int(gdb.selected_frame().read_register("rsp"))
     for _ in range(n):
-        frame = gdb.selected_frame()
-        pc = int(frame.pc())
-        insn = arch.disassemble(pc)[0]
-        sp = int(frame.read_register("rsp"))
         gdb.execute("stepi", to_string=True)
-        next_pc = int(gdb.selected_frame().pc())
+        pcs.append(int(gdb.selected_frame().pc()))
+    arch = gdb.selected_frame().architecture()
+    insns = {}
+    for pc in set(pcs[:-1]):
+        insn = arch.disassemble(pc)[0]
+        insns[pc] = (insn["asm"], insn["length"])
+    names: dict[int, str | None] = {}
+    steps = []
+    for i, (pc, next_pc) in enumerate(itertools.pairwise(pcs)):
+        asm, length = insns[pc]
+        symbol = None
+        if next_pc != pc + length:
+            if next_pc not in names:
+                names[next_pc] = _symbol(next_pc)
+            symbol = names[next_pc]
         steps.append(
             {
                 "pc": pc,
-                "insn": insn["asm"],
-                "length": insn["length"],
+                "insn": asm,
+                "length": length,
                 "next_pc": next_pc,
-                "symbol": None,
-                "sp": sp,
+                "symbol": symbol,
+                "sp": sp if i == 0 else None,
             }
         )
-    names = {}
-    for s in steps:
-        if s["next_pc"] != s["pc"] + s["length"]:
-            if s["next_pc"] not in names:
-                names[s["next_pc"]] = _symbol(s["next_pc"])
-            s["symbol"] = names[s["next_pc"]]
     print("GUESTDBG-STEPS " + json.dumps(steps))
 
 

@@ -102,10 +102,12 @@ def _finish(
     result: ScenarioResult,
     expected: Sequence[str] = (),
     eflags_at_stops: Sequence[tuple[str, int]] = (),
+    keep: bool = False,
 ) -> ScenarioResult:
-    """Detach, then run the detectors every scenario shares: TF leak, ledger, health."""
+    """Detach (unless ``keep``: the guest stays stopped where the scenario left
+    it), then run the detectors every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
-    if dbg.guest is not None:
+    if dbg.guest is not None and not keep:
         dbg.detach()
     dbg.flush_logs()
     reports = s.reports()
@@ -127,6 +129,7 @@ def breakpoint_resume_loop(
     inject_nmi: bool = False,
     stuck_after: int = 4,
     progress_required: float | None = None,
+    keep: bool = False,
 ) -> ScenarioResult:
     """Breakpoint on the test module's hot function; at each stop read the
     registers, spend ``handler_delay`` seconds like a symbol-loading script,
@@ -174,9 +177,10 @@ def breakpoint_resume_loop(
         time.sleep(handler_delay)  # the slow handler is the scenario, not a wait
         if inject_nmi:
             s.guest.inject_nmi()
-    dbg.break_delete(bp)
-    if sstep is not None:
-        dbg.set_sstep_flags(dbg.supported_sstep_flags())
+    if not keep:
+        dbg.break_delete(bp)
+        if sstep is not None:
+            dbg.set_sstep_flags(dbg.supported_sstep_flags())
     result.data["hits"] = [asdict(h) for h in recorded]
     # Under TCG with the default flags a step off the breakpoint occasionally
     # does not advance and the same call is hit again (about 1 resume in 50
@@ -189,11 +193,16 @@ def breakpoint_resume_loop(
     result.data["resumes"] = max(0, len(recorded) - 1)
     result.findings += detectors.forward_progress(recorded, required)
     result.findings += detectors.stuck_breakpoint(recorded, stuck_after)
-    return _finish(s, result, NMI_EXPECTED if inject_nmi else (), eflags_at_stops)
+    return _finish(s, result, NMI_EXPECTED if inject_nmi else (), eflags_at_stops, keep)
 
 
 def single_step_run(
-    s: Session, steps: int = 300, sstep: int | None = None, nmis: int = 0, hardware: bool = False
+    s: Session,
+    steps: int = 300,
+    sstep: int | None = None,
+    nmis: int = 0,
+    hardware: bool = False,
+    keep: bool = False,
 ) -> ScenarioResult:
     """Stop in guestdbg_work (kthread context, interrupts enabled) and
     single-step ``steps`` instructions; with ``nmis``, inject an NMI before
@@ -220,14 +229,14 @@ def single_step_run(
     if steps > nmis:
         trace += dbg.stepi_trace(steps - nmis)
     eflags = dbg.registers(("eflags",))["eflags"]
-    if sstep is not None:
+    if sstep is not None and not keep:
         dbg.set_sstep_flags(dbg.supported_sstep_flags())
     result.data["steps"] = [asdict(st) for st in trace]
     result.findings += detectors.step_landing(trace)
-    return _finish(s, result, NMI_EXPECTED if nmis else (), [("after the last step", eflags)])
+    return _finish(s, result, NMI_EXPECTED if nmis else (), [("after the last step", eflags)], keep)
 
 
-def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
+def lxsymbols_reload(s: Session, rounds: int = 2, keep: bool = False) -> ScenarioResult:
     """lx-symbols, then insmod (symbols appear, a breakpoint in the module
     hits), then rmmod + insmod ``rounds`` times (the reload path), and the
     breakpoint must hit again. Judged by the ledger and the guest's health."""
@@ -279,9 +288,9 @@ def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
         _shell(s, f"insmod {MODULE_PATH}", result)
     dbg.interrupt()
     module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
-    result = _finish(s, result)
-    alive = s.guest.run(f"cat {COUNTER}")
-    if not alive.ok:
+    result = _finish(s, result, keep=keep)
+    alive = s.guest.run(f"cat {COUNTER}") if not keep else None
+    if alive is not None and not alive.ok:
         result.findings.append(
             Finding(
                 "guest_health",
@@ -306,16 +315,16 @@ def _shell(s: Session, command: str, result: ScenarioResult) -> None:
         )
 
 
-def tf_trigger(s: Session) -> ScenarioResult:
+def tf_trigger(s: Session, keep: bool = False) -> ScenarioResult:
     """Positive control for the TF-leak detector: the test module sets
     EFLAGS.TF in kernel mode, exactly what a leaked host single-step looks like."""
     s.ensure_module()
     result = ScenarioResult("tf_trigger", "set EFLAGS.TF in kernel mode with the test module")
     s.guest.run(f"echo tf > {TRIGGER}")
-    return _finish(s, result)
+    return _finish(s, result, keep=keep)
 
 
-def planted_breakpoint(s: Session) -> ScenarioResult:
+def planted_breakpoint(s: Session, keep: bool = False) -> ScenarioResult:
     """Positive control for the ledger: plant a software breakpoint at the
     stopped vCPU's PC behind gdb's back (a raw Z0 packet), then step: the
     ledger must show a step over a planted breakpoint."""
@@ -333,8 +342,9 @@ def planted_breakpoint(s: Session) -> ScenarioResult:
     )
     dbg.maintenance_packet(f"Z0,{tick:x},1")
     dbg.stepi()
-    dbg.maintenance_packet(f"z0,{tick:x},1")
-    return _finish(s, result)
+    if not keep:
+        dbg.maintenance_packet(f"z0,{tick:x},1")
+    return _finish(s, result, keep=keep)
 
 
 SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {

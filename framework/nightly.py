@@ -1,0 +1,238 @@
+"""Nightly runs against a kernel tree, with bisect-friendly exit codes.
+
+``guestdbg nightly --kernel-tree PATH --out DIR`` checks the host and the
+tree first, builds the images, runs the suite through pytest with JUnit XML,
+and writes ``summary.json`` and ``summary.md`` (the matrix as a table, each
+failure with its finding and artifact link). Exit status, usable directly
+with ``git bisect run``:
+
+- 0: every judged case passed (controls found their defects);
+- 1: a debug defect was found;
+- 125: the run could not judge (no QEMU, a broken tree, a build failure, a
+  guest that never booted, nothing ran).
+
+With ``--repeat N`` the summary gives, per test and configuration, how often
+each detector fired: these bugs depend on timer timing, so a rate says more
+than one pass/fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framework import host, images
+from framework.errors import GuestdbgError
+
+EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = 0, 1, 125
+SUITE = Path(__file__).resolve().parent.parent / "tests" / "guest"
+
+
+@dataclass
+class CaseResult:
+    """One test case of the matrix as the nightly summary shows it."""
+
+    nodeid: str
+    test: str  # the test function
+    point: str  # matrix id, e.g. tcg-smp2-sw
+    outcome: str  # passed, failed, skipped, xfailed, xpassed, error
+    infrastructure: bool = False
+    findings: list[str] = field(default_factory=list)
+    message: str = ""
+    artifacts: str = ""
+    seconds: float = 0.0
+
+
+class Collector:
+    """A pytest plugin object that records each case's outcome and findings."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, CaseResult] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        m = re.match(r"^(.*?)::(\w+)(?:\[(.*)\])?$", report.nodeid)
+        test, point = (m.group(2), m.group(3) or "") if m else (report.nodeid, "")
+        point = re.sub(r"-run\d+$", "", point)
+        case = self.cases.setdefault(
+            report.nodeid, CaseResult(report.nodeid, test, point, "passed")
+        )
+        props = dict(report.user_properties)
+        if "findings" in props:
+            case.findings = json.loads(str(props["findings"]))
+        if "artifacts" in props:
+            case.artifacts = str(props["artifacts"])
+        case.seconds += report.duration
+        text = str(report.longrepr) if report.longrepr else ""
+        if hasattr(report, "wasxfail"):
+            case.outcome = "xfailed" if report.skipped else "xpassed"
+            case.message = str(report.wasxfail)[:2000]
+        elif report.skipped:
+            case.outcome = "skipped"
+            case.message = text[-300:]
+        elif report.failed:
+            case.outcome = "failed" if report.when == "call" else "error"
+            case.message = text[:4000]
+            # Set-up failures (images, boot) cannot judge; a hang or a deadline
+            # while debugging is a finding about debugging, so it is a defect.
+            case.infrastructure = "infrastructure:" in text or report.when == "setup"
+
+
+def summarize(cases: list[CaseResult]) -> dict[str, Any]:
+    """Counts, the exit verdict, and per-configuration detector rates."""
+    outcomes = Counter(c.outcome for c in cases)
+    infra = [c for c in cases if c.infrastructure]
+    defects = [c for c in cases if c.outcome in ("failed", "error") and not c.infrastructure]
+    if infra or not any(c.outcome in ("passed", "failed", "xfailed", "xpassed") for c in cases):
+        verdict = EXIT_CANNOT_JUDGE
+    elif defects:
+        verdict = EXIT_DEFECT
+    else:
+        verdict = EXIT_GOOD
+    rates: dict[str, dict[str, Any]] = defaultdict(lambda: {"runs": 0, "fired": Counter()})
+    for c in cases:
+        key = f"{c.test}[{c.point}]"
+        rates[key]["runs"] += 1
+        for kind in c.findings:
+            rates[key]["fired"][kind] += 1
+    return {
+        "verdict": verdict,
+        "outcomes": dict(outcomes),
+        "defects": [c.nodeid for c in defects],
+        "infrastructure": [c.nodeid for c in infra],
+        "detector_rates": {
+            k: {
+                "runs": v["runs"],
+                "fired": {kind: f"{n}/{v['runs']}" for kind, n in sorted(v["fired"].items())},
+            }
+            for k, v in sorted(rates.items())
+        },
+    }
+
+
+def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]) -> str:
+    """The readable summary: the matrix as a table, then each failure."""
+    points = sorted({c.point for c in cases})
+    tests = sorted({c.test for c in cases})
+    cell: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
+    for c in cases:
+        cell[(c.test, c.point)].append(c)
+    verdict = {0: "good (0)", 1: "debug defect found (1)", 125: "could not judge (125)"}[
+        summary["verdict"]
+    ]
+    lines = [
+        "# guestdbg nightly",
+        "",
+        *[f"- {h}" for h in header],
+        f"- verdict: **{verdict}**",
+        f"- outcomes: {summary['outcomes']}",
+        "",
+        "## Matrix",
+        "",
+        "| test | " + " | ".join(points) + " |",
+        "|---|" + "---|" * len(points),
+    ]
+    for t in tests:
+        row = []
+        for p in points:
+            runs = cell.get((t, p), [])
+            if not runs:
+                row.append("")
+                continue
+            counts = Counter(r.outcome for r in runs)
+            row.append(
+                ", ".join(
+                    f"{o} {n}/{len(runs)}" if len(runs) > 1 else o
+                    for o, n in sorted(counts.items())
+                )
+            )
+        lines.append(f"| {t} | " + " | ".join(row) + " |")
+    lines += ["", "## Detector rates", ""]
+    for key, v in summary["detector_rates"].items():
+        fired = ", ".join(f"{k} {n}" for k, n in v["fired"].items()) or "none fired"
+        lines.append(f"- `{key}`: {v['runs']} run(s): {fired}")
+    failures = [c for c in cases if c.outcome in ("failed", "error", "xpassed")]
+    if failures:
+        lines += ["", "## Failures", ""]
+    for c in failures:
+        kind = "infrastructure (could not judge)" if c.infrastructure else "debug defect"
+        lines += [f"### {c.nodeid}", "", f"- {kind}; findings: {', '.join(c.findings) or '-'}"]
+        if c.artifacts:
+            lines.append(f"- artifacts: [{c.artifacts}]({c.artifacts})")
+        lines += ["", "```", c.message.strip()[:3000], "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def preflight(trees: list[str]) -> list[str]:
+    """Problems that make the run unable to judge, as sentences (empty: go)."""
+    problems = []
+    info = host.probe()
+    if not info.qemu.path:
+        problems.append(info.qemu.problem or "QEMU is not installed")
+    if info.gdb.problem:
+        problems.append(info.gdb.problem)
+    for tree in trees:
+        try:
+            kt = images.KernelTree.at(tree)
+        except GuestdbgError as err:
+            problems.append(str(err))
+            continue
+        problems += [f"kernel tree {kt.root}: {p}" for p in kt.missing_options()]
+    return problems
+
+
+def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
+    """The nightly job. Returns the exit status."""
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    info = host.probe()
+    header = [
+        f"started: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(started))} UTC",
+        *host.describe(info).splitlines(),
+        "kernel trees: " + (", ".join(trees) or "the default 6.1 tree"),
+    ]
+    problems = preflight(trees)
+    if not problems:
+        try:
+            for tree in [*trees] or [""]:
+                img = images.guest_image(images.KernelTree.at(tree) if tree else None)
+                header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
+        except GuestdbgError as err:
+            problems.append(f"the guest images could not be built: {err.message}")
+    if problems:
+        summary = {"verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        (out / "summary.md").write_text(
+            "# guestdbg nightly\n\n**could not judge (125)**\n\n"
+            + "\n".join(f"- {p}" for p in problems)
+            + "\n"
+        )
+        for p in problems:
+            print(f"guestdbg nightly: cannot judge: {p}")
+        return EXIT_CANNOT_JUDGE
+    collector = Collector()
+    args = [
+        str(SUITE),
+        f"--junitxml={out / 'junit.xml'}",
+        f"--artifacts={out / 'artifacts'}",
+        "-p",
+        "no:cacheprovider",
+    ]
+    args += [f"--kernel-tree={t}" for t in trees] + pytest_args
+    pytest.main(args, plugins=[collector])
+    cases = list(collector.cases.values())
+    summary = summarize(cases)
+    summary["header"] = header
+    summary["seconds"] = round(time.time() - started, 1)
+    summary["cases"] = [asdict(c) for c in cases]
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.md").write_text(markdown(cases, summary, header))
+    print(f"guestdbg nightly: verdict {summary['verdict']}; summary in {out / 'summary.md'}")
+    verdict: int = summary["verdict"]
+    return verdict

@@ -1,0 +1,104 @@
+"""The detectors over what real scenario runs recorded.
+
+tests/fixtures/scenarios/*.json come from scripts/capture-scenario-fixtures
+(default guest, TCG): the same stimulus (an NMI pending at every breakpoint
+stop, or before the first steps) with QEMU's default single-step flags 0x7
+and with 0x1, which lets the interrupt in while stepping."""
+
+import json
+from pathlib import Path
+
+from framework import detectors
+from framework.detectors import BreakpointHit, expected_successors
+from framework.gdb import Step
+from framework.ledger import parse_remote_log_file
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / "scenarios" / f"{name}.json").read_text())
+
+
+def hits(name: str) -> list[BreakpointHit]:
+    return [BreakpointHit(**h) for h in load(name)["hits"]]
+
+
+def steps(name: str) -> list[Step]:
+    return [Step(**s) for s in load(name)["steps"]]
+
+
+def test_default_flags_make_progress_and_are_not_stuck() -> None:
+    recorded = hits("bp-loop-nmi-default")
+    assert len(recorded) == 8
+    assert detectors.forward_progress(recorded, required=0.5) == []
+    assert detectors.stuck_breakpoint(recorded, k=4) == []
+
+
+def test_sstep_0x1_with_nmis_is_stuck() -> None:
+    recorded = hits("bp-loop-nmi-sstep1")
+    (stuck,) = detectors.stuck_breakpoint(recorded, k=4)
+    assert stuck.kind == "stuck-breakpoint"
+    assert f"at {recorded[0].pc:#x} re-hit 8 times in a row" in stuck.title
+    assert "NMI injected before resume" in stuck.evidence["hits"]
+    (progress,) = detectors.forward_progress(recorded, required=0.5)
+    assert progress.title.startswith("7 of 7 resumes")
+
+
+def test_stuck_needs_k_consecutive_hits() -> None:
+    recorded = hits("bp-loop-nmi-sstep1")
+    assert detectors.stuck_breakpoint(recorded[:3], k=4) == []
+    assert detectors.stuck_breakpoint(recorded[:4], k=4)
+
+
+def test_steps_with_default_flags_follow_the_instruction_stream() -> None:
+    trace = steps("step-nmi-default")
+    assert len(trace) == 200
+    assert detectors.step_landing(trace) == []
+
+
+def test_sstep_0x1_lands_in_the_nmi_handler() -> None:
+    trace = steps("step-nmi-sstep1")
+    findings = {f.kind: f for f in detectors.step_landing(trace)}
+    handler = findings["stepped-into-interrupt-handler"]
+    assert "asm_exc_nmi+0x0" in handler.evidence["steps"]
+    assert handler.evidence["steps"].startswith("step 0:")  # the first step, NMI pending
+
+
+def test_expected_successors_of_real_instructions() -> None:
+    trace = steps("step-nmi-default")
+    kinds = {s.insn.split()[0] for s in trace}
+    assert {"ret", "call"} & kinds or any(k.startswith("j") for k in kinds)
+    for s in trace:
+        allowed = expected_successors(s)
+        if allowed is not None:
+            assert s.next_pc in allowed, (hex(s.pc), s.insn, hex(s.next_pc))
+
+
+def test_rep_and_indirect_instructions() -> None:
+    rep = Step(pc=0x1000, insn="rep stos %rax,%es:(%rdi)", length=3, next_pc=0x1000, symbol=None)
+    assert expected_successors(rep) == {0x1000, 0x1003}
+    ind = Step(pc=0x1000, insn="call   *%rax", length=2, next_pc=0x5000, symbol=None)
+    assert expected_successors(ind) is None
+
+
+def test_ledger_findings_from_the_recorded_lx_symbols_reload() -> None:
+    ledger = parse_remote_log_file(FIXTURES / "gdb" / "lxsymbols-reload.remote.log")
+    kinds = {f.kind for f in detectors.breakpoint_ledger(ledger)}
+    assert kinds == {"resume-over-planted-breakpoint", "unbalanced-breakpoints"}
+    clean = parse_remote_log_file(FIXTURES / "gdb" / "bp-loop.remote.log")
+    assert detectors.breakpoint_ledger(clean) == []
+
+
+class Report:
+    def __init__(self, kind: str, title: str, tf_leak: bool = False) -> None:
+        self.kind, self.title, self.tf_leak, self.raw = kind, title, tf_leak, title
+
+
+def test_tf_leak_and_health_split_the_reports() -> None:
+    tf = Report("WARNING", "WARNING in exc_debug", tf_leak=True)
+    nmi = Report("NMI", "NMI received for unknown reason")
+    tf_findings = detectors.tf_leak([tf, nmi], [("hit 0", 0x202), ("hit 1", 0x302)])
+    assert {f.kind for f in tf_findings} == {"tf-leak-warn", "tf-set-at-stop"}
+    health = detectors.guest_health([tf, nmi], expected=[r"NMI"])
+    assert [f.title for f in health] == ["the guest console reported: WARNING in exc_debug"]
