@@ -206,7 +206,8 @@ def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
         except GuestdbgError as err:
             problems.append(f"the guest images could not be built: {err.message}")
     if problems:
-        summary = {"verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
+        summary: dict[str, Any] = {
+            "verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         (out / "summary.md").write_text(
             "# guestdbg nightly\n\n**could not judge (125)**\n\n"
