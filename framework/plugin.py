@@ -153,11 +153,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
+def _release_of(tree: str | None) -> str:
+    """The kernel release under test, without building anything."""
+    try:
+        if tree:
+            return images.KernelTree.at(tree).release
+        entry = images.cache_dir() / f"kernel-{images.default_kernel_key()}"
+        release = entry / "linux" / "include" / "config" / "kernel.release"
+        if (entry / ".complete").exists():
+            return release.read_text().strip() + " (default tree)"
+        return "default tree, not built yet"
+    except GuestdbgError as err:
+        return f"unusable: {err.message}"
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     info = host.probe()
     lines = [f"guestdbg: {line}" for line in host.describe(info).splitlines()]
-    if "point" in str(config.args) or any("guest" in a for a in config.args):
-        lines.append("guestdbg: matrix: " + ", ".join(p.id for p in matrix(config)))
+    for tree in _trees(config):
+        lines.append(f"guestdbg: kernel under test: {_release_of(tree)}")
+    lines.append("guestdbg: matrix: " + ", ".join(p.id for p in matrix(config)))
     return lines
 
 
