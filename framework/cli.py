@@ -125,7 +125,10 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
 
     suite = Path(__file__).resolve().parent.parent / "tests" / "guest"
     has_path = any(not a.startswith("-") and Path(a.split("::")[0]).exists() for a in rest)
-    argv = ([] if has_path else [str(suite)]) + rest
+    # framework is imported before pytest starts: its assertion rewriting of
+    # the already-imported plugin does not apply and would only warn.
+    argv = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    argv += ([] if has_path else [str(suite)]) + rest
     return int(pytest.main(argv))
 
 

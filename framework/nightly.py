@@ -207,7 +207,10 @@ def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
             problems.append(f"the guest images could not be built: {err.message}")
     if problems:
         summary: dict[str, Any] = {
-            "verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
+            "verdict": EXIT_CANNOT_JUDGE,
+            "problems": problems,
+            "header": header,
+        }
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         (out / "summary.md").write_text(
             "# guestdbg nightly\n\n**could not judge (125)**\n\n"
