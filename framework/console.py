@@ -1,7 +1,10 @@
 """The guest's serial console: pexpect over the chardev socket.
 
 QEMU writes everything the guest prints to its own logfile as well, so the
-full console log survives whatever happens to this reader. The guest's init
+full console log survives whatever happens to this reader. A pump thread
+drains the socket at all times: a console nobody reads would otherwise make
+QEMU hold the emulated UART, and the guest kernel would spin with interrupts
+off on every character it prints (lost panics, distorted timing). The guest's init
 (images/initramfs/init) runs a command loop without echo; :meth:`Console.run`
 sends a command base64-encoded (no quoting problems) followed by a marker
 that carries the exit status.
@@ -11,9 +14,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
+import os
 import re
 import secrets
+import select
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +76,49 @@ class Console:
         self.sock = sock
         self.log_path = log_path
         self._on_dead = on_dead
-        self.child = pexpect.fdpexpect.fdspawn(sock.fileno(), encoding=None, timeout=30)
+        # socket -> pump thread -> pipe -> pexpect. The thread never blocks on
+        # the pipe: what does not fit waits in memory.
+        self._rfd, self._wfd = os.pipe()
+        fcntl.fcntl(self._wfd, fcntl.F_SETFL, os.O_NONBLOCK)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self._wfd, 1031, 1 << 20)  # F_SETPIPE_SZ: 1 MiB
+        self._stop_r, self._stop_w = os.pipe()
+        self._pump = threading.Thread(target=self._pump_forever, name="console-pump", daemon=True)
+        self._pump.start()
+        self.child = pexpect.fdpexpect.fdspawn(self._rfd, encoding=None, timeout=30)
         self.child.maxread = 65536
         self.ready: ReadyInfo | None = None
+
+    def _pump_forever(self) -> None:
+        pending = b""
+        sock_open = True
+        try:
+            while sock_open or pending:
+                rlist = [self._stop_r] + ([self.sock] if sock_open else [])
+                wlist = [self._wfd] if pending else []
+                readable, writable, _ = select.select(rlist, wlist, [])
+                if self._stop_r in readable:
+                    return
+                if self.sock in readable:
+                    try:
+                        chunk = self.sock.recv(65536)
+                    except OSError:
+                        chunk = b""
+                    if chunk:
+                        pending += chunk
+                    else:
+                        sock_open = False
+                if pending and (writable or self.sock in readable):
+                    try:
+                        n = os.write(self._wfd, pending)
+                        pending = pending[n:]
+                    except BlockingIOError:
+                        pass
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self._wfd)  # EOF for pexpect: the console closed
 
     def tail(self, lines: int = 40) -> str:
         return tail_of(self.log_path, lines)
@@ -117,7 +164,7 @@ class Console:
 
     def send(self, text: str) -> None:
         try:
-            self.child.send(text.encode())
+            self.sock.sendall(text.encode())
         except OSError:
             raise self._died("sending to it") from None
 
@@ -139,5 +186,11 @@ class Console:
         return CommandResult(command, int(m.group(1)), output, raw)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._stop_w, b"x")
+        self._pump.join(timeout=5)
+        for fd in (self._rfd, self._stop_r, self._stop_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         with contextlib.suppress(OSError):
             self.sock.close()

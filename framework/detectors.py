@@ -108,10 +108,14 @@ class BreakpointHit:
 class ReportLike(Protocol):
     """What the detectors need of a console report (framework.kernlog.KernelReport)."""
 
-    kind: str
-    title: str
-    tf_leak: bool
-    raw: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def tf_leak(self) -> bool: ...
+    @property
+    def raw(self) -> str: ...
 
 
 def forward_progress(hits: Sequence[BreakpointHit], required: float = 1.0) -> list[Finding]:
@@ -310,12 +314,13 @@ def guest_health(
     reports: Iterable[ReportLike], expected: Sequence[str | re.Pattern[str]] = (), where: str = ""
 ) -> list[Finding]:
     """Any console report (WARNING, BUG, Oops, panic, lockup, stall) the
-    scenario did not declare expected. ``expected``: regexes matched against
-    each report's title."""
+    scenario did not declare expected: reports the parser marked ``expected``
+    (kernlog.Expected) and those whose title matches an ``expected`` regex
+    are not findings."""
     patterns = [re.compile(p) if isinstance(p, str) else p for p in expected]
     findings = []
     for r in reports:
-        if any(p.search(r.title) for p in patterns):
+        if getattr(r, "expected", False) or any(p.search(r.title) for p in patterns):
             continue
         findings.append(
             Finding(

@@ -103,8 +103,10 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     config.stash[_findings_key] = []
+    _CONFIG["config"] = config
 
 
+_CONFIG: dict[str, pytest.Config] = {}
 _findings_key = pytest.StashKey[list[tuple[str, str, list[str]]]]()
 _report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -344,8 +346,22 @@ def _record(
     notes = [f"(expected: {e})" for e in expected]
     if result.data.get("re_hits"):
         notes.append(f"(re-hits: {result.data['re_hits']}/{result.data['resumes']} resumes)")
-    request_node.config.stash[_findings_key].append(
-        (request_node.nodeid, result.name, sorted(result.kinds()) + notes)
+    # user_properties travel with the report, also from pytest-xdist workers.
+    request_node.user_properties.append(("scenario", result.name))
+    request_node.user_properties.append(("notes", " ".join(notes)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect each scenario's findings for the terminal summary."""
+    props = dict(report.user_properties)
+    if report.when != "call" or "scenario" not in props:
+        return
+    config = _CONFIG.get("config")
+    if config is None:
+        return
+    kinds = json.loads(str(props.get("findings", "[]")))
+    config.stash[_findings_key].append(
+        (report.nodeid, str(props["scenario"]), [*kinds, str(props.get("notes", ""))])
     )
 
 
@@ -405,7 +421,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     tr = terminalreporter
     tr.section("guestdbg findings")
-    for nodeid, scenario, kinds in rows:
-        found = ", ".join(k for k in kinds if not k.startswith("(")) or "none"
-        expected = " ".join(k for k in kinds if k.startswith("("))
-        tr.write_line(f"{nodeid}: {scenario}: {found} {expected}".rstrip())
+    for nodeid, scenario, kinds in sorted(rows):
+        found = ", ".join(k for k in kinds if k and not k.startswith("(")) or "none"
+        notes = " ".join(k for k in kinds if k.startswith("("))
+        tr.write_line(f"{nodeid}: {scenario}: {found} {notes}".rstrip())

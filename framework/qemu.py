@@ -401,6 +401,14 @@ class Guest:
         """``info registers`` for every vCPU (failure evidence)."""
         return self.hmp("info registers -a")
 
+    # -- what the console said ---------------------------------------------
+    def reports(self, expected: Any = ()) -> list[Any]:
+        """Kernel reports (WARNING, BUG, Oops, ...) on the console so far, as
+        framework.kernlog.KernelReport; ``expected``: kernlog.Expected marks."""
+        from framework import kernlog
+
+        return kernlog.reports_of_guest(self, expected)
+
     # -- the guest shell ---------------------------------------------------
     def run(self, command: str, timeout: float = 30.0) -> CommandResult:
         return self.console.run(command, timeout)

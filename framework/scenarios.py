@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framework import detectors
+from framework import detectors, kernlog
 from framework.detectors import BreakpointHit, Finding
 from framework.gdb import Debugger, Step
 from framework.images import TEST_MODULE, GuestImage
@@ -34,7 +33,7 @@ MODULE_PATH = f"/lib/modules/{TEST_MODULE}.ko"
 COUNTER = f"/sys/module/{TEST_MODULE}/parameters/counter"
 TRIGGER = f"/sys/module/{TEST_MODULE}/parameters/trigger"
 # What an NMI nobody claims prints (arch/x86/kernel/nmi.c): expected after inject-nmi.
-NMI_EXPECTED = (r"NMI", r"[Uu]nknown reason")
+NMI_EXPECTED = (kernlog.NMI_AFTER_INJECTION,)
 
 
 @dataclass
@@ -53,10 +52,9 @@ class Session:
     def console_text(self) -> str:
         return self.guest.console.text()[self.console_start :]
 
-    def reports(self) -> list[Any]:
-        from framework import kernlog
-
-        return list(kernlog.parse_text(self.console_text()))
+    def reports(self, expected: Sequence[kernlog.Expected] = ()) -> list[kernlog.KernelReport]:
+        """Console reports since the scenario started (expected ones marked)."""
+        return kernlog.parse_text(self.console_text(), expected)
 
     def ensure_module(self, hot_cpu: int = -1) -> None:
         """Insert the test module (from the guest shell; the guest must run).
@@ -100,7 +98,7 @@ class ScenarioResult:
 def _finish(
     s: Session,
     result: ScenarioResult,
-    expected: Sequence[str] = (),
+    expected: Sequence[kernlog.Expected] = (),
     eflags_at_stops: Sequence[tuple[str, int]] = (),
     keep: bool = False,
 ) -> ScenarioResult:
@@ -110,13 +108,15 @@ def _finish(
     if dbg.guest is not None and not keep:
         dbg.detach()
     dbg.flush_logs()
-    reports = s.reports()
+    reports = s.reports(expected)
     where = str(s.artifacts)
     result.findings += detectors.tf_leak(reports, eflags_at_stops)
     result.findings += detectors.breakpoint_ledger(parse_remote_log_file(dbg.remote_log), where)
-    tf_titles = [re.escape(r.title) for r in reports if r.tf_leak]  # reported by tf_leak
-    result.findings += detectors.guest_health(reports, [*expected, *tf_titles], where)
-    result.data["console_reports"] = [getattr(r, "title", str(r)) for r in reports]
+    # The TF-leak WARN is the tf_leak detector's; health judges the rest.
+    result.findings += detectors.guest_health([r for r in reports if not r.tf_leak], where=where)
+    result.data["console_reports"] = [
+        {"title": r.title, "expected": r.expected, "truncated": r.truncated} for r in reports
+    ]
     return result
 
 

@@ -8,7 +8,7 @@ and with 0x1, which lets the interrupt in while stepping."""
 import json
 from pathlib import Path
 
-from framework import detectors
+from framework import detectors, kernlog
 from framework.detectors import BreakpointHit, expected_successors
 from framework.gdb import Step
 from framework.ledger import parse_remote_log_file
@@ -90,15 +90,16 @@ def test_ledger_findings_from_the_recorded_lx_symbols_reload() -> None:
     assert detectors.breakpoint_ledger(clean) == []
 
 
-class Report:
-    def __init__(self, kind: str, title: str, tf_leak: bool = False) -> None:
-        self.kind, self.title, self.tf_leak, self.raw = kind, title, tf_leak, title
-
-
-def test_tf_leak_and_health_split_the_reports() -> None:
-    tf = Report("WARNING", "WARNING in exc_debug", tf_leak=True)
-    nmi = Report("NMI", "NMI received for unknown reason")
-    tf_findings = detectors.tf_leak([tf, nmi], [("hit 0", 0x202), ("hit 1", 0x302)])
-    assert {f.kind for f in tf_findings} == {"tf-leak-warn", "tf-set-at-stop"}
-    health = detectors.guest_health([tf, nmi], expected=[r"NMI"])
-    assert [f.title for f in health] == ["the guest console reported: WARNING in exc_debug"]
+def test_tf_leak_and_health_split_real_console_reports() -> None:
+    corpus = FIXTURES.parent / "corpus" / "kernlog"
+    tf = kernlog.parse_file(corpus / "tf-warn.log")
+    nmi = kernlog.parse_file(corpus / "nmi-unknown.log", [kernlog.NMI_AFTER_INJECTION])
+    assert [r.title for r in tf] == ["WARNING in exc_debug"]
+    (leak,) = detectors.tf_leak(tf + nmi)
+    assert leak.kind == "tf-leak-warn" and "exc_debug" in leak.evidence["console"]
+    assert detectors.guest_health(nmi) == []  # declared expected
+    assert [
+        f.kind for f in detectors.guest_health(kernlog.parse_file(corpus / "nmi-unknown.log"))
+    ] == ["console-nmi"]  # not declared: a finding
+    eflags = detectors.tf_leak([], [("hit 0", 0x202), ("hit 1", 0x302)])
+    assert [f.kind for f in eflags] == ["tf-set-at-stop"]
