@@ -23,15 +23,25 @@ def spec(image: images.GuestImage) -> GuestSpec:
     return spec_for(image, accel="tcg", smp=2)
 
 
+# QEMU inherits the environment: this marks the ones started by this pytest
+# process (or its children), so tests running elsewhere on the machine at the
+# same time are neither blamed nor killed.
+OWNER = f"GUESTDBG_TEST_OWNER={os.getpid()}"
+os.environ["GUESTDBG_TEST_OWNER"] = str(os.getpid())
+
+
 def qemu_pids() -> set[int]:
-    """PIDs of every live (not zombie) qemu-system process on this machine."""
+    """PIDs of the live (not zombie) qemu-system processes this test session started."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
+            continue
+        if OWNER.encode() not in environ:
             continue
         comm, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
         if comm.startswith("qemu-system") and state != "Z":
