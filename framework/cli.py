@@ -62,7 +62,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    tree = images.KernelTree.at(args.kernel_tree) if args.kernel_tree else None
+    tree = images.kernel_tree(args.kernel_tree)
     image = images.guest_image(tree)
     print(f"kernel tree: {image.tree.root} ({image.tree.release})")
     print(f"bzImage:     {image.tree.bzimage}")
@@ -79,7 +79,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
-    tree = images.KernelTree.at(args.kernel_tree) if args.kernel_tree else None
+    tree = images.kernel_tree(args.kernel_tree)
     image = images.guest_image(tree)
     spec = spec_for(
         image,

@@ -241,7 +241,11 @@ class KernelTree:
         )
 
     def missing_options(self) -> list[str]:
-        return missing_options(self.config.read_text(errors="replace"))
+        problems = missing_options(self.config.read_text(errors="replace"))
+        if self.gdb_script.exists():
+            # gdb scripts prepared outside the build (a distribution kernel)
+            problems = [p for p in problems if not p.startswith("CONFIG_GDB_SCRIPTS ")]
+        return problems
 
     def identity(self) -> str:
         """What makes two builds of a tree different, for cache keys."""
@@ -406,6 +410,23 @@ def build_initramfs(
         out.write_bytes(gzip.compress(cpio.stdout, compresslevel=1, mtime=0))
         mark_complete(path)
         return out
+
+
+DEFAULT_TREE = "default"
+DISTRO_TREE = "debian-cloud"
+
+
+def kernel_tree(name: str | Path | None) -> KernelTree | None:
+    """A --kernel-tree value: ``default`` (or None) for the default tree
+    (returned as None: guest_image builds it), ``debian-cloud`` for Debian's
+    cloud kernel (framework.distro), else the path of a built tree."""
+    if name is None or str(name) == DEFAULT_TREE:
+        return None
+    if str(name) == DISTRO_TREE:
+        from framework import distro
+
+        return distro.debian_cloud_kernel()
+    return KernelTree.at(name)
 
 
 def guest_image(

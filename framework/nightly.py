@@ -178,6 +178,8 @@ def preflight(trees: list[str]) -> list[str]:
     if info.gdb.problem:
         problems.append(info.gdb.problem)
     for tree in trees:
+        if tree in (images.DEFAULT_TREE, images.DISTRO_TREE):
+            continue  # prepared (and checked) when the images are built
         try:
             kt = images.KernelTree.at(tree)
         except GuestdbgError as err:
@@ -200,8 +202,8 @@ def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
     problems = preflight(trees)
     if not problems:
         try:
-            for tree in [*trees] or [""]:
-                img = images.guest_image(images.KernelTree.at(tree) if tree else None)
+            for tree in [*trees] or [images.DEFAULT_TREE]:
+                img = images.guest_image(images.kernel_tree(tree))
                 header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
         except GuestdbgError as err:
             problems.append(f"the guest images could not be built: {err.message}")

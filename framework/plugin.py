@@ -66,7 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="a built kernel tree to test (repeatable; default: the default 6.1 tree)",
+        help="a built kernel tree to test, or 'default' (the 6.1 tree built from "
+        "linux-source-6.1) or 'debian-cloud' (Debian's cloud kernel with its -dbg vmlinux); "
+        "repeatable, each is a matrix value (default: default)",
     )
     g.addoption(
         "--sstep",
@@ -100,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "guest: boots a real guest under QEMU",
         "control: a positive control: plants a defect and must find it",
         "needs_blockirq: under KVM, expected to fail without KVM_GUESTDBG_BLOCKIRQ",
+        "distro: Debian's cloud kernel (installs about 330 MB as root the first time)",
     ):
         config.addinivalue_line("markers", line)
     config.stash[_findings_key] = []
@@ -129,7 +132,8 @@ def matrix(config: pytest.Config) -> list[MatrixPoint]:
     trees = _trees(config)
     points = []
     for tree in trees:
-        label = Path(tree).name if tree and len(trees) > 1 else None
+        named = tree is not None and (len(trees) > 1 or tree != images.DEFAULT_TREE)
+        label = Path(tree).name if tree and named else None
         for accel in _accels(config):
             for smp in _csv(config.getoption("--smp")):
                 points.append(MatrixPoint(accel, int(smp), tree, label))
@@ -158,7 +162,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _release_of(tree: str | None) -> str:
     """The kernel release under test, without building anything."""
     try:
-        if tree:
+        if tree == images.DISTRO_TREE:
+            from framework import distro
+
+            found = distro.installed_kernel()
+            return (
+                f"{found.release} (Debian cloud kernel)"
+                if found
+                else "Debian cloud kernel, not installed yet"
+            )
+        if tree and tree != images.DEFAULT_TREE:
             return images.KernelTree.at(tree).release
         entry = images.cache_dir() / f"kernel-{images.default_kernel_key()}"
         release = entry / "linux" / "include" / "config" / "kernel.release"
@@ -192,7 +205,7 @@ _images: dict[str | None, images.GuestImage] = {}
 
 def _image_for(tree: str | None) -> images.GuestImage:
     if tree not in _images:
-        _images[tree] = images.guest_image(images.KernelTree.at(tree) if tree else None)
+        _images[tree] = images.guest_image(images.kernel_tree(tree))
     return _images[tree]
 
 

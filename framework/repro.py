@@ -126,7 +126,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     from framework.cli import default_accel
 
     fn, _ = scenarios.SCENARIOS[args.scenario]
-    tree = images.KernelTree.at(args.kernel_tree) if args.kernel_tree else None
+    tree = images.kernel_tree(args.kernel_tree)
     image = images.guest_image(tree)
     artifacts = args.artifacts or Path("artifacts") / (
         f"repro-{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
