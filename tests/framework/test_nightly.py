@@ -65,3 +65,13 @@ def test_a_broken_tree_exits_125_with_the_reason(tmp_path: Path) -> None:
     assert run.returncode == 125
     assert "no arch/x86/boot/bzImage" in run.stdout
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["problems"]
+
+
+@pytest.mark.distro
+def test_nightly_against_the_distribution_kernel(tmp_path: Path) -> None:
+    run = nightly(tmp_path, "--kernel-tree", "debian-cloud", *ONE_CASE)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert any("cloud-amd64" in line for line in summary["header"])
+    (case,) = summary["cases"]
+    assert case["point"].startswith("debian-cloud-tcg-smp2") and case["outcome"] == "passed"
