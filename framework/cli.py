@@ -25,11 +25,13 @@ EXIT_INPUT = 2
 EXIT_CANNOT_JUDGE = 125
 
 
-def _add_guest_options(p: argparse.ArgumentParser) -> None:
+def add_guest_options(p: argparse.ArgumentParser) -> None:
+    """The options that say which guest to boot (boot and repro)."""
     p.add_argument(
         "--kernel-tree",
         type=Path,
-        help="a built kernel tree (default: build the default 6.1 tree into the cache)",
+        help="a built kernel tree, 'default' (the 6.1 tree built into the cache) or "
+        "'debian-cloud' (Debian's cloud kernel); default: default",
     )
     p.add_argument("--accel", default=None, help="tcg or kvm (default: kvm where usable, else tcg)")
     p.add_argument("--smp", type=int, default=2, help="vCPUs (default 2)")
@@ -43,7 +45,7 @@ def _add_guest_options(p: argparse.ArgumentParser) -> None:
         help="seconds to wait for the guest shell (default 90)",
     )
     p.add_argument(
-        "--artifacts", type=Path, default=None, help="keep the console and QMP logs here"
+        "--artifacts", type=Path, default=None, help="keep the console, QMP and gdb logs here"
     )
     p.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
 
@@ -148,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Boot a guest, run CMD in its shell, print its output, "
         "power off; exit with CMD's status.",
     )
-    _add_guest_options(p)
+    add_guest_options(p)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds CMD may take")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD (run in the guest shell)")
     p = sub.add_parser(

@@ -44,20 +44,9 @@ def add_repro_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start the attaching gdb instead of printing its command line",
     )
-    p.add_argument(
-        "--kernel-tree", type=Path, help="a built kernel tree (default: the default 6.1 tree)"
-    )
-    p.add_argument("--accel", default=None, help="tcg or kvm (default: kvm where usable)")
-    p.add_argument("--smp", type=int, default=2, help="vCPUs (default 2)")
-    p.add_argument("--cpu", default=None, help="QEMU -cpu model")
-    p.add_argument("--memory", type=int, default=512, help="guest RAM in MiB")
-    p.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
-    p.add_argument(
-        "--artifacts",
-        type=Path,
-        default=None,
-        help="where the logs go (default: artifacts/repro-<scenario>-<time>)",
-    )
+    from framework.cli import add_guest_options  # cli imports this module
+
+    add_guest_options(p)
     knobs = p.add_argument_group("scenario knobs (each scenario takes those it knows)")
     knobs.add_argument(
         "--bp-kind", choices=("sw", "hw"), default="sw", help="software or hardware breakpoints"
@@ -134,6 +123,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
     artifacts = artifacts.resolve()
     spec = spec_for(
         image,
+        append=args.append,
+        boot_timeout=args.boot_timeout,
         accel=args.accel or default_accel(),
         smp=args.smp,
         cpu=args.cpu,
