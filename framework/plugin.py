@@ -17,6 +17,7 @@ import json
 import platform
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     config = metafunc.config
     if "point" in metafunc.fixturenames:
         points = matrix(config)
-        metafunc.parametrize("point", points, ids=[p.id for p in points])
+        # Module scope: a module's tests on one matrix point can share a guest.
+        metafunc.parametrize("point", points, ids=[p.id for p in points], scope="module")
     if "bp_kind" in metafunc.fixturenames:
         kinds = _csv(config.getoption("--bp-kind"))
         bad = [k for k in kinds if k not in ("sw", "hw")]
@@ -214,7 +216,7 @@ def guestdbg_options(request: pytest.FixtureRequest) -> pytest.Config:
     return request.config
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def image(point: MatrixPoint) -> images.GuestImage:
     """The guest images (built or found in the cache) for this matrix point."""
     try:
@@ -274,32 +276,71 @@ def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
         )
 
 
+def _record_point(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage
+) -> None:
+    info = host.probe()
+    request.node.user_properties.extend(
+        [
+            ("accel", point.accel),
+            ("smp", point.smp),
+            ("kernel_release", image.tree.release),
+            ("qemu_version", info.qemu.version or ""),
+            ("host_kernel", platform.release()),
+            ("gdb_version", info.gdb.version or ""),
+        ]
+    )
+
+
+def _boot(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage, artifacts: Path
+) -> Guest:
+    g = Guest(_spec(request, point, image), artifacts=artifacts)
+    try:
+        g.__enter__()
+    except GuestdbgError as err:
+        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    return g
+
+
 @pytest.fixture
 def guest(
     request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage, artifacts: Path
 ) -> Iterator[Guest]:
     """A freshly booted guest for this test (closed, with QEMU gone, afterwards)."""
     _skip_or_xfail(request, point)
-    spec = _spec(request, point, image)
-    info = host.probe()
-    props = request.node.user_properties
-    props += [
-        ("accel", point.accel),
-        ("smp", point.smp),
-        ("kernel_release", image.tree.release),
-        ("qemu_version", info.qemu.version or ""),
-        ("host_kernel", platform.release()),
-        ("gdb_version", info.gdb.version or ""),
-    ]
-    g = Guest(spec, artifacts=artifacts)
-    try:
-        g.__enter__()
-    except GuestdbgError as err:
-        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    _record_point(request, point, image)
+    g = _boot(request, point, image, artifacts)
     try:
         yield g
     finally:
         g.close()
+
+
+@pytest.fixture(scope="module")
+def shared_guest(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage
+) -> Iterator[Guest]:
+    """One guest for the tests of a module on one matrix point, for scenarios
+    that leave it as they found it (the known-good runs; controls boot their
+    own). Its console log is kept under ``<artifacts>/shared/`` when a test
+    failed."""
+    problem = host.probe().accel_problem(point.accel)
+    if problem:
+        pytest.skip(problem)
+    root = Path(request.config.getoption("--artifacts")).resolve() / "shared"
+    root.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.module.__name__}-{point.id}")
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))  # unique per xdist worker
+    failed_before = request.session.testsfailed
+    g = _boot(request, point, image, path)
+    try:
+        yield g
+    finally:
+        g.close()
+        failed = request.session.testsfailed > failed_before
+        if not failed and not request.config.getoption("--keep-artifacts"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -341,6 +382,31 @@ def session(
     sstep = request.config.getoption("--sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
     return Session(image, guest, debugger, artifacts)
+
+
+@pytest.fixture
+def shared_session(
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: images.GuestImage,
+    shared_guest: Guest,
+    debugger: Debugger,
+    artifacts: Path,
+) -> Iterator[Session]:
+    """Like ``session``, on the module's shared guest; this test's slice of the
+    console goes to its own artifacts as console.log."""
+    _skip_or_xfail(request, point)
+    _record_point(request, point, image)
+    if not shared_guest.running:
+        pytest.fail(
+            f"infrastructure: the shared guest is gone: {shared_guest.exit_reason()}", pytrace=False
+        )
+    sstep = request.config.getoption("--sstep")
+    request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
+    request.node.user_properties.append(("shared_guest", str(shared_guest.artifacts)))
+    s = Session(image, shared_guest, debugger, artifacts)
+    yield s
+    (artifacts / "console.log").write_text(s.console_text())
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ pytestmark = pytest.mark.guest
 
 def test_resume_loop_with_a_slow_handler_makes_progress(
     request: pytest.FixtureRequest,
-    session: Session,
+    shared_session: Session,
     artifacts: Path,
     bp_kind: str,
     sstep_override: int | None,
 ) -> None:
     result = scenarios.breakpoint_resume_loop(
-        session, hits=8, handler_delay=0.25, hardware=bp_kind == "hw", sstep=sstep_override
+        shared_session, hits=8, handler_delay=0.25, hardware=bp_kind == "hw", sstep=sstep_override
     )
     expect_clean(request, result, artifacts)
 
@@ -33,7 +33,9 @@ def test_resume_loop_with_an_nmi_pending_at_every_stop_makes_progress(
     sstep_override: int | None,
 ) -> None:
     """The same stimulus as the stuck-breakpoint control, with QEMU's default
-    single-step flags: interrupts are masked while stepping off the breakpoint."""
+    single-step flags: interrupts are masked while stepping off the breakpoint.
+    (A guest of its own: NMI messages printed late would land in the next
+    test's console.)"""
     result = scenarios.breakpoint_resume_loop(
         session, hits=8, hardware=bp_kind == "hw", inject_nmi=True, sstep=sstep_override
     )

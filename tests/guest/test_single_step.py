@@ -13,11 +13,11 @@ pytestmark = [pytest.mark.guest, pytest.mark.needs_blockirq]
 
 def test_single_steps_follow_the_instruction_stream(
     request: pytest.FixtureRequest,
-    session: Session,
+    shared_session: Session,
     artifacts: Path,
     sstep_override: int | None,
 ) -> None:
-    result = scenarios.single_step_run(session, steps=500, sstep=sstep_override)
+    result = scenarios.single_step_run(shared_session, steps=500, sstep=sstep_override)
     expect_clean(request, result, artifacts)
 
 
