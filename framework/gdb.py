@@ -448,7 +448,8 @@ class Debugger:
         """The last MI records, the guest's registers and where the logs are."""
         ev = {
             f"last MI records ({self.mi_log if self.artifacts else ''})": "\n".join(
-                r.raw for r in list(self.records)[-25:]
+                r.raw if len(r.raw) <= 400 else r.raw[:400] + f"... ({len(r.raw)} chars)"
+                for r in list(self.records)[-25:]
             )
         }
         if self.guest is not None and self.guest.running:
