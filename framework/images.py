@@ -242,7 +242,7 @@ class KernelTree:
 
     def missing_options(self) -> list[str]:
         problems = missing_options(self.config.read_text(errors="replace"))
-        if self.gdb_script.exists():
+        if self.gdb_script.exists() and self.root not in self.gdb_script.parents:
             # gdb scripts prepared outside the build (a distribution kernel)
             problems = [p for p in problems if not p.startswith("CONFIG_GDB_SCRIPTS ")]
         return problems

@@ -342,8 +342,15 @@ class Guest:
                     self.proc.wait(timeout=grace)
                     break
         if self._qmp is not None:
-            with contextlib.suppress(Exception):
-                self._qmp.close()
+            # After QEMU quits, the first disconnect may re-raise the error that
+            # ended the session; the second finishes it (qemu.qmp otherwise
+            # complains at garbage collection).
+            for _ in range(2):
+                try:
+                    self._qmp.close()
+                    break
+                except Exception:  # teardown must not raise
+                    continue
             self._qmp = None
         if hasattr(self, "console"):
             self.console.close()

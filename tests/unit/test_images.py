@@ -1,5 +1,6 @@
 """The content-addressed cache and the kernel-tree checks."""
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -130,6 +131,12 @@ def test_kernel_tree_checks_name_what_is_missing(tmp_path: Path) -> None:
     kt = images.KernelTree.at(tree)
     assert kt.release == "6.1.0-test"
     assert any("CONFIG_GDB_SCRIPTS" in p for p in kt.missing_options())
+    # gdb scripts prepared outside the tree (Debian's kernel): the option is moot
+    outside = tmp_path / "gdb-scripts" / "vmlinux-gdb.py"
+    outside.parent.mkdir()
+    outside.write_text("")
+    moved = dataclasses.replace(kt, gdb_script=outside)
+    assert not any("CONFIG_GDB_SCRIPTS" in p for p in moved.missing_options())
 
 
 def test_initramfs_listing_has_console_init_busybox_and_modules(tmp_path: Path) -> None:
