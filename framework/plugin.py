@@ -13,6 +13,7 @@ fails (or always with ``--keep-artifacts``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import re
@@ -315,6 +316,34 @@ def guest(
         yield g
     finally:
         g.close()
+
+
+@pytest.fixture
+def paused_guest(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage, artifacts: Path
+) -> Iterator[Guest]:
+    """A guest started with its vCPUs stopped at reset (-S), for attaching
+    before the kernel runs; ``wait_ready()`` once it is resumed."""
+    _skip_or_xfail(request, point)
+    _record_point(request, point, image)
+    spec = dataclasses.replace(_spec(request, point, image), paused=True)
+    g = Guest(spec, artifacts=artifacts)
+    try:
+        g.__enter__()
+    except GuestdbgError as err:
+        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    try:
+        yield g
+    finally:
+        g.close()
+
+
+@pytest.fixture
+def early_session(
+    image: images.GuestImage, paused_guest: Guest, debugger: Debugger, artifacts: Path
+) -> Session:
+    """Guest (paused at reset) + debugger, for early-boot scenarios."""
+    return Session(image, paused_guest, debugger, artifacts)
 
 
 @pytest.fixture(scope="module")

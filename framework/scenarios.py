@@ -247,6 +247,42 @@ def single_step_run(
     return _finish(s, result, NMI_EXPECTED if nmis else (), [("after the last step", eflags)], keep)
 
 
+def early_boot_step_run(s: Session, steps: int = 1500, keep: bool = False) -> ScenarioResult:
+    """From a guest started paused: a hardware breakpoint on start_kernel
+    (software ones would be overwritten by the decompressor), then ``steps``
+    single-steps through early boot, where ftrace's ``call __fentry__`` is not
+    patched out yet. Judged by where each step lands; the guest must then boot."""
+    dbg = s.debugger
+    dbg.attach(s.guest)
+    result = ScenarioResult(
+        "early_boot_step_run",
+        f"started the guest paused, stopped at start_kernel with a hardware breakpoint and "
+        f"single-stepped {steps} instructions of early boot",
+    )
+    bp = dbg.break_insert("start_kernel", hardware=True)
+    stop = dbg.cont(timeout=120)
+    dbg.break_delete(bp)
+    if stop.function != "start_kernel":
+        result.findings.append(
+            Finding(
+                "early_boot",
+                "start-kernel-missed",
+                f"the hardware breakpoint on start_kernel stopped in {stop.function or '?'} "
+                f"({stop.reason})",
+                {"stop": stop.record},
+            )
+        )
+        return _finish(s, result, keep=keep)
+    trace = dbg.stepi_trace(steps)
+    result.data["steps"] = [asdict(st) for st in trace]
+    result.data["fentry_calls"] = sum(1 for st in trace if "__fentry__" in st.insn)
+    result.findings += detectors.step_landing(trace)
+    if not keep:
+        dbg.detach()
+        s.guest.wait_ready()
+    return _finish(s, result, keep=keep)
+
+
 def lxsymbols_reload(s: Session, rounds: int = 2, keep: bool = False) -> ScenarioResult:
     """lx-symbols, then insmod (symbols appear, a breakpoint in the module
     hits), then rmmod + insmod ``rounds`` times (the reload path), and the
@@ -361,6 +397,7 @@ def planted_breakpoint(s: Session, keep: bool = False) -> ScenarioResult:
 SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
     "bp-loop": (breakpoint_resume_loop, "breakpoint resume loop on the module's hot function"),
     "step": (single_step_run, "single-step a loop that runs with interrupts enabled"),
+    "early-boot": (early_boot_step_run, "single-step early boot from start_kernel (paused start)"),
     "lx-symbols": (lxsymbols_reload, "lx-symbols, insmod, rmmod+insmod reload, breakpoints"),
     "tf": (tf_trigger, "control: set EFLAGS.TF in kernel mode (TF-leak WARN)"),
     "planted": (planted_breakpoint, "control: step over a breakpoint planted behind gdb"),

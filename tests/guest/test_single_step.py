@@ -43,3 +43,12 @@ def test_control_step_lands_in_the_nmi_handler_when_steps_take_interrupts(
         "stepped-into-interrupt-handler",
         allowed=("step-went-elsewhere",),
     )
+
+
+def test_early_boot_steps_are_judged_right(
+    request: pytest.FixtureRequest, early_session: Session, artifacts: Path
+) -> None:
+    """Early boot, from start_kernel: ftrace's `call __fentry__` is still in
+    place in kernels built with it (Debian's) and must not be misreported."""
+    result = scenarios.early_boot_step_run(early_session, steps=1500)
+    expect_clean(request, result, artifacts)
