@@ -26,6 +26,7 @@ def test_list_names_every_scenario() -> None:
     ).stdout
     assert [line.split()[0] for line in out.splitlines()] == [
         "bp-loop",
+        "early-boot",
         "lx-symbols",
         "planted",
         "step",
