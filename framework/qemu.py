@@ -231,7 +231,15 @@ class Guest:
                 raise HostError(f"accel=kvm was requested but KVM is not usable: {kvm.reason}")
 
     def start(self) -> None:
-        """Launch QEMU and connect QMP and the console (does not wait for boot)."""
+        """Launch QEMU and connect QMP and the console (does not wait for boot).
+        On failure everything started so far is torn down before raising."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         self._check_host()
         if self.artifacts is None:
             self.artifacts = Path(tempfile.mkdtemp(prefix="guestdbg-"))
