@@ -212,11 +212,6 @@ def _image_for(tree: str | None) -> images.GuestImage:
     return _images[tree]
 
 
-@pytest.fixture(scope="session")
-def guestdbg_options(request: pytest.FixtureRequest) -> pytest.Config:
-    return request.config
-
-
 @pytest.fixture(scope="module")
 def image(point: MatrixPoint) -> images.GuestImage:
     """The guest images (built or found in the cache) for this matrix point."""
@@ -294,9 +289,14 @@ def _record_point(
 
 
 def _boot(
-    request: pytest.FixtureRequest, point: MatrixPoint, image: images.GuestImage, artifacts: Path
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: images.GuestImage,
+    artifacts: Path,
+    paused: bool = False,
 ) -> Guest:
-    g = Guest(_spec(request, point, image), artifacts=artifacts)
+    spec = dataclasses.replace(_spec(request, point, image), paused=paused)
+    g = Guest(spec, artifacts=artifacts)
     try:
         g.__enter__()
     except GuestdbgError as err:
@@ -326,12 +326,7 @@ def paused_guest(
     before the kernel runs; ``wait_ready()`` once it is resumed."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    spec = dataclasses.replace(_spec(request, point, image), paused=True)
-    g = Guest(spec, artifacts=artifacts)
-    try:
-        g.__enter__()
-    except GuestdbgError as err:
-        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    g = _boot(request, point, image, artifacts, paused=True)
     try:
         yield g
     finally:

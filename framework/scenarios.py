@@ -23,6 +23,7 @@ from typing import Any
 
 from framework import detectors, kernlog
 from framework.detectors import BreakpointHit, Finding
+from framework.errors import GuestError
 from framework.gdb import Debugger, Step
 from framework.images import TEST_MODULE, GuestImage
 from framework.ledger import parse_remote_log_file
@@ -68,12 +69,17 @@ class Session:
             self.guest.run(f"rmmod {TEST_MODULE}")
         result = self.guest.run(f"insmod {MODULE_PATH} hot_cpu={hot_cpu}")
         if not result.ok:
-            raise RuntimeError(f"insmod {MODULE_PATH} failed: {result.output.strip()}")
+            raise GuestError(
+                f"insmod {MODULE_PATH} failed in the guest: {result.output.strip()}",
+                evidence={"console tail": self.guest.console.tail(20)},
+            )
 
     def kallsyms(self, name: str) -> int:
         out = self.guest.run(f"grep -w {name} /proc/kallsyms").output.split()
         if not out:
-            raise RuntimeError(f"{name} is not in the guest's /proc/kallsyms")
+            raise GuestError(
+                f"{name} is not in the guest's /proc/kallsyms (is {TEST_MODULE} loaded?)"
+            )
         return int(out[0], 16)
 
 
@@ -99,6 +105,15 @@ class ScenarioResult:
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2, default=str))
+
+
+def _set_sstep(dbg: Debugger, sstep: int | None) -> int | None:
+    """Set QEMU's single-step flags; return the ones to restore (None: untouched)."""
+    if sstep is None:
+        return None
+    previous = dbg.sstep_flags()
+    dbg.set_sstep_flags(sstep)
+    return previous
 
 
 def _finish(
@@ -152,8 +167,7 @@ def breakpoint_resume_loop(
     tick = s.kallsyms("guestdbg_tick")
     dbg = s.debugger
     dbg.attach(s.guest)
-    if sstep is not None:
-        dbg.set_sstep_flags(sstep)
+    restore = _set_sstep(dbg, sstep)
     kind = "hardware" if hardware else "software"
     result = ScenarioResult(
         "breakpoint_resume_loop",
@@ -190,11 +204,11 @@ def breakpoint_resume_loop(
             s.guest.inject_nmi()
     if not keep:
         dbg.break_delete(bp)
-        if sstep is not None:
-            dbg.set_sstep_flags(dbg.supported_sstep_flags())
+        if restore is not None:
+            dbg.set_sstep_flags(restore)
     result.data["hits"] = [asdict(h) for h in recorded]
     # Under TCG with the default flags a step off the breakpoint occasionally
-    # does not advance and the same call is hit again (about 1 resume in 50
+    # does not advance and the same call is hit again (about 1 resume in 80
     # here): the guest still moves on. Re-hits are recorded as data; progress
     # fails when fewer than half the resumes reach a new call.
     required = 0.5 if progress_required is None else progress_required
@@ -222,8 +236,7 @@ def single_step_run(
     work = s.kallsyms("guestdbg_work")
     dbg = s.debugger
     dbg.attach(s.guest)
-    if sstep is not None:
-        dbg.set_sstep_flags(sstep)
+    restore = _set_sstep(dbg, sstep)
     result = ScenarioResult(
         "single_step_run",
         f"stopped in guestdbg_work ({work:#x}) and single-stepped {steps} instructions"
@@ -240,8 +253,8 @@ def single_step_run(
     if steps > nmis:
         trace += dbg.stepi_trace(steps - nmis)
     eflags = dbg.registers(("eflags",))["eflags"]
-    if sstep is not None and not keep:
-        dbg.set_sstep_flags(dbg.supported_sstep_flags())
+    if restore is not None and not keep:
+        dbg.set_sstep_flags(restore)
     result.data["steps"] = [asdict(st) for st in trace]
     result.findings += detectors.step_landing(trace)
     return _finish(s, result, NMI_EXPECTED if nmis else (), [("after the last step", eflags)], keep)
@@ -371,6 +384,39 @@ def tf_trigger(s: Session, keep: bool = False) -> ScenarioResult:
     return _finish(s, result, keep=keep)
 
 
+def tf_seen_at_stop(s: Session, keep: bool = False) -> ScenarioResult:
+    """Positive control for the EFLAGS half of the TF-leak detector: stop in
+    guestdbg_set_tf and single-step through its ``popf``, which sets TF in
+    kernel mode; the stop on the following instruction sees EFLAGS.TF that the
+    debugger did not set (as a leaked host single-step would look)."""
+    s.ensure_module()
+    set_tf = s.kallsyms("guestdbg_set_tf")
+    # Runs in the guest while gdb holds it; fires once the guest resumes.
+    s.guest.run(f"(sleep 1; echo tf > {TRIGGER}) &")
+    dbg = s.debugger
+    dbg.attach(s.guest)
+    result = ScenarioResult(
+        "tf_seen_at_stop",
+        f"stopped at guestdbg_set_tf ({set_tf:#x}) with a hardware breakpoint and "
+        "single-stepped through its popf, reading EFLAGS at every stop",
+    )
+    bp = dbg.break_insert(f"*{set_tf:#x}", hardware=True)
+    dbg.cont(timeout=60)
+    dbg.break_delete(bp)
+    eflags_at_stops = []
+    previous = ""
+    for _ in range(8):  # pushf; orq; popf; nop (a patched __fentry__ call may come first)
+        regs = dbg.registers(("rip", "eflags"))
+        insn = dbg.console(f"x/i {regs['rip']:#x}").split(":", 1)[-1].strip()
+        eflags_at_stops.append((f"{regs['rip']:#x} before {insn!r}", regs["eflags"]))
+        if previous.startswith("popf"):
+            break
+        previous = insn
+        dbg.stepi()
+    result.data["stops"] = [{"where": w, "eflags": fl} for w, fl in eflags_at_stops]
+    return _finish(s, result, eflags_at_stops=eflags_at_stops, keep=keep)
+
+
 def planted_breakpoint(s: Session, keep: bool = False) -> ScenarioResult:
     """Positive control for the ledger: plant a software breakpoint at the
     stopped vCPU's PC behind gdb's back (a raw Z0 packet), then step: the
@@ -400,5 +446,6 @@ SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
     "early-boot": (early_boot_step_run, "single-step early boot from start_kernel (paused start)"),
     "lx-symbols": (lxsymbols_reload, "lx-symbols, insmod, rmmod+insmod reload, breakpoints"),
     "tf": (tf_trigger, "control: set EFLAGS.TF in kernel mode (TF-leak WARN)"),
+    "tf-stop": (tf_seen_at_stop, "control: step through a popf that sets TF, read EFLAGS"),
     "planted": (planted_breakpoint, "control: step over a breakpoint planted behind gdb"),
 }

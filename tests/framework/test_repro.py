@@ -31,6 +31,7 @@ def test_list_names_every_scenario() -> None:
         "planted",
         "step",
         "tf",
+        "tf-stop",
     ]
 
 

@@ -1,7 +1,7 @@
 """The host's single-step TF leaking into the guest (exc_debug WARN).
 
 Every scenario runs the TF-leak detector over its console and the EFLAGS it
-saw at stops; this is the detector's positive control."""
+saw at stops; these are the detector's positive controls, one per half."""
 
 from pathlib import Path
 
@@ -20,3 +20,13 @@ def test_control_tf_set_in_kernel_mode_is_reported(
 ) -> None:
     result = scenarios.tf_trigger(session)
     expect_found(request, result, artifacts, "tf-leak-warn")
+
+
+@pytest.mark.control
+def test_control_tf_seen_in_eflags_at_a_stop(
+    request: pytest.FixtureRequest, session: Session, artifacts: Path
+) -> None:
+    """The EFLAGS half of the detector: the stop after the module's popf sees
+    TF that the debugger did not set (the guest then also prints the WARN)."""
+    result = scenarios.tf_seen_at_stop(session)
+    expect_found(request, result, artifacts, "tf-set-at-stop", allowed=("tf-leak-warn",))
