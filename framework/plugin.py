@@ -449,6 +449,8 @@ def _record(
     notes = [f"(expected: {e})" for e in expected]
     if result.data.get("re_hits"):
         notes.append(f"(re-hits: {result.data['re_hits']}/{result.data['resumes']} resumes)")
+    if result.data.get("stalled_steps"):
+        notes.append(f"(stalled steps: {result.data['stalled_steps']}/{len(result.data['steps'])})")
     # user_properties travel with the report, also from pytest-xdist workers.
     request_node.user_properties.append(("scenario", result.name))
     request_node.user_properties.append(("notes", " ".join(notes)))

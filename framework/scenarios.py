@@ -256,6 +256,7 @@ def single_step_run(
     if restore is not None and not keep:
         dbg.set_sstep_flags(restore)
     result.data["steps"] = [asdict(st) for st in trace]
+    result.data["stalled_steps"] = detectors.stalled_steps(trace)
     result.findings += detectors.step_landing(trace)
     return _finish(s, result, NMI_EXPECTED if nmis else (), [("after the last step", eflags)], keep)
 
@@ -289,6 +290,7 @@ def early_boot_step_run(s: Session, steps: int = 1500, keep: bool = False) -> Sc
     trace = dbg.stepi_trace(steps)
     result.data["steps"] = [asdict(st) for st in trace]
     result.data["fentry_calls"] = sum(1 for st in trace if "__fentry__" in st.insn)
+    result.data["stalled_steps"] = detectors.stalled_steps(trace)
     result.findings += detectors.step_landing(trace)
     if not keep:
         dbg.detach()

@@ -112,3 +112,15 @@ def test_early_boot_fentry_calls_are_ordinary_calls() -> None:
     fentry = [s for s in trace if "__fentry__" in s.insn]
     assert fentry and all(s.symbol == "__fentry__+0x0" for s in fentry)
     assert detectors.step_landing(trace) == []
+
+
+def test_a_single_stalled_step_is_counted_not_judged() -> None:
+    """The recorded sstep=0x1 run has one stepi that left the PC in place
+    (inside the NMI handler); alone it is counted, twice in a row it is a
+    finding. The repeat below is that recorded step used twice."""
+    trace = steps("step-nmi-sstep1")
+    stalled = [s for s in trace if s.next_pc == s.pc]
+    assert len(stalled) == 1 and detectors.stalled_steps(trace) == 1
+    assert "step-stalled" not in {f.kind for f in detectors.step_landing(trace)}
+    (finding,) = detectors.step_landing([stalled[0], stalled[0]])
+    assert finding.kind == "step-stalled"
