@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from framework import images
-from framework.qemu import GuestSpec, spec_for
+from guestdbg.build import images
+from guestdbg.runtime.spec import GuestSpec, spec_for
 
 
 @pytest.fixture(scope="session")

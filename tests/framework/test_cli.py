@@ -8,15 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from framework import host
+from guestdbg.runtime import host
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def guestdbg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework", *args],
+        [sys.executable, "-m", "guestdbg", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from framework.errors import DeadlineError, DebuggerError
-from framework.gdb import SSTEP_ENABLE, Debugger, MiError
-from framework.images import GuestImage
-from framework.ledger import parse_remote_log_file
-from framework.lxsymbols import LxSymbols
-from framework.qemu import Guest, GuestSpec
+from guestdbg.build.images import GuestImage
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.debugger.gdbstub import SSTEP_ENABLE
+from guestdbg.debugger.ledger import parse_remote_log_file
+from guestdbg.debugger.lxsymbols import LxSymbols
+from guestdbg.debugger.mi import MiError
+from guestdbg.errors import DeadlineError, DebuggerError
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import GuestSpec
 
 pytestmark = pytest.mark.guest
 
@@ -33,7 +35,7 @@ def dbg(image: GuestImage, tmp_path: Path) -> Iterator[Debugger]:
     with Debugger(artifacts=tmp_path / "gdb") as d:
         d.load(image.tree.vmlinux)
         yield d
-    assert d.proc is not None and d.proc.poll() is not None, "gdb outlived its Debugger"
+    assert not d.mi.alive, "gdb outlived its Debugger"
 
 
 def kallsyms(guest: Guest, name: str) -> int:
@@ -118,12 +120,12 @@ def test_stepi_goes_to_the_next_instruction_or_the_branch_target(
 
 def test_qemu_single_step_flags_can_be_read_and_changed(guest: Guest, dbg: Debugger) -> None:
     dbg.attach(guest)
-    assert dbg.supported_sstep_flags() == 0x7  # ENABLE|NOIRQ|NOTIMER under TCG
-    assert dbg.sstep_flags() == 0x7
-    dbg.set_sstep_flags(SSTEP_ENABLE)
-    assert dbg.sstep_flags() == 0x1
-    dbg.set_sstep_flags(0x7)
-    assert dbg.sstep_flags() == 0x7
+    assert dbg.stub.supported_sstep_flags() == 0x7  # ENABLE|NOIRQ|NOTIMER under TCG
+    assert dbg.stub.sstep_flags() == 0x7
+    dbg.stub.set_sstep_flags(SSTEP_ENABLE)
+    assert dbg.stub.sstep_flags() == 0x1
+    dbg.stub.set_sstep_flags(0x7)
+    assert dbg.stub.sstep_flags() == 0x7
 
 
 def test_lx_symbols_then_insmod_then_reload(guest: Guest, dbg: Debugger, image: GuestImage) -> None:

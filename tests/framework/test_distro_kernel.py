@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from framework import distro, images, kernlog
-from framework.errors import BuildError
-from framework.gdb import Debugger
-from framework.lxsymbols import LxSymbols
-from framework.qemu import Guest, spec_for
+from guestdbg import kernlog
+from guestdbg.build import distro, images
+from guestdbg.build.trees import KernelTree
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.debugger.lxsymbols import LxSymbols
+from guestdbg.errors import BuildError
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import spec_for
 
 pytestmark = [pytest.mark.guest, pytest.mark.distro]
 
@@ -27,7 +29,7 @@ MODULE = "/lib/modules/guestdbg_test.ko"
 
 
 @pytest.fixture(scope="module")
-def tree() -> images.KernelTree:
+def tree() -> KernelTree:
     try:
         return distro.debian_cloud_kernel()
     except BuildError as err:
@@ -37,7 +39,7 @@ def tree() -> images.KernelTree:
 
 
 @pytest.fixture(scope="module")
-def image(tree: images.KernelTree) -> images.GuestImage:
+def image(tree: KernelTree) -> images.GuestImage:
     return images.guest_image(tree)
 
 
@@ -48,7 +50,7 @@ def guest(image: images.GuestImage, tmp_path: Path, no_leftover_qemu: None) -> I
 
 
 @pytest.fixture
-def dbg(tree: images.KernelTree, tmp_path: Path) -> Iterator[Debugger]:
+def dbg(tree: KernelTree, tmp_path: Path) -> Iterator[Debugger]:
     with Debugger(artifacts=tmp_path / "gdb", timeout=60) as d:
         d.load(tree.vmlinux)  # 590 MB
         yield d
@@ -58,7 +60,7 @@ def kallsyms(guest: Guest, name: str) -> int:
     return int(guest.run(f"grep -w {name} /proc/kallsyms").output.split()[0], 16)
 
 
-def test_the_kernel_is_debians_pinned_to_the_source_package(tree: images.KernelTree) -> None:
+def test_the_kernel_is_debians_pinned_to_the_source_package(tree: KernelTree) -> None:
     kernel = distro.installed_kernel()
     assert kernel is not None and kernel.release == tree.release
     assert kernel.version == distro.installed_versions("linux-source-6.1")["linux-source-6.1"]
@@ -74,7 +76,7 @@ def test_the_kernel_is_debians_pinned_to_the_source_package(tree: images.KernelT
 
 
 def test_boot_insmod_lx_symbols_and_a_module_breakpoint(
-    tree: images.KernelTree,
+    tree: KernelTree,
     image: images.GuestImage,
     guest: Guest,
     dbg: Debugger,

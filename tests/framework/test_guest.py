@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from framework.errors import DeadlineError, GuestError, HostError, InputError
-from framework.qemu import Guest, GuestSpec
+from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import GuestSpec
 
 from .conftest import qemu_pids
 
@@ -134,7 +134,8 @@ def test_no_qemu_survives_an_exception(spec: GuestSpec, no_leftover_qemu: None) 
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from framework.qemu import Guest, GuestSpec
+    from guestdbg.runtime.qemu import Guest
+    from guestdbg.runtime.spec import GuestSpec
     spec = GuestSpec(kernel=Path(sys.argv[1]), initrd=Path(sys.argv[2]))
     with Guest(spec) as g:
         print(g.proc.pid, flush=True)
@@ -181,7 +182,7 @@ def test_bad_input_is_a_sentence(spec: GuestSpec, tmp_path: Path) -> None:
 
 
 def test_unusable_kvm_is_refused_with_the_reason(spec: GuestSpec) -> None:
-    from framework import host
+    from guestdbg.runtime import host
 
     kvm = host.probe().kvm
     if kvm.usable:

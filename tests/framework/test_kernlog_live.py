@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from framework import kernlog
-from framework.qemu import Guest, GuestSpec
+from guestdbg import kernlog
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import GuestSpec
 
 pytestmark = pytest.mark.guest
 

@@ -17,7 +17,7 @@ ONE_CASE = ["-k", "slow_handler and sw"]
 
 def nightly(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework", "nightly", "--out", str(out), *args, "-q"],
+        [sys.executable, "-m", "guestdbg", "nightly", "--out", str(out), *args, "-q"],
         capture_output=True,
         text=True,
         cwd=REPO,

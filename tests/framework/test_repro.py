@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_list_names_every_scenario() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "framework", "repro", "--list"],
+        [sys.executable, "-m", "guestdbg", "repro", "--list"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -40,7 +40,7 @@ def test_stuck_breakpoint_is_left_for_gdb(tmp_path: Path, no_leftover_qemu: None
         [
             sys.executable,
             "-m",
-            "framework",
+            "guestdbg",
             "repro",
             "bp-loop",
             "--nmi",

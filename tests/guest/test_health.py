@@ -1,9 +1,8 @@
 """The guest under test boots clean: no console report before any debugging."""
 
 import pytest
-
-from framework import kernlog
-from framework.qemu import Guest
+from guestdbg import kernlog
+from guestdbg.runtime.qemu import Guest
 
 pytestmark = pytest.mark.guest
 

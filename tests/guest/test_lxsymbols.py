@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-
-from framework import host, scenarios
-from framework.plugin import bug_report, expect_clean, expect_found
-from framework.scenarios import Session
+from guestdbg import scenarios
+from guestdbg.pytest_plugin import bug_report, expect_clean, expect_found
+from guestdbg.runtime import host
+from guestdbg.scenarios import Session
 
 pytestmark = pytest.mark.guest
 
@@ -22,9 +22,9 @@ def test_lx_symbols_survives_module_load_and_reload(
         # packets show it stepping over its own planted do_init_module
         # breakpoint on the reload path: a real defect of gdb + lx-symbols
         # (harmless under TCG, an int3 left in guest memory under KVM).
-        from framework.plugin import _record
+        from guestdbg.pytest_plugin import record
 
-        _record(request.node, result, artifacts, [])
+        record(request.node, result, artifacts, [])
         pytest.xfail(
             bug_report(
                 result,

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-
-from framework import scenarios
-from framework.plugin import expect_clean, expect_found
-from framework.scenarios import Session
+from guestdbg import scenarios
+from guestdbg.pytest_plugin import expect_clean, expect_found
+from guestdbg.scenarios import Session
 
 pytestmark = [pytest.mark.guest, pytest.mark.needs_blockirq]
 

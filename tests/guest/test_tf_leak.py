@@ -6,10 +6,9 @@ saw at stops; these are the detector's positive controls, one per half."""
 from pathlib import Path
 
 import pytest
-
-from framework import scenarios
-from framework.plugin import expect_found
-from framework.scenarios import Session
+from guestdbg import scenarios
+from guestdbg.pytest_plugin import expect_found
+from guestdbg.scenarios import Session
 
 pytestmark = pytest.mark.guest
 

@@ -8,10 +8,10 @@ and with 0x1, which lets the interrupt in while stepping."""
 import json
 from pathlib import Path
 
-from framework import detectors, kernlog
-from framework.detectors import BreakpointHit, expected_successors
-from framework.gdb import Step
-from framework.ledger import parse_remote_log_file
+from guestdbg import judges, kernlog
+from guestdbg.debugger.gdb import Step
+from guestdbg.debugger.ledger import parse_remote_log_file
+from guestdbg.judges import BreakpointHit, expected_successors
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -31,35 +31,35 @@ def steps(name: str) -> list[Step]:
 def test_default_flags_make_progress_and_are_not_stuck() -> None:
     recorded = hits("bp-loop-nmi-default")
     assert len(recorded) == 8
-    assert detectors.forward_progress(recorded, required=0.5) == []
-    assert detectors.stuck_breakpoint(recorded, k=4) == []
+    assert judges.forward_progress(recorded, required=0.5) == []
+    assert judges.stuck_breakpoint(recorded, k=4) == []
 
 
 def test_sstep_0x1_with_nmis_is_stuck() -> None:
     recorded = hits("bp-loop-nmi-sstep1")
-    (stuck,) = detectors.stuck_breakpoint(recorded, k=4)
+    (stuck,) = judges.stuck_breakpoint(recorded, k=4)
     assert stuck.kind == "stuck-breakpoint"
     assert f"at {recorded[0].pc:#x} re-hit 8 times in a row" in stuck.title
     assert "NMI injected before resume" in stuck.evidence["hits"]
-    (progress,) = detectors.forward_progress(recorded, required=0.5)
+    (progress,) = judges.forward_progress(recorded, required=0.5)
     assert progress.title.startswith("7 of 7 resumes")
 
 
 def test_stuck_needs_k_consecutive_hits() -> None:
     recorded = hits("bp-loop-nmi-sstep1")
-    assert detectors.stuck_breakpoint(recorded[:3], k=4) == []
-    assert detectors.stuck_breakpoint(recorded[:4], k=4)
+    assert judges.stuck_breakpoint(recorded[:3], k=4) == []
+    assert judges.stuck_breakpoint(recorded[:4], k=4)
 
 
 def test_steps_with_default_flags_follow_the_instruction_stream() -> None:
     trace = steps("step-nmi-default")
     assert len(trace) == 200
-    assert detectors.step_landing(trace) == []
+    assert judges.step_landing(trace) == []
 
 
 def test_sstep_0x1_lands_in_the_nmi_handler() -> None:
     trace = steps("step-nmi-sstep1")
-    findings = {f.kind: f for f in detectors.step_landing(trace)}
+    findings = {f.kind: f for f in judges.step_landing(trace)}
     handler = findings["stepped-into-interrupt-handler"]
     assert "asm_exc_nmi+0x0" in handler.evidence["steps"]
     assert handler.evidence["steps"].startswith("step 0:")  # the first step, NMI pending
@@ -84,10 +84,10 @@ def test_rep_and_indirect_instructions() -> None:
 
 def test_ledger_findings_from_the_recorded_lx_symbols_reload() -> None:
     ledger = parse_remote_log_file(FIXTURES / "gdb" / "lxsymbols-reload.remote.log")
-    kinds = {f.kind for f in detectors.breakpoint_ledger(ledger)}
+    kinds = {f.kind for f in judges.breakpoint_ledger(ledger)}
     assert kinds == {"resume-over-planted-breakpoint", "unbalanced-breakpoints"}
     clean = parse_remote_log_file(FIXTURES / "gdb" / "bp-loop.remote.log")
-    assert detectors.breakpoint_ledger(clean) == []
+    assert judges.breakpoint_ledger(clean) == []
 
 
 def test_tf_leak_and_health_split_real_console_reports() -> None:
@@ -95,13 +95,13 @@ def test_tf_leak_and_health_split_real_console_reports() -> None:
     tf = kernlog.parse_file(corpus / "tf-warn.log")
     nmi = kernlog.parse_file(corpus / "nmi-unknown.log", [kernlog.NMI_AFTER_INJECTION])
     assert [r.title for r in tf] == ["WARNING in exc_debug"]
-    (leak,) = detectors.tf_leak(tf + nmi)
+    (leak,) = judges.tf_leak(tf + nmi)
     assert leak.kind == "tf-leak-warn" and "exc_debug" in leak.evidence["console"]
-    assert detectors.guest_health(nmi) == []  # declared expected
+    assert judges.guest_health(nmi) == []  # declared expected
     assert [
-        f.kind for f in detectors.guest_health(kernlog.parse_file(corpus / "nmi-unknown.log"))
+        f.kind for f in judges.guest_health(kernlog.parse_file(corpus / "nmi-unknown.log"))
     ] == ["console-nmi"]  # not declared: a finding
-    eflags = detectors.tf_leak([], [("hit 0", 0x202), ("hit 1", 0x302)])
+    eflags = judges.tf_leak([], [("hit 0", 0x202), ("hit 1", 0x302)])
     assert [f.kind for f in eflags] == ["tf-set-at-stop"]
 
 
@@ -111,7 +111,7 @@ def test_early_boot_fentry_calls_are_ordinary_calls() -> None:
     trace = steps("early-boot-debian")
     fentry = [s for s in trace if "__fentry__" in s.insn]
     assert fentry and all(s.symbol == "__fentry__+0x0" for s in fentry)
-    assert detectors.step_landing(trace) == []
+    assert judges.step_landing(trace) == []
 
 
 def test_a_single_stalled_step_is_counted_not_judged() -> None:
@@ -120,7 +120,7 @@ def test_a_single_stalled_step_is_counted_not_judged() -> None:
     finding. The repeat below is that recorded step used twice."""
     trace = steps("step-nmi-sstep1")
     stalled = [s for s in trace if s.next_pc == s.pc]
-    assert len(stalled) == 1 and detectors.stalled_steps(trace) == 1
-    assert "step-stalled" not in {f.kind for f in detectors.step_landing(trace)}
-    (finding,) = detectors.step_landing([stalled[0], stalled[0]])
+    assert len(stalled) == 1 and judges.stalled_steps(trace) == 1
+    assert "step-stalled" not in {f.kind for f in judges.step_landing(trace)}
+    (finding,) = judges.step_landing([stalled[0], stalled[0]])
     assert finding.kind == "step-stalled"

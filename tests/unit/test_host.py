@@ -4,8 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from framework import host
+from guestdbg.runtime import host
 
 
 def test_probe_finds_qemu_and_gdb_with_python() -> None:

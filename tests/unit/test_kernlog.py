@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from framework import kernlog
-from framework.kernlog import (
+from guestdbg import kernlog
+from guestdbg.kernlog import (
     NMI_AFTER_INJECTION,
     ConsoleParser,
     Expected,
@@ -326,9 +325,9 @@ def test_work_grows_linearly_with_the_log_and_memory_stays_bounded(
     bounded line buffer (the speed itself is scripts/bench-kernlog's job)."""
     one = "".join(f.read_text(errors="replace") for f in FILES)
     calls = {"score": 0, "classify": 0}
-    score, classify = kernlog._Open.score, kernlog._classify
+    score, classify = kernlog.parser._Open.score, kernlog.parser._classify
 
-    def counted_score(self: kernlog._Open, *args: object) -> int:
+    def counted_score(self: kernlog.parser._Open, *args: object) -> int:
         calls["score"] += 1
         return score(self, *args)  # type: ignore[arg-type]
 
@@ -336,8 +335,8 @@ def test_work_grows_linearly_with_the_log_and_memory_stays_bounded(
         calls["classify"] += 1
         return classify(text)
 
-    monkeypatch.setattr(kernlog._Open, "score", counted_score)
-    monkeypatch.setattr(kernlog, "_classify", counted_classify)
+    monkeypatch.setattr(kernlog.parser._Open, "score", counted_score)
+    monkeypatch.setattr(kernlog.parser, "_classify", counted_classify)
 
     def work(copies: int) -> tuple[int, int, int]:
         calls.update(score=0, classify=0)
@@ -363,7 +362,7 @@ def test_work_grows_linearly_with_the_log_and_memory_stays_bounded(
 
 def guestdbg(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework", "kernlog", *args],
+        [sys.executable, "-m", "guestdbg", "kernlog", *args],
         cwd=REPO,
         input=stdin.decode(errors="replace") if stdin else None,
         capture_output=True,

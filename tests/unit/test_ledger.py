@@ -3,7 +3,7 @@ recorded by scripts/capture-gdb-fixtures."""
 
 from pathlib import Path
 
-from framework.ledger import parse_remote_log, parse_remote_log_file
+from guestdbg.debugger.ledger import parse_remote_log, parse_remote_log_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gdb"
 DO_INIT_MODULE = 0xFFFFFFFF8107FA73  # lx-symbols' breakpoint in the default kernel

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from framework.gdb import MiRecord, StopEvent, _mi_quote, _parse_sstepbits
+from guestdbg.debugger.gdbstub import parse_sstepbits
+from guestdbg.debugger.mi import MiRecord, StopEvent, mi_quote
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gdb"
 
@@ -84,8 +84,8 @@ def test_lx_symbols_output_and_module_stop() -> None:
 def test_sstep_replies() -> None:
     console = "".join(r.payload for r in records("bp-loop.mi.log") if r.kind == "console")
     assert 'received: "OK"' in console and 'received: "0x1"' in console
-    assert _parse_sstepbits("ENABLE=1,NOIRQ=2,NOTIMER=4") == 7
+    assert parse_sstepbits("ENABLE=1,NOIRQ=2,NOTIMER=4") == 7
 
 
 def test_mi_quoting() -> None:
-    assert _mi_quote('say "hi"\\n') == '"say \\"hi\\"\\\\n"'
+    assert mi_quote('say "hi"\\n') == '"say \\"hi\\"\\\\n"'

@@ -1,6 +1,6 @@
 """The nightly verdict and summary from case outcomes."""
 
-from framework.nightly import CaseResult, markdown, summarize
+from guestdbg.cli.nightly import CaseResult, markdown, summarize
 
 
 def case(

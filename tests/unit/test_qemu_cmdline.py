@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-
-from framework.errors import InputError
-from framework.qemu import DEFAULT_CMDLINE, GuestSpec
+from guestdbg.errors import InputError
+from guestdbg.runtime.spec import DEFAULT_CMDLINE, GuestSpec
 
 
 @pytest.fixture

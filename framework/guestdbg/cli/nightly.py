@@ -18,6 +18,7 @@ than one pass/fail.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import time
@@ -28,11 +29,14 @@ from typing import Any
 
 import pytest
 
-from framework import host, images
-from framework.errors import GuestdbgError
+from guestdbg import verdicts
+from guestdbg.build import kernels
+from guestdbg.cli import run as suite_run
+from guestdbg.cli.suite_options import plugin_args
+from guestdbg.errors import GuestdbgError
+from guestdbg.runtime import host
 
-EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = 0, 1, 125
-SUITE = Path(__file__).resolve().parent.parent / "tests" / "guest"
+EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = verdicts.GOOD, verdicts.DEFECT, verdicts.CANNOT_JUDGE
 
 
 @dataclass
@@ -59,7 +63,7 @@ class Collector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         m = re.match(r"^(.*?)::(\w+)(?:\[(.*)\])?$", report.nodeid)
         test, point = (m.group(2), m.group(3) or "") if m else (report.nodeid, "")
-        point = re.sub(r"-run\d+$", "", point)
+        point = re.sub(r"-\d+-\d+$", "", point)  # pytest-repeat's "-3-20"
         case = self.cases.setdefault(
             report.nodeid, CaseResult(report.nodeid, test, point, "passed")
         )
@@ -178,19 +182,15 @@ def preflight(trees: list[str]) -> list[str]:
     if info.gdb.problem:
         problems.append(info.gdb.problem)
     for tree in trees:
-        if tree in (images.DEFAULT_TREE, images.DISTRO_TREE):
-            continue  # prepared (and checked) when the images are built
-        try:
-            kt = images.KernelTree.at(tree)
-        except GuestdbgError as err:
-            problems.append(str(err))
-            continue
-        problems += [f"kernel tree {kt.root}: {p}" for p in kt.missing_options()]
+        problems += kernels.problems(tree)
     return problems
 
 
-def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
-    """The nightly job. Returns the exit status."""
+def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """The nightly job (``args``: the checked suite options and ``out``).
+    Returns the exit status."""
+    out: Path = args.out
+    trees: list[str] = args.kernel_tree
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     info = host.probe()
@@ -202,8 +202,8 @@ def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
     problems = preflight(trees)
     if not problems:
         try:
-            for tree in [*trees] or [images.DEFAULT_TREE]:
-                img = images.guest_image(images.kernel_tree(tree))
+            for tree in [*trees] or [kernels.DEFAULT_TREE]:
+                img = kernels.image_for(tree)
                 header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
         except GuestdbgError as err:
             problems.append(f"the guest images could not be built: {err.message}")
@@ -223,15 +223,10 @@ def run(out: Path, trees: list[str], pytest_args: list[str]) -> int:
             print(f"guestdbg nightly: cannot judge: {p}")
         return EXIT_CANNOT_JUDGE
     collector = Collector()
-    args = [
-        str(SUITE),
-        f"--junitxml={out / 'junit.xml'}",
-        f"--artifacts={out / 'artifacts'}",
-        "-p",
-        "no:cacheprovider",
-    ]
-    args += [f"--kernel-tree={t}" for t in trees] + pytest_args
-    pytest.main(args, plugins=[collector])
+    if args.artifacts is None:
+        args.artifacts = out / "artifacts"
+    extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
+    pytest.main(suite_run.pytest_argv(plugin_args(args), extra), plugins=[collector])
     cases = list(collector.cases.values())
     summary = summarize(cases)
     summary["header"] = header

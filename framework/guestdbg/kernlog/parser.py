@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from framework.errors import InputError
+from guestdbg.errors import InputError
 
 # -- reports ---------------------------------------------------------------------
 

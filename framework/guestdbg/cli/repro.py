@@ -1,7 +1,7 @@
 """``guestdbg repro``: one command from "is this broken?" to a live gdb on
 the guest in the bad state.
 
-The scenario runs with ``keep``: when it finds a defect (or always with
+The scenario runs on a session that holds its state: when it finds a defect (or always with
 ``--keep``) the guest stays stopped exactly where the scenario left it — the
 breakpoint still planted, QEMU's single-step flags as the scenario set them,
 an injected NMI still pending — and the framework's gdb is ended without
@@ -21,9 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from framework import images, scenarios
-from framework.gdb import Debugger
-from framework.qemu import Guest, spec_for
+from guestdbg import scenarios
+from guestdbg.build import kernels
+from guestdbg.build.images import GuestImage
+from guestdbg.cli.guest_options import guest_options, positive_float, positive_int, sstep_flags
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.runtime.qemu import Guest
 
 
 def add_repro_options(p: argparse.ArgumentParser) -> None:
@@ -44,16 +47,13 @@ def add_repro_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start the attaching gdb instead of printing its command line",
     )
-    from framework.cli import add_guest_options  # cli imports this module
-
-    add_guest_options(p)
     knobs = p.add_argument_group("scenario knobs (each scenario takes those it knows)")
     knobs.add_argument(
         "--bp-kind", choices=("sw", "hw"), default="sw", help="software or hardware breakpoints"
     )
     knobs.add_argument(
         "--sstep",
-        type=lambda v: int(v, 0),
+        type=sstep_flags,
         default=None,
         help="QEMU single-step flags, e.g. 0x1 (ENABLE only: interrupts are taken while stepping)",
     )
@@ -62,15 +62,17 @@ def add_repro_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="bp-loop: inject an NMI at every stop; step: before the first steps",
     )
-    knobs.add_argument("--hits", type=int, default=8, help="bp-loop: breakpoint hits")
+    knobs.add_argument("--hits", type=positive_int, default=8, help="bp-loop: breakpoint hits")
     knobs.add_argument(
         "--delay",
-        type=float,
+        type=positive_float,
         default=0.05,
         help="bp-loop: seconds spent at each stop (a slow handler)",
     )
-    knobs.add_argument("--steps", type=int, default=300, help="step: instructions to step")
-    knobs.add_argument("--rounds", type=int, default=2, help="lx-symbols: rmmod/insmod rounds")
+    knobs.add_argument("--steps", type=positive_int, default=300, help="step: instructions to step")
+    knobs.add_argument(
+        "--rounds", type=positive_int, default=2, help="lx-symbols: rmmod/insmod rounds"
+    )
 
 
 def _knobs(fn: object, args: argparse.Namespace) -> dict[str, object]:
@@ -88,7 +90,7 @@ def _knobs(fn: object, args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in offered.items() if k in accepted}
 
 
-def gdb_command(image: images.GuestImage, guest: Guest) -> list[str]:
+def gdb_command(image: GuestImage, guest: Guest) -> list[str]:
     """The gdb command line that attaches to ``guest`` with symbols and lx-symbols."""
     tree = image.tree
     return [
@@ -112,31 +114,19 @@ def cmd_repro(args: argparse.Namespace) -> int:
         for name, (_, line) in sorted(scenarios.SCENARIOS.items()):
             print(f"{name:12} {line}")
         return 0
-    from framework.cli import default_accel
-
     fn, _ = scenarios.SCENARIOS[args.scenario]
-    tree = images.kernel_tree(args.kernel_tree)
-    image = images.guest_image(tree)
+    image = kernels.image_for(args.kernel_tree)
     artifacts = args.artifacts or Path("artifacts") / (
         f"repro-{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
     artifacts = artifacts.resolve()
-    spec = spec_for(
-        image,
-        append=args.append,
-        boot_timeout=args.boot_timeout,
-        accel=args.accel or default_accel(),
-        smp=args.smp,
-        cpu=args.cpu,
-        memory_mb=args.memory,
-        qemu=args.qemu,
-    )
+    spec = guest_options(args).spec(image)
     with Guest(spec, artifacts=artifacts) as guest:
         dbg = Debugger(artifacts=artifacts)
         try:
             dbg.load(image.tree.vmlinux)
-            session = scenarios.Session(image, guest, dbg, artifacts)
-            result = fn(session, keep=True, **_knobs(fn, args))
+            session = scenarios.Session(image, guest, dbg, artifacts, hold=True)
+            result = fn(session, **_knobs(fn, args))
         except BaseException:
             dbg.close()
             raise

@@ -27,7 +27,7 @@ from pathlib import Path
 import pexpect
 import pexpect.fdpexpect
 
-from framework.errors import DeadlineError, GuestError
+from guestdbg.errors import DeadlineError, GuestError
 
 READY_RE = re.compile(rb"GUESTDBG-READY release=(\S+) cpus=(\d+)\r?\n")
 PRINTK_LINE_RE = re.compile(r"^\[\s*\d+\.\d+\] ")

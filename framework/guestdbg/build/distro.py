@@ -37,20 +37,18 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
-from framework.errors import BuildError
-from framework.images import (
-    LINUX_SOURCE_TARBALL,
-    KernelTree,
+from guestdbg.build.cache import (
     Progress,
     cache_dir,
     cache_entry,
-    config_options,
     content_key,
     mark_complete,
     run_logged,
 )
+from guestdbg.build.default_kernel import LINUX_SOURCE_TARBALL
+from guestdbg.build.trees import KernelTree, config_options
+from guestdbg.errors import BuildError
 
 SOURCE_PACKAGE = "linux-source-6.1"
 FLAVOUR = "cloud-amd64"
@@ -220,7 +218,7 @@ def installed_kernel() -> DebianKernel | None:
     return None
 
 
-def install(packages: list[str], progress_stream: TextIO | None = None) -> None:
+def install(packages: list[str]) -> None:
     """``apt-get install`` pinned ``package=version`` specs; BuildError with one sentence
     when not root or apt fails."""
     command = "apt-get install -y --no-install-recommends " + " ".join(packages)
@@ -228,13 +226,13 @@ def install(packages: list[str], progress_stream: TextIO | None = None) -> None:
         raise BuildError(
             f"the Debian kernel needs {', '.join(packages)}, which are not installed, and "
             f"installing them needs root: run '{command}' as root "
-            "(or scripts/prepare-distro-kernel as root)"
+            "(or 'guestdbg images --kernel-tree debian-cloud' as root)"
         )
     if shutil.which("apt-get") is None:
         raise BuildError(f"apt-get is not available to install {', '.join(packages)}")
     log = cache_dir() / "debian-kernel-apt.log"
     log.unlink(missing_ok=True)  # this run's output only, for the error's tail
-    progress = Progress(f"installing {', '.join(packages)} (the -dbg is ~280 MB)", progress_stream)
+    progress = Progress(f"installing {', '.join(packages)} (the -dbg is ~280 MB)")
     progress.update("apt-get install", force=True)
     try:
         run_logged(command.split(), log, progress, env={"DEBIAN_FRONTEND": "noninteractive"})
@@ -300,7 +298,7 @@ def _check_constants(constants: Path) -> None:
         )
 
 
-def gdb_scripts(kernel: DebianKernel, source: str, progress_stream: TextIO | None = None) -> Path:
+def gdb_scripts(kernel: DebianKernel, source: str) -> Path:
     """The kernel's gdb scripts in a cache entry; return its ``vmlinux-gdb.py``.
 
     ``source`` is the installed linux-source-6.1 version (equal to the kernel's)."""
@@ -309,7 +307,7 @@ def gdb_scripts(kernel: DebianKernel, source: str, progress_stream: TextIO | Non
         script = path / "vmlinux-gdb.py"
         if complete:
             return script
-        progress = Progress(f"preparing the gdb scripts of {kernel.release}", progress_stream)
+        progress = Progress(f"preparing the gdb scripts of {kernel.release}")
         path.mkdir(parents=True)
         log = path / "prepare.log"
         progress.update(f"extracting scripts/gdb from {LINUX_SOURCE_TARBALL.name}", force=True)
@@ -337,7 +335,7 @@ def gdb_scripts(kernel: DebianKernel, source: str, progress_stream: TextIO | Non
         return script
 
 
-def debian_cloud_kernel(progress_stream: TextIO | None = None) -> KernelTree:
+def debian_cloud_kernel() -> KernelTree:
     """Debian's cloud kernel of the installed linux-source-6.1 version, as a KernelTree.
 
     Installs (as root, only when missing) the image, its -dbg and headers packages
@@ -352,12 +350,12 @@ def debian_cloud_kernel(progress_stream: TextIO | None = None) -> KernelTree:
             fcntl.flock(lock, fcntl.LOCK_EX)
             missing = _missing(kernel)
             if missing:
-                install(missing, progress_stream)
+                install(missing)
                 still = _missing(kernel)
                 if still:
                     raise BuildError(f"apt-get finished but did not install {', '.join(still)}")
     _check_installed(kernel)
-    script = gdb_scripts(kernel, version, progress_stream)
+    script = gdb_scripts(kernel, version)
     return KernelTree(
         root=kernel.headers_dir,
         bzimage=kernel.bzimage,

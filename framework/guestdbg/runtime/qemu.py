@@ -12,7 +12,8 @@ process dies without tearing down (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import contextlib
-import json
+import itertools
+import logging
 import os
 import re
 import select
@@ -23,130 +24,40 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from framework import host
-from framework.console import CommandResult, Console, ReadyInfo, tail_of
-from framework.errors import DeadlineError, GuestError, HostError, InputError
-from framework.process import die_with_parent
+from guestdbg.errors import DeadlineError, GuestError, HostError
+from guestdbg.runtime import host
+from guestdbg.runtime.console import CommandResult, Console, ReadyInfo, tail_of
+from guestdbg.runtime.process import die_with_parent
+from guestdbg.runtime.spec import GuestSpec
 
-DEFAULT_CMDLINE = "console=ttyS0 nokaslr panic=-1 loglevel=7"
-ACCELS = ("tcg", "kvm")
-GDBSTUB_KINDS = ("unix", "tcp")
+_serial = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class GuestSpec:
-    """What to boot and how.
+def _log_to_file(logger: logging.Logger, path: Path) -> tuple[logging.Logger, logging.Handler]:
+    """Everything ``logger`` says, with timestamps, in ``path`` (and only there)."""
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%H:%M:%S")
+    )
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    return logger, handler
 
-    kernel, initrd: bzImage and initramfs on the host.
-    append: extra kernel command line after :data:`DEFAULT_CMDLINE` (which is
-        always there: serial console, no KASLR, reboot on panic, and
-        loglevel=7 because ``quiet`` hides WARN splats).
-    accel: ``tcg`` or ``kvm``.  smp: vCPUs.  cpu: -cpu model, None for
-        QEMU's default under TCG and ``host`` under KVM.  memory_mb: RAM.
-    paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
-    gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
-        port on 127.0.0.1).
-    extra_args: appended verbatim to the QEMU command line.
-    boot_timeout: seconds to wait for the readiness marker.
-    qemu: the QEMU binary (a name on PATH or a path).
-    """
 
-    kernel: Path
-    initrd: Path | None = None
-    append: str = ""
-    accel: str = "tcg"
-    smp: int = 2
-    cpu: str | None = None
-    memory_mb: int = 512
-    paused: bool = False
-    gdbstub: str = "unix"
-    extra_args: tuple[str, ...] = ()
-    boot_timeout: float = 90.0
-    qemu: str = "qemu-system-x86_64"
-    name: str = "guest"
-
-    def validate(self) -> None:
-        """InputError naming the first bad value."""
-        if self.accel not in ACCELS:
-            raise InputError(f"unknown accelerator {self.accel!r}: use one of {', '.join(ACCELS)}")
-        if self.gdbstub not in GDBSTUB_KINDS:
-            raise InputError(f"unknown gdbstub kind {self.gdbstub!r}: use 'unix' or 'tcp'")
-        if self.smp < 1:
-            raise InputError(f"smp must be at least 1, not {self.smp}")
-        if self.memory_mb < 64:
-            raise InputError(f"memory_mb={self.memory_mb} is too small to boot Linux")
-        for what, path in (("kernel", self.kernel), ("initrd", self.initrd)):
-            if path is None:
-                continue
-            if not Path(path).is_file():
-                raise InputError(f"the {what} {path} does not exist")
-            if not os.access(path, os.R_OK):
-                raise InputError(f"the {what} {path} is not readable")
-        if "quiet" in self.append.split():
-            raise InputError("'quiet' on the kernel command line hides WARN splats; remove it")
-
-    @property
-    def cmdline(self) -> str:
-        return f"{DEFAULT_CMDLINE} {self.append}".strip()
-
-    def cpu_model(self) -> str | None:
-        if self.cpu:
-            return self.cpu
-        return "host" if self.accel == "kvm" else None
-
-    def argv(
-        self, qmp_sock: Path, console_sock: Path, console_log: Path, gdb_chardev: str
-    ) -> list[str]:
-        """The QEMU command line (pure: unit-tested without QEMU)."""
-        argv = [
-            self.qemu,
-            "-name",
-            self.name,
-            "-accel",
-            self.accel,
-            "-machine",
-            "pc",
-            "-smp",
-            str(self.smp),
-            "-m",
-            str(self.memory_mb),
-            "-nodefaults",
-            "-display",
-            "none",
-            "-no-reboot",
-            "-kernel",
-            str(self.kernel),
-            "-append",
-            self.cmdline,
-            # QMP and the console: QEMU connects to sockets we already listen on,
-            # so nothing is polled and no console output is lost.
-            "-chardev",
-            f"socket,id=qmp0,path={qmp_sock}",
-            "-mon",
-            "chardev=qmp0,mode=control",
-            "-chardev",
-            f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off",
-            "-serial",
-            "chardev:con0",
-            "-chardev",
-            gdb_chardev,
-            "-gdb",
-            "chardev:gdb0",
-        ]
-        if self.initrd:
-            argv += ["-initrd", str(self.initrd)]
-        cpu = self.cpu_model()
-        if cpu:
-            argv += ["-cpu", cpu]
-        if self.paused:
-            argv.append("-S")
-        return argv + list(self.extra_args)
+def _stop_logging_to_file(logging_to: tuple[logging.Logger, logging.Handler]) -> None:
+    logger, handler = logging_to
+    logger.removeHandler(handler)
+    handler.close()
+    # The logger object stays in logging's registry; drop its name from it so
+    # a long session of guests does not collect them.
+    logging.Logger.manager.loggerDict.pop(logger.name, None)
 
 
 def _listen_unix(path: Path) -> socket.socket:
@@ -184,7 +95,7 @@ class Guest:
     _qmp: QEMUMonitorProtocol | None = field(default=None, init=False)
     _sockdir: Path | None = field(default=None, init=False)
     _own_artifacts: bool = field(default=False, init=False)
-    _qmp_log: Any = field(default=None, init=False)
+    _qmp_log: tuple[logging.Logger, logging.Handler] | None = field(default=None, init=False)
     argv: list[str] = field(default_factory=list, init=False)
     boot_seconds: float | None = field(default=None, init=False)
 
@@ -254,8 +165,11 @@ class Guest:
             gdb_chardev = f"socket,id=gdb0,path={gdb_path},server=on,wait=off"
         else:
             gdb_chardev = "socket,id=gdb0,host=127.0.0.1,port=0,server=on,wait=off"
-        self._qmp_log = open(self.qmp_log, "w")  # noqa: SIM115 - closed in close()
-        self._qmp = QEMUMonitorProtocol(str(qmp_path), server=True)
+        # qemu.qmp logs every message it sends and receives ("--> ", "<-- ",
+        # events included) to its per-connection logger: that is qmp.log.
+        nickname = f"guestdbg-{os.getpid()}-{next(_serial)}"
+        self._qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=nickname)
+        self._qmp_log = _log_to_file(self._qmp._qmp.logger, self.qmp_log)
         con_listener = _listen_unix(con_path)
         self.argv = self.spec.argv(qmp_path, con_path, self.console_log, gdb_chardev)
         started = time.monotonic()
@@ -363,7 +277,7 @@ class Guest:
         if hasattr(self, "console"):
             self.console.close()
         if self._qmp_log is not None:
-            self._qmp_log.close()
+            _stop_logging_to_file(self._qmp_log)
             self._qmp_log = None
         if self._sockdir is not None:
             shutil.rmtree(self._sockdir, ignore_errors=True)
@@ -379,22 +293,15 @@ class Guest:
         """Execute a QMP command; logged to qmp.log; GuestError on failure."""
         if self._qmp is None:
             raise GuestError(f"QMP {command}: the guest is not running")
-        if self._qmp_log:
-            self._qmp_log.write(json.dumps({"execute": command, "arguments": args}) + "\n")
         try:
             reply = self._qmp.cmd(command, **args)
         except Exception as err:
-            if self._qmp_log:
-                self._qmp_log.write(json.dumps({"error": repr(err)}) + "\n")
-                self._qmp_log.flush()
+            self._qmp._qmp.logger.error("%s failed: %r", command, err)
             reason = self.exit_reason()
             raise GuestError(
                 f"QMP {command} failed: {err}" + (f"; {reason}" if reason else ""),
                 evidence={"console tail": self.console.tail()} if hasattr(self, "console") else {},
             ) from None
-        if self._qmp_log:
-            self._qmp_log.write(json.dumps({"return": reply}) + "\n")
-            self._qmp_log.flush()
         return reply
 
     def stop(self) -> None:
@@ -416,14 +323,6 @@ class Guest:
         """``info registers`` for every vCPU (failure evidence)."""
         return self.hmp("info registers -a")
 
-    # -- what the console said ---------------------------------------------
-    def reports(self, expected: Any = ()) -> list[Any]:
-        """Kernel reports (WARNING, BUG, Oops, ...) on the console so far, as
-        framework.kernlog.KernelReport; ``expected``: kernlog.Expected marks."""
-        from framework import kernlog
-
-        return kernlog.reports_of_guest(self, expected)
-
     # -- the guest shell ---------------------------------------------------
     def run(self, command: str, timeout: float = 30.0) -> CommandResult:
         return self.console.run(command, timeout)
@@ -433,10 +332,4 @@ class Guest:
         return shlex.join(self.argv)
 
 
-def spec_for(image: Any, **overrides: Any) -> GuestSpec:
-    """A GuestSpec booting an images.GuestImage."""
-    base = GuestSpec(kernel=image.kernel, initrd=image.initrd)
-    return replace(base, **overrides)
-
-
-__all__ = ["DeadlineError", "Guest", "GuestSpec", "spec_for"]
+__all__ = ["DeadlineError", "Guest"]

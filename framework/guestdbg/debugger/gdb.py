@@ -1,106 +1,33 @@
-"""gdb/MI against QEMU's gdbstub, exact rather than time-based.
+"""The debugger: gdb with a vmlinux, attached to QEMU's gdbstub.
 
-pygdbmi parses the MI records; this module owns the process and the reading:
-every command carries an MI token and returns when *its* result record
-arrives, and ``*stopped`` records become :class:`StopEvent` s delivered in
-order. Nothing waits by sleeping; every wait has a deadline, and a deadline
-that passes raises with the last MI records and the guest's registers.
-
-Each session keeps its records in the artifacts directory: ``mi.log`` (the
-full MI transcript, both directions) and ``remote.log`` (gdb's remote-protocol
-log, ``set remotelogfile``), which :mod:`framework.ledger` turns into the
-breakpoint ledger.
+:class:`Debugger` is what scenarios drive: load, attach/detach, continue,
+interrupt, stepi (single and batched inside gdb's own Python), breakpoints,
+registers, memory and symbols. The MI transport (process, tokens, stop
+events, transcripts) is :mod:`guestdbg.debugger.mi`; QEMU's own gdbstub
+extensions (single-step flags, raw packets) are :mod:`guestdbg.debugger.gdbstub`.
+A deadline that passes raises with the last MI records, the guest's
+registers and its console tail.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
-import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from pygdbmi import gdbmiparser
-
-from framework.errors import DeadlineError, DebuggerError, HostError
-from framework.process import die_with_parent
+from guestdbg.debugger.gdbstub import QemuGdbStub
+from guestdbg.debugger.mi import MiChannel, MiError, MiRecord, StopEvent, mi_quote
+from guestdbg.errors import DeadlineError, DebuggerError, HostError
 
 if TYPE_CHECKING:
-    from framework.qemu import Guest
+    from guestdbg.runtime.qemu import Guest
 
 HELPER = Path(__file__).with_name("gdb_helper.py")
-SSTEP_ENABLE, SSTEP_NOIRQ, SSTEP_NOTIMER = 0x1, 0x2, 0x4
-
-
-class MiError(DebuggerError):
-    """gdb answered a command with ``^error``."""
-
-    def __init__(self, command: str, msg: str, evidence: dict[str, str]) -> None:
-        super().__init__(f"gdb refused '{command}': {msg}", evidence=evidence)
-        self.command = command
-        self.msg = msg
-
-
-@dataclass(frozen=True)
-class MiRecord:
-    """One MI output line, parsed. ``kind``: result, notify (``*``/``=``),
-    console, log, target, output."""
-
-    raw: str
-    kind: str
-    message: str | None
-    payload: Any
-    token: int | None
-    t: float
-
-    @classmethod
-    def parse(cls, raw: str, t: float = 0.0) -> MiRecord:
-        rec = gdbmiparser.parse_response(raw)
-        return cls(raw, rec["type"], rec.get("message"), rec.get("payload"), rec.get("token"), t)
-
-
-@dataclass(frozen=True)
-class StopEvent:
-    """Why and where the guest stopped (one ``*stopped`` record)."""
-
-    reason: str  # breakpoint-hit, end-stepping-range, signal-received, ... or "" if unknown
-    thread: int | None  # gdb thread id; QEMU gives one thread per vCPU
-    pc: int | None
-    function: str | None
-    bkptno: int | None = None
-    signal: str | None = None
-    record: str = ""
-
-    @classmethod
-    def from_record(cls, rec: MiRecord) -> StopEvent:
-        p = rec.payload or {}
-        frame = p.get("frame") or {}
-        addr = frame.get("addr")
-        func = frame.get("func")
-        return cls(
-            reason=p.get("reason", ""),
-            thread=int(p["thread-id"]) if str(p.get("thread-id", "")).isdigit() else None,
-            pc=int(addr, 16) if addr else None,
-            function=None if func in (None, "??") else func,
-            bkptno=int(p["bkptno"]) if p.get("bkptno") else None,
-            signal=p.get("signal-name"),
-            record=rec.raw,
-        )
-
-    @property
-    def cpu(self) -> int | None:
-        """QEMU numbers its gdb threads from 1, one per vCPU."""
-        return self.thread - 1 if self.thread else None
 
 
 @dataclass(frozen=True)
@@ -166,23 +93,8 @@ class Debugger:
     artifacts: Path | None = None
     timeout: float = 30.0
     cwd: Path | None = None
-    proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     guest: Guest | None = field(default=None, init=False)
-    records: collections.deque[MiRecord] = field(
-        default_factory=lambda: collections.deque(maxlen=400), init=False
-    )
-    stops: list[StopEvent] = field(default_factory=list, init=False)
-    running: bool = field(default=False, init=False)
-    _pending_stops: collections.deque[StopEvent] = field(
-        default_factory=collections.deque, init=False
-    )
-    _token: int = field(default=0, init=False)
-    _inbox: queue.Queue[MiRecord | None] = field(default_factory=queue.Queue, init=False)
-    _reader: threading.Thread | None = field(default=None, init=False)
-    _log_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-    _transcript: TextIO | None = field(default=None, init=False)
-    _remote: TextIO | None = field(default=None, init=False)
-    _t0: float = field(default_factory=time.monotonic, init=False)
+    mi: MiChannel = field(init=False)
     _own_artifacts: bool = field(default=False, init=False)
     _regnums: dict[str, int] = field(default_factory=dict, init=False)
 
@@ -197,26 +109,17 @@ class Debugger:
             self.artifacts = Path(tempfile.mkdtemp(prefix="guestdbg-gdb-"))
             self._own_artifacts = True
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        self._transcript = open(self.mi_log, "w")  # noqa: SIM115 - closed in close()
-        self._remote = open(self.remote_log, "w")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(
+        self.mi = MiChannel(
             [path, "--nx", "--quiet", "--interpreter=mi3"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
             cwd=self.cwd or self.artifacts,
-            preexec_fn=die_with_parent,
-            start_new_session=True,
+            mi_log=self.mi_log,
+            remote_log=self.remote_log,
+            timeout=self.timeout,
+            evidence=self.evidence,
         )
-        # One thread drains gdb's output at all times, so gdb never blocks on a
-        # full pipe while the guest runs and nobody is asking it anything.
-        self._reader = threading.Thread(
-            target=self._read_forever, name="gdb-mi-reader", daemon=True
-        )
-        self._reader.start()
         try:
-            self._read_until(
-                lambda r: r.kind == "done", time.monotonic() + self.timeout, "gdb's first prompt"
+            self.mi.read_until(
+                lambda r: r.kind == "done", _deadline(self.timeout), "gdb's first prompt"
             )
             # Async MI lets -exec-interrupt and others in while the guest runs;
             # it must be set before connecting.
@@ -250,208 +153,71 @@ class Debugger:
         assert self.artifacts is not None
         return self.artifacts / "remote.log"
 
+    @property
+    def stub(self) -> QemuGdbStub:
+        """QEMU's gdbstub extensions (single-step flags, raw packets)."""
+        return QemuGdbStub(self)
+
+    @property
+    def running(self) -> bool:
+        """The guest runs as far as gdb knows (``*running`` seen, no ``*stopped`` since)."""
+        return self.mi.running
+
+    @property
+    def stops(self) -> list[StopEvent]:
+        return self.mi.stops
+
+    @property
+    def records(self) -> list[MiRecord]:
+        return list(self.mi.records)
+
     def close(self, keep_paused: bool = False) -> None:
         """Detach (leaving the guest running unless ``keep_paused``) and end gdb."""
-        if self.proc is not None and self.proc.poll() is None:
+        if not hasattr(self, "mi"):
+            return
+        if self.mi.alive and self.guest is not None and not keep_paused:
             with contextlib.suppress(Exception):
-                if self.guest is not None and not keep_paused:
-                    self.detach()
-            with contextlib.suppress(Exception):
-                self._write("-gdb-exit")
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        if self.proc is not None:
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream:
-                    with contextlib.suppress(OSError):
-                        stream.close()
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        with self._log_lock:
-            for f in (self._transcript, self._remote):
-                if f is not None:
-                    f.close()
-            self._transcript = self._remote = None
+                self.detach()
+        self.mi.exit_gracefully()
+        self.mi.close()
 
     def abandon(self) -> None:
         """End gdb without detaching: QEMU keeps the guest stopped exactly where
         it is, with its breakpoints and single-step flags, for another gdb to
         attach (``guestdbg repro``)."""
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        self.mi.kill()
         self.guest = None
         self.close()
 
     def flush_logs(self) -> None:
         """Make mi.log and remote.log complete up to the last answered command."""
-        with self._log_lock:
-            for f in (self._transcript, self._remote):
-                if f is not None:
-                    f.flush()
+        self.mi.flush_logs()
 
     def discard_artifacts(self) -> None:
         if self._own_artifacts and self.artifacts is not None:
             shutil.rmtree(self.artifacts, ignore_errors=True)
 
-    # -- MI plumbing -------------------------------------------------------
-    def _log(self, direction: str, text: str) -> None:
-        with self._log_lock:
-            if self._transcript is not None:
-                self._transcript.write(f"{time.monotonic() - self._t0:10.6f} {direction} {text}\n")
-                self._transcript.flush()
-
-    def _write(self, line: str) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        self._log(">", line)
-        try:
-            self.proc.stdin.write(line.encode() + b"\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise DebuggerError(
-                f"gdb exited (status {self.proc.poll()}) before '{line}' could be sent",
-                evidence=self.evidence(),
-            ) from None
-
-    def _read_forever(self) -> None:
-        """Reader thread: gdb's stdout, line by line, parsed into the inbox."""
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        buf = b""
-        while True:
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self._inbox.put(None)
-                return
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for raw in lines:
-                text = raw.decode(errors="replace").rstrip("\r")
-                if not text.strip():
-                    continue
-                t = time.monotonic() - self._t0
-                if text.strip() == "(gdb)":
-                    self._inbox.put(MiRecord(text, "done", None, None, None, t))
-                    continue
-                rec = MiRecord.parse(text, t)
-                if rec.kind == "log" and "[remote] " in (rec.payload or ""):
-                    with self._log_lock:
-                        if self._remote is not None:
-                            self._remote.write(rec.payload)
-                    continue  # packets go to remote.log, not the MI transcript
-                self._log("<", text)
-                self._inbox.put(rec)
-
-    def _handle(self, rec: MiRecord) -> None:
-        self.records.append(rec)
-        if rec.kind == "notify" and rec.message == "stopped":
-            self.running = False
-            event = StopEvent.from_record(rec)
-            self.stops.append(event)
-            self._pending_stops.append(event)
-        elif rec.kind == "notify" and rec.message == "running":
-            self.running = True
-
-    def _read_until(self, done: Any, deadline: float, what: str) -> tuple[MiRecord, list[MiRecord]]:
-        seen: list[MiRecord] = []
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                rec = (
-                    self._inbox.get(timeout=max(left, 0)) if left > 0 else self._inbox.get_nowait()
-                )
-            except queue.Empty:
-                raise DeadlineError(
-                    f"gdb gave no {what} before the deadline", evidence=self.evidence()
-                ) from None
-            if rec is None:
-                self._inbox.put(None)  # stay at EOF for later readers
-                status = self.proc.wait() if self.proc else None
-                raise DebuggerError(
-                    f"gdb exited unexpectedly (status {status})", evidence=self.evidence()
-                )
-            if rec.kind != "done":
-                self._handle(rec)
-                seen.append(rec)
-            if done(rec):
-                return rec, seen
-
+    # -- MI ----------------------------------------------------------------
     def command(
         self, mi: str, timeout: float | None = None, until: str | None = None
     ) -> tuple[str, Any, str]:
-        """Send one MI command; return (result class, payload, console output).
-
-        ``until``: also read on until a console line contains this marker
-        (for CLI/Python commands that resume the guest: gdb answers those
-        with ``^running`` before their output). Raises MiError on ``^error``
-        and DeadlineError if the result (or the marker) never comes."""
-        self._token += 1
-        token = self._token
-        self._write(f"{token}{mi}")
-        limit = timeout or self.timeout
-        deadline = time.monotonic() + limit
-        rec, seen = self._read_until(
-            lambda r: r.kind == "result" and r.token == token,
-            deadline,
-            f"result for '{mi}' within {limit:g}s",
-        )
-        if rec.message == "error":
-            raise MiError(mi, (rec.payload or {}).get("msg", ""), self.evidence())
-        if until is not None and not any(
-            r.kind == "console" and until in (r.payload or "") for r in seen
-        ):
-            _, more = self._read_until(
-                lambda r: r.kind == "console" and until in (r.payload or ""),
-                deadline,
-                f"output {until!r} from '{mi}' within {limit:g}s",
-            )
-            seen += more
-        console = "".join(r.payload for r in seen if r.kind == "console" and r.payload)
-        return rec.message or "", rec.payload, console
+        """One MI command: (result class, payload, console output); see MiChannel.command."""
+        return self.mi.command(mi, timeout, until)
 
     def console(self, cli: str, timeout: float | None = None, until: str | None = None) -> str:
         """Run a CLI command; return what it printed."""
-        return self.command(f"-interpreter-exec console {_mi_quote(cli)}", timeout, until)[2]
+        return self.command(f"-interpreter-exec console {mi_quote(cli)}", timeout, until)[2]
 
     def wait_stop(self, timeout: float | None = None) -> StopEvent:
         """The next ``*stopped`` event, in order; DeadlineError with evidence if none comes."""
-        if self._pending_stops:
-            return self._pending_stops.popleft()
-        limit = timeout or self.timeout
-        try:
-            self._read_until(
-                lambda r: bool(self._pending_stops),
-                time.monotonic() + limit,
-                f"stop within {limit:g}s",
-            )
-        except DeadlineError as err:
-            raise DeadlineError(
-                f"the guest did not stop within {limit:g}s", evidence=self.evidence()
-            ) from err
-        return self._pending_stops.popleft()
+        return self.mi.wait_stop(timeout)
 
     def drain_stops(self) -> list[StopEvent]:
-        """Forget stop events nobody waited for (e.g. during a batched step)."""
-        events = list(self._pending_stops)
-        self._pending_stops.clear()
-        return events
+        return self.mi.drain_stops()
 
     def evidence(self) -> dict[str, str]:
         """The last MI records, the guest's registers and where the logs are."""
-        ev = {
-            f"last MI records ({self.mi_log if self.artifacts else ''})": "\n".join(
-                r.raw if len(r.raw) <= 400 else r.raw[:400] + f"... ({len(r.raw)} chars)"
-                for r in list(self.records)[-25:]
-            )
-        }
+        ev = {f"last MI records ({self.mi_log if self.artifacts else ''})": self.mi.last_records()}
         if self.guest is not None and self.guest.running:
             with contextlib.suppress(Exception):
                 ev["guest registers (QMP info registers)"] = self.guest.registers()
@@ -465,7 +231,7 @@ class Debugger:
         path = Path(vmlinux)
         if not path.is_file():
             raise DebuggerError(f"vmlinux {path} does not exist")
-        self.command(f"-file-exec-and-symbols {_mi_quote(str(path))}", timeout=120)
+        self.command(f"-file-exec-and-symbols {mi_quote(str(path))}", timeout=120)
 
     def source(self, script: Path | str) -> str:
         return self.console(f"source {script}", timeout=120)
@@ -489,7 +255,7 @@ class Debugger:
                 f"gdb could not reach the gdbstub at {address}: {err.msg}",
                 evidence=err.evidence,
             ) from None
-        self.running = False
+        self.mi.running = False
         # Connecting reports where the guest is as a *stopped record of its own.
         with contextlib.suppress(DeadlineError):
             return self.wait_stop(timeout=5)
@@ -532,7 +298,7 @@ class Debugger:
         """Resume the guest and return at once (gdb reports the next stop later)."""
         self.drain_stops()
         self.command("-exec-continue")
-        self.running = True
+        self.mi.running = True
 
     def cont(self, timeout: float | None = None) -> StopEvent:
         """Resume and return the next stop."""
@@ -590,8 +356,8 @@ class Debugger:
         if not enabled:
             opts.append("-d")
         if condition:
-            opts += ["-c", _mi_quote(condition)]
-        _, payload, _ = self.command(f"-break-insert {' '.join(opts)} {_mi_quote(location)}")
+            opts += ["-c", mi_quote(condition)]
+        _, payload, _ = self.command(f"-break-insert {' '.join(opts)} {mi_quote(location)}")
         return _breakpoint(payload["bkpt"], hardware, location)
 
     def break_delete(self, bp: Breakpoint | int) -> None:
@@ -629,7 +395,7 @@ class Debugger:
         return bytes.fromhex("".join(m["contents"] for m in payload["memory"]))
 
     def evaluate(self, expr: str) -> str:
-        return str(self.command(f"-data-evaluate-expression {_mi_quote(expr)}")[1]["value"])
+        return str(self.command(f"-data-evaluate-expression {mi_quote(expr)}")[1]["value"])
 
     def evaluate_int(self, expr: str) -> int:
         value = self.evaluate(expr).split()[0]
@@ -669,36 +435,11 @@ class Debugger:
     def select_thread(self, thread: int) -> None:
         self.command(f"-thread-select {thread}")
 
-    # -- QEMU's gdbstub ----------------------------------------------------
-    def maintenance_packet(self, packet: str) -> str:
-        """Send a raw remote packet; return the stub's reply text."""
-        out = self.console(f"maintenance packet {packet}")
-        m = re.search(r'received: "(.*)"', out)
-        if not m:
-            raise DebuggerError(f"no reply to packet {packet!r}: {out!r}")
-        return m.group(1)
 
-    def sstep_flags(self) -> int:
-        """QEMU's single-step flags: ENABLE=1, NOIRQ=2, NOTIMER=4."""
-        reply = self.maintenance_packet("qqemu.sstep")
-        return int(reply.removeprefix("0x"), 16)
+def _deadline(seconds: float) -> float:
+    import time
 
-    def supported_sstep_flags(self) -> int:
-        return _parse_sstepbits(self.maintenance_packet("qqemu.sstepbits"))
-
-    def set_sstep_flags(self, flags: int) -> None:
-        reply = self.maintenance_packet(f"Qqemu.sstep={flags:#x}")
-        if reply != "OK":
-            raise DebuggerError(f"QEMU refused single-step flags {flags:#x}: {reply}")
-
-
-def _parse_sstepbits(reply: str) -> int:
-    """``ENABLE=1,NOIRQ=2,NOTIMER=4`` -> the OR of the values."""
-    bits = 0
-    for part in reply.split(","):
-        if "=" in part:
-            bits |= int(part.split("=")[1], 16)
-    return bits
+    return time.monotonic() + seconds
 
 
 def _num(bp: Breakpoint | int) -> int:
@@ -715,8 +456,3 @@ def _breakpoint(b: dict[str, Any], hardware: bool, location: str) -> Breakpoint:
         hits=int(b.get("times", 0)),
         enabled=b.get("enabled", "y") == "y",
     )
-
-
-def _mi_quote(text: str) -> str:
-    """Quote an argument for MI (C-style string)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework.errors import DebuggerError, InputError
-from framework.gdb import Debugger
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.errors import DebuggerError, InputError
 
 
 @dataclass(frozen=True)

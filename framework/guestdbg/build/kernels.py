@@ -1,0 +1,83 @@
+"""What a ``--kernel-tree`` value means, decided in one place.
+
+``default`` (or nothing): the default 6.1 tree, built into the cache;
+``debian-cloud``: Debian's cloud kernel with its -dbg vmlinux
+(:mod:`guestdbg.build.distro`); anything else: the path of a built tree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guestdbg.build import distro
+from guestdbg.build.cache import cache_dir
+from guestdbg.build.default_kernel import build_default_kernel, default_kernel_key
+from guestdbg.build.images import GuestImage, guest_image
+from guestdbg.build.trees import KernelTree
+from guestdbg.errors import GuestdbgError
+
+DEFAULT_TREE = "default"
+DISTRO_TREE = "debian-cloud"
+NAMED_TREES = {
+    DEFAULT_TREE: "the 6.1 tree built from linux-source-6.1 into the cache",
+    DISTRO_TREE: "Debian's cloud kernel with its -dbg vmlinux",
+}
+
+
+def is_named(name: str | Path | None) -> bool:
+    return name is None or str(name) in NAMED_TREES
+
+
+def kernel_tree(name: str | Path | None) -> KernelTree:
+    """The tree a ``--kernel-tree`` value names (building or installing what
+    is missing). InputError naming what a path tree lacks."""
+    if name is None or str(name) == DEFAULT_TREE:
+        return build_default_kernel()
+    if str(name) == DISTRO_TREE:
+        return distro.debian_cloud_kernel()
+    return KernelTree.at(name)
+
+
+def image_for(name: str | Path | None) -> GuestImage:
+    """The guest image of a ``--kernel-tree`` value (building what is missing)."""
+    return guest_image(kernel_tree(name))
+
+
+def label(name: str | Path | None) -> str:
+    """A short name for test ids: ``default``, ``debian-cloud`` or the tree's folder name."""
+    if name is None:
+        return DEFAULT_TREE
+    return str(name) if str(name) in NAMED_TREES else Path(name).name
+
+
+def problems(name: str | Path | None) -> list[str]:
+    """Why a path tree cannot be tested, as sentences (named trees are checked
+    when they are built)."""
+    if is_named(name):
+        return []
+    try:
+        tree = KernelTree.at(name)  # type: ignore[arg-type]
+    except GuestdbgError as err:
+        return [err.message]
+    return [f"kernel tree {tree.root}: {p}" for p in tree.missing_options()]
+
+
+def release_of(name: str | Path | None) -> str:
+    """The kernel release a value names, without building anything (report headers)."""
+    try:
+        if str(name) == DISTRO_TREE:
+            found = distro.installed_kernel()
+            return (
+                f"{found.release} (Debian cloud kernel)"
+                if found
+                else "Debian cloud kernel, not installed yet"
+            )
+        if not is_named(name):
+            return KernelTree.at(name).release  # type: ignore[arg-type]
+        entry = cache_dir() / f"kernel-{default_kernel_key()}"
+        release = entry / "linux" / "include" / "config" / "kernel.release"
+        if (entry / ".complete").exists():
+            return release.read_text().strip() + " (default tree)"
+        return "default tree, not built yet"
+    except GuestdbgError as err:
+        return f"unusable: {err.message}"

@@ -1,0 +1,199 @@
+"""The ``guestdbg`` command (also ``python -m guestdbg``).
+
+    guestdbg probe [--json]            what this host can do (QEMU, gdb, KVM)
+    guestdbg images [--kernel-tree P]  build or locate the guest images
+    guestdbg boot [options] -- CMD     boot a guest, run CMD, print its output
+    guestdbg run [options] [pytest args]      run the guest-debug suite
+    guestdbg nightly --out DIR [options]      the suite with bisect-friendly verdicts
+    guestdbg repro SCENARIO [options]  leave a guest in the bad state for gdb
+    guestdbg kernlog FILE... [--json]  kernel reports in saved console logs
+
+Exit statuses are those of :mod:`guestdbg.verdicts`. Each command imports
+only what it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from guestdbg import verdicts
+from guestdbg.cli.guest_options import add_guest_options, positive_float
+from guestdbg.errors import GuestdbgError, InputError
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from guestdbg.runtime import host
+
+    info = host.probe()
+    if args.json:
+        print(json.dumps(info.to_json(), indent=2))
+    else:
+        print(host.describe(info))
+    return verdicts.GOOD
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    from guestdbg.build import kernels
+
+    if args.fragment:
+        from guestdbg.recipes import CONFIG_FRAGMENT
+
+        print(CONFIG_FRAGMENT)
+        return verdicts.GOOD
+
+    image = kernels.image_for(args.kernel_tree)
+    print(f"kernel tree: {image.tree.root} ({image.tree.release})")
+    print(f"bzImage:     {image.tree.bzimage}")
+    print(f"vmlinux:     {image.tree.vmlinux}")
+    print(f"gdb script:  {image.tree.gdb_script}")
+    print(f"initramfs:   {image.initrd}")
+    print(f"modules:     {image.module_dir} ({', '.join(image.modules)})")
+    return verdicts.GOOD
+
+
+def cmd_boot(args: argparse.Namespace) -> int:
+    from guestdbg.cli.boot import cmd_boot as boot
+
+    return boot(args)
+
+
+def cmd_kernlog(args: argparse.Namespace) -> int:
+    from guestdbg import kernlog
+
+    return kernlog.command(args.files, as_json=args.json)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    from guestdbg.cli.repro import cmd_repro as repro
+
+    return repro(args)
+
+
+def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
+    from guestdbg.cli import run
+    from guestdbg.cli.suite_options import plugin_args
+
+    return run.run(plugin_args(args), rest)
+
+
+def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
+    from guestdbg.cli import nightly
+
+    return nightly.run(args, rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from guestdbg.cli.repro import add_repro_options
+    from guestdbg.cli.suite_options import add_suite_options
+
+    parser = argparse.ArgumentParser(
+        prog="guestdbg",
+        description="Does debugging a Linux guest under QEMU with gdb actually work?",
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("probe", help="what this host can do: QEMU, gdb, KVM")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("images", help="build (or find in the cache) the guest images")
+    p.add_argument("--kernel-tree", help="a built kernel tree, 'default' or 'debian-cloud'")
+    p.add_argument(
+        "--fragment",
+        action="store_true",
+        help="print the path of the kernel config fragment a tree under test needs",
+    )
+    p = sub.add_parser(
+        "boot",
+        help="boot a guest, run a command in its shell, power off",
+        description="Boot a guest, run CMD in its shell, print its output, "
+        "power off; exit with CMD's status.",
+    )
+    add_guest_options(p)
+    p.add_argument("--timeout", type=positive_float, default=60.0, help="seconds CMD may take")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD (run in the guest shell)")
+    p = sub.add_parser(
+        "kernlog",
+        help="parse saved console logs into kernel reports",
+        description="Parse saved console logs (CI artifacts, serial captures, dmesg) into "
+        "WARNING/BUG/Oops/panic/lockup/stall reports. Exit status 0 when nothing was found, "
+        "1 when reports were found.",
+    )
+    p.add_argument("files", nargs="+", type=Path, help="console log files ('-' for stdin)")
+    p.add_argument("--json", action="store_true", help="a JSON list of reports")
+    p = sub.add_parser(
+        "run",
+        help="run the guest-debug suite (other arguments go to pytest)",
+        description="Run the guest-debug suite through pytest. The suite options below are "
+        "checked first; every other argument goes to pytest (-k, -x, -n, --junitxml ...).",
+    )
+    add_suite_options(p)
+    p = sub.add_parser(
+        "nightly",
+        help="run the matrix against kernel trees: JUnit, summaries, bisect-friendly exit",
+        description="Run the guest-debug suite against kernel trees and write junit.xml, "
+        "summary.json and summary.md to --out. Exit status: 0 good, 1 a debug defect found, "
+        "125 could not judge (git bisect run skips the commit), 130/143 interrupted. Other "
+        "arguments go to pytest (-k, -n ...).",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    add_suite_options(p)
+    p = sub.add_parser(
+        "repro",
+        help="run one scenario and leave the guest paused in the bad state for gdb",
+        description="Run one scenario; on a finding (or always with --keep) leave the guest "
+        "paused in that state and print the gdb and QEMU command lines to look at it.",
+    )
+    add_repro_options(p)
+    add_guest_options(p)
+    return parser
+
+
+def _run_from_kernlog_fast_path(argv: list[str]) -> int | None:
+    """``guestdbg kernlog`` without building the whole parser (which imports
+    the scenarios for repro's choices): it must start fast."""
+    if not argv or argv[0] != "kernlog":
+        return None
+    p = argparse.ArgumentParser(prog="guestdbg kernlog")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--json", action="store_true")
+    return _dispatch(cmd_kernlog, p.parse_args(argv[1:]))
+
+
+def _dispatch(handler: object, args: argparse.Namespace, *extra: object) -> int:
+    try:
+        return int(handler(args, *extra))  # type: ignore[operator]
+    except InputError as err:
+        print(f"guestdbg: {err}", file=sys.stderr)
+        return verdicts.BAD_INPUT
+    except GuestdbgError as err:
+        print(f"guestdbg: {err}", file=sys.stderr)
+        return verdicts.CANNOT_JUDGE
+    except KeyboardInterrupt:
+        print("guestdbg: interrupted", file=sys.stderr)
+        return verdicts.INTERRUPTED_SIGINT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from guestdbg.cli.logs import show_framework_log
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_framework_log()
+    fast = _run_from_kernlog_fast_path(argv)
+    if fast is not None:
+        return fast
+    parser = build_parser()
+    if argv and argv[0] in ("run", "nightly"):
+        args, rest = parser.parse_known_args(argv)
+        handler = cmd_run if args.cmd == "run" else cmd_nightly
+        return _dispatch(handler, args, rest)
+    args = parser.parse_args(argv)
+    handlers = {
+        "probe": cmd_probe,
+        "images": cmd_images,
+        "boot": cmd_boot,
+        "kernlog": cmd_kernlog,
+        "repro": cmd_repro,
+    }
+    return _dispatch(handlers[args.cmd], args)

@@ -1,0 +1,31 @@
+"""Judges: each reads what a scenario recorded and returns findings.
+
+- :func:`forward_progress` — resumes from a breakpoint that did not move on;
+- :func:`stuck_breakpoint` — K hits in a row at the same PC/SP/counter;
+- :func:`step_landing` — a stepi that ended anywhere but the next instruction
+  or the branch target; IDT entry stubs named as interrupt handlers;
+- :func:`tf_leak` — the exc_debug WARN on the console, or EFLAGS.TF set at
+  a stop where the debugger did not set it;
+- :func:`breakpoint_ledger` — a resume over a planted software breakpoint,
+  and inserts/removes that do not balance;
+- :func:`guest_health` — any console report the scenario did not expect.
+"""
+
+from guestdbg.judges.breakpoints import BreakpointHit, forward_progress, stuck_breakpoint
+from guestdbg.judges.console import guest_health, tf_leak
+from guestdbg.judges.findings import Finding
+from guestdbg.judges.ledger import breakpoint_ledger
+from guestdbg.judges.steps import expected_successors, stalled_steps, step_landing
+
+__all__ = [
+    "BreakpointHit",
+    "Finding",
+    "breakpoint_ledger",
+    "expected_successors",
+    "forward_progress",
+    "guest_health",
+    "stalled_steps",
+    "step_landing",
+    "stuck_breakpoint",
+    "tf_leak",
+]

@@ -1,0 +1,69 @@
+"""The pytest plugin: guest fixtures, the matrix, verdicts and reports.
+
+Not loaded by merely installing guestdbg: a pytest session gets it with
+``-p guestdbg.pytest_plugin`` (what ``guestdbg run`` and ``guestdbg
+nightly`` pass) or ``pytest_plugins = ["guestdbg.pytest_plugin"]`` in a
+rootdir conftest.py. ``options`` (options and matrix), ``fixtures`` (guests,
+debugger, sessions, artifacts), ``reporting`` (verdicts, JUnit properties,
+the terminal summary).
+"""
+
+from guestdbg.pytest_plugin.fixtures import (
+    artifacts,
+    console,
+    debugger,
+    early_session,
+    guest,
+    image,
+    paused_guest,
+    qmp,
+    session,
+    shared_guest,
+    shared_session,
+    sstep_override,
+)
+from guestdbg.pytest_plugin.options import (
+    MatrixPoint,
+    matrix,
+    pytest_addoption,
+    pytest_generate_tests,
+)
+from guestdbg.pytest_plugin.reporting import (
+    bug_report,
+    expect_clean,
+    expect_found,
+    pytest_configure,
+    pytest_report_header,
+    pytest_runtest_logreport,
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+    record,
+)
+
+__all__ = [
+    "MatrixPoint",
+    "artifacts",
+    "bug_report",
+    "console",
+    "debugger",
+    "early_session",
+    "expect_clean",
+    "expect_found",
+    "guest",
+    "image",
+    "matrix",
+    "paused_guest",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_generate_tests",
+    "pytest_report_header",
+    "pytest_runtest_logreport",
+    "pytest_runtest_makereport",
+    "pytest_terminal_summary",
+    "qmp",
+    "record",
+    "session",
+    "shared_guest",
+    "shared_session",
+    "sstep_override",
+]

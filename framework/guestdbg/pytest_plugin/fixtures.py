@@ -1,0 +1,253 @@
+"""The plugin's fixtures: images, guests (fresh, paused, shared), the
+debugger, sessions and per-test artifacts.
+
+Per test, the artifacts directory holds console.log, qemu-stderr.log,
+qmp.log, mi.log, remote.log and findings.json; it is kept when the test
+fails (or always with ``--keep-artifacts``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guestdbg.build import kernels
+from guestdbg.build.images import GuestImage
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.errors import GuestdbgError
+from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
+from guestdbg.pytest_plugin.reporting import report_key
+from guestdbg.runtime import host
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import GuestSpec
+from guestdbg.scenarios import Session
+
+_images: dict[str | None, GuestImage] = {}
+
+
+def _image_for(tree: str | None) -> GuestImage:
+    if tree not in _images:
+        _images[tree] = kernels.image_for(tree)
+    return _images[tree]
+
+
+@pytest.fixture(scope="module")
+def image(point: MatrixPoint) -> GuestImage:
+    """The guest images (built or found in the cache) for this matrix point."""
+    try:
+        return _image_for(point.tree)
+    except GuestdbgError as err:
+        pytest.fail(f"infrastructure: cannot prepare the guest images: {err}", pytrace=False)
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """This test's artifacts directory; removed after a pass unless --keep-artifacts."""
+    root = Path(str(opt(request.config, "artifacts")))
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")[:150]
+    path = (root / name).resolve()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    request.node.user_properties.append(("artifacts", str(path)))
+    yield path
+    reports = request.node.stash.get(report_key, {})
+    failed = any(r.failed for r in reports.values())
+    if not failed and not opt(request.config, "keep_artifacts"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _spec(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> GuestSpec:
+    return guest_options(request.config, point).spec(image, name=request.node.name[:60])
+
+
+def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
+    info = host.probe()
+    problem = info.accel_problem(point.accel)
+    if problem:
+        pytest.skip(problem)
+    if (
+        point.accel == "kvm"
+        and not info.kvm.blockirq
+        and request.node.get_closest_marker("needs_blockirq")
+    ):
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="this host's KVM lacks KVM_GUESTDBG_BLOCKIRQ (Linux < 5.15): interrupts "
+                "are injected while single-stepping",
+                strict=False,
+            )
+        )
+
+
+def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> None:
+    info = host.probe()
+    request.node.user_properties.extend(
+        [
+            ("accel", point.accel),
+            ("smp", point.smp),
+            ("kernel_release", image.tree.release),
+            ("qemu_version", info.qemu.version or ""),
+            ("host_kernel", platform.release()),
+            ("gdb_version", info.gdb.version or ""),
+        ]
+    )
+
+
+def _boot(
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: GuestImage,
+    artifacts: Path,
+    paused: bool = False,
+) -> Guest:
+    spec = dataclasses.replace(_spec(request, point, image), paused=paused)
+    g = Guest(spec, artifacts=artifacts)
+    try:
+        g.__enter__()
+    except GuestdbgError as err:
+        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    return g
+
+
+@pytest.fixture
+def guest(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage, artifacts: Path
+) -> Iterator[Guest]:
+    """A freshly booted guest for this test (closed, with QEMU gone, afterwards)."""
+    _skip_or_xfail(request, point)
+    _record_point(request, point, image)
+    g = _boot(request, point, image, artifacts)
+    try:
+        yield g
+    finally:
+        g.close()
+
+
+@pytest.fixture
+def paused_guest(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage, artifacts: Path
+) -> Iterator[Guest]:
+    """A guest started with its vCPUs stopped at reset (-S), for attaching
+    before the kernel runs; ``wait_ready()`` once it is resumed."""
+    _skip_or_xfail(request, point)
+    _record_point(request, point, image)
+    g = _boot(request, point, image, artifacts, paused=True)
+    try:
+        yield g
+    finally:
+        g.close()
+
+
+@pytest.fixture
+def early_session(
+    image: GuestImage, paused_guest: Guest, debugger: Debugger, artifacts: Path
+) -> Session:
+    """Guest (paused at reset) + debugger, for early-boot scenarios."""
+    return Session(image, paused_guest, debugger, artifacts)
+
+
+@pytest.fixture(scope="module")
+def shared_guest(
+    request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage
+) -> Iterator[Guest]:
+    """One guest for the tests of a module on one matrix point, for scenarios
+    that leave it as they found it (the known-good runs; controls boot their
+    own). Its console log is kept under ``<artifacts>/shared/`` when a test
+    failed."""
+    problem = host.probe().accel_problem(point.accel)
+    if problem:
+        pytest.skip(problem)
+    root = Path(str(opt(request.config, "artifacts"))).resolve() / "shared"
+    root.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.module.__name__}-{point.id}")
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))  # unique per xdist worker
+    failed_before = request.session.testsfailed
+    g = _boot(request, point, image, path)
+    try:
+        yield g
+    finally:
+        g.close()
+        failed = request.session.testsfailed > failed_before
+        if not failed and not opt(request.config, "keep_artifacts"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def console(guest: Guest) -> Any:
+    """The guest's serial console (guestdbg.runtime.console.Console)."""
+    return guest.console
+
+
+@pytest.fixture
+def qmp(guest: Guest) -> Guest:
+    """QMP access: ``qmp.qmp("query-status")``, ``qmp.inject_nmi()``, ``qmp.registers()``."""
+    return guest
+
+
+@pytest.fixture
+def debugger(
+    request: pytest.FixtureRequest, image: GuestImage, artifacts: Path
+) -> Iterator[Debugger]:
+    """gdb with the vmlinux loaded, not attached yet; detached and ended afterwards."""
+    config = request.config
+    with Debugger(
+        gdb=str(opt(config, "gdb")),
+        artifacts=artifacts,
+        timeout=float(opt(config, "stop_timeout")),  # type: ignore[arg-type]
+    ) as dbg:
+        dbg.load(image.tree.vmlinux)
+        yield dbg
+
+
+@pytest.fixture
+def session(
+    request: pytest.FixtureRequest,
+    image: GuestImage,
+    guest: Guest,
+    debugger: Debugger,
+    artifacts: Path,
+) -> Session:
+    """Guest + debugger for one scenario."""
+    sstep = opt(request.config, "sstep")
+    request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
+    return Session(image, guest, debugger, artifacts)
+
+
+@pytest.fixture
+def shared_session(
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: GuestImage,
+    shared_guest: Guest,
+    debugger: Debugger,
+    artifacts: Path,
+) -> Iterator[Session]:
+    """Like ``session``, on the module's shared guest; this test's slice of the
+    console goes to its own artifacts as console.log."""
+    _skip_or_xfail(request, point)
+    _record_point(request, point, image)
+    if not shared_guest.running:
+        pytest.fail(
+            f"infrastructure: the shared guest is gone: {shared_guest.exit_reason()}", pytrace=False
+        )
+    sstep = opt(request.config, "sstep")
+    request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
+    request.node.user_properties.append(("shared_guest", str(shared_guest.artifacts)))
+    s = Session(image, shared_guest, debugger, artifacts)
+    yield s
+    (artifacts / "console.log").write_text(s.console_text())
+
+
+@pytest.fixture
+def sstep_override(request: pytest.FixtureRequest) -> int | None:
+    """--sstep as an int, for the known-good scenarios (controls set their own)."""
+    value = opt(request.config, "sstep")
+    return int(str(value), 0) if value else None

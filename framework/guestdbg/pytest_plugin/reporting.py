@@ -1,0 +1,148 @@
+"""How findings become verdicts, and what the reports show.
+
+:func:`expect_clean` (a known-good run: any finding fails it) and
+:func:`expect_found` (a positive control: its defect must be found, and
+nothing else) turn a ScenarioResult into pass/fail with a failure message
+that reads like a bug report. Each test's findings travel as JUnit
+properties (``findings``, ``scenario``, ``notes``), also from pytest-xdist
+workers; the terminal summary lists them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guestdbg.build import kernels
+from guestdbg.runtime import host
+from guestdbg.scenarios import ScenarioResult
+
+ARTIFACT_FILES = "console.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+
+_findings_key = pytest.StashKey[list[tuple[str, str, list[str]]]]()
+report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in (
+        "guest: boots a real guest under QEMU",
+        "control: a positive control: plants a defect and must find it",
+        "needs_blockirq: under KVM, expected to fail without KVM_GUESTDBG_BLOCKIRQ",
+        "distro: Debian's cloud kernel (installs about 330 MB as root the first time)",
+    ):
+        config.addinivalue_line("markers", line)
+    config.stash[_findings_key] = []
+    _CONFIG["config"] = config
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from guestdbg.pytest_plugin.options import matrix, trees
+
+    info = host.probe()
+    lines = [f"guestdbg: {line}" for line in host.describe(info).splitlines()]
+    for tree in trees(config):
+        lines.append(f"guestdbg: kernel under test: {kernels.release_of(tree)}")
+    lines.append("guestdbg: matrix: " + ", ".join(p.id for p in matrix(config)))
+    return lines
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember each phase's report, so fixtures can see whether the test failed."""
+    report: pytest.TestReport = yield
+    item.stash.setdefault(report_key, {})[report.when] = report
+    return report
+
+
+def record(request_node: Any, result: ScenarioResult, artifacts: Path, expected: list[str]) -> None:
+    """Write findings.json and attach the findings to the test's report."""
+    result.write(artifacts / "findings.json")
+    request_node.user_properties.append(("findings", json.dumps(sorted(result.kinds()))))
+    notes = [f"(expected: {e})" for e in expected]
+    if result.data.get("re_hits"):
+        notes.append(f"(re-hits: {result.data['re_hits']}/{result.data['resumes']} resumes)")
+    if result.data.get("stalled_steps"):
+        notes.append(f"(stalled steps: {result.data['stalled_steps']}/{len(result.data['steps'])})")
+    # user_properties travel with the report, also from pytest-xdist workers.
+    request_node.user_properties.append(("scenario", result.name))
+    request_node.user_properties.append(("notes", " ".join(notes)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect each scenario's findings for the terminal summary."""
+    props = dict(report.user_properties)
+    if report.when != "call" or "scenario" not in props:
+        return
+    config = _CONFIG.get("config")
+    if config is None:
+        return
+    kinds = json.loads(str(props.get("findings", "[]")))
+    config.stash[_findings_key].append(
+        (report.nodeid, str(props["scenario"]), [*kinds, str(props.get("notes", ""))])
+    )
+
+
+def bug_report(result: ScenarioResult, headline: str, artifacts: Path) -> str:
+    lines = [headline, f"Scenario: {result.name}: {result.did}."]
+    for f in result.findings:
+        lines.append("Detector " + f.describe())
+    lines.append(f"Artifacts: {artifacts} ({ARTIFACT_FILES})")
+    return "\n".join(lines)
+
+
+def expect_clean(request: pytest.FixtureRequest, result: ScenarioResult, artifacts: Path) -> None:
+    """Fail with a bug report when any detector fired."""
+    record(request.node, result, artifacts, [])
+    if result.findings:
+        kinds = ", ".join(sorted(result.kinds()))
+        pytest.fail(
+            bug_report(result, f"guest debugging defect found: {kinds}", artifacts), pytrace=False
+        )
+
+
+def expect_found(
+    request: pytest.FixtureRequest,
+    result: ScenarioResult,
+    artifacts: Path,
+    kind: str,
+    allowed: tuple[str, ...] = (),
+) -> None:
+    """A positive control: ``kind`` must be found; other findings (except
+    ``allowed`` ones the planted defect also causes) fail it."""
+    record(request.node, result, artifacts, [kind])
+    if kind not in result.kinds():
+        pytest.fail(
+            bug_report(
+                result,
+                f"positive control did not find its defect: no '{kind}' finding "
+                "(the detector no longer fires, or the stimulus no longer works)",
+                artifacts,
+            ),
+            pytrace=False,
+        )
+    extra = result.kinds() - {kind, *allowed}
+    if extra:
+        pytest.fail(
+            bug_report(
+                result,
+                f"positive control found more than its defect: {', '.join(sorted(extra))}",
+                artifacts,
+            ),
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    rows = config.stash.get(_findings_key, [])
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("guestdbg findings")
+    for nodeid, scenario, kinds in sorted(rows):
+        found = ", ".join(k for k in kinds if k and not k.startswith("(")) or "none"
+        notes = " ".join(k for k in kinds if k.startswith("("))
+        tr.write_line(f"{nodeid}: {scenario}: {found} {notes}".rstrip())

@@ -1,0 +1,166 @@
+"""What every scenario shares: the :class:`Session` it drives, the
+:class:`ScenarioResult` it returns, and :func:`finish`, which undoes what the
+scenario changed and runs the judges every scenario shares.
+
+A scenario starts with a booted guest and a Debugger that has the vmlinux
+loaded but is not attached (so it can prepare the guest from its shell
+first). What it changes in the guest or in QEMU (breakpoints, single-step
+flags, planted packets) it registers on ``session.undo``, a
+:class:`contextlib.ExitStack`; :func:`finish` closes that stack and detaches,
+leaving the guest running — unless the session ``hold`` s the state
+(``guestdbg repro``): then the guest stays stopped exactly as the scenario
+left it, for a developer's gdb.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guestdbg import judges, kernlog
+from guestdbg.build.images import GuestImage
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.debugger.ledger import parse_remote_log_file
+from guestdbg.errors import GuestError
+from guestdbg.judges import Finding
+from guestdbg.recipes import TEST_MODULE
+from guestdbg.runtime.qemu import Guest
+
+MODULE_PATH = f"/lib/modules/{TEST_MODULE}.ko"
+PARAMETERS = f"/sys/module/{TEST_MODULE}/parameters"
+COUNTER = f"{PARAMETERS}/counter"
+TRIGGER = f"{PARAMETERS}/trigger"
+# What an NMI nobody claims prints (arch/x86/kernel/nmi.c): expected after inject-nmi.
+NMI_EXPECTED = (kernlog.NMI_AFTER_INJECTION,)
+
+
+@dataclass
+class Session:
+    """One booted guest and one gdb for one scenario.
+
+    hold: leave the guest stopped in the state the scenario ends in (repro):
+    nothing on ``undo`` runs and the debugger stays attached."""
+
+    image: GuestImage
+    guest: Guest
+    debugger: Debugger
+    artifacts: Path
+    hold: bool = False
+    console_start: int = 0  # offset of this scenario's first console byte
+    undo: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def __post_init__(self) -> None:
+        self.console_start = len(self.guest.console.text())
+
+    def console_text(self) -> str:
+        return self.guest.console.text()[self.console_start :]
+
+    def reports(self, expected: Sequence[kernlog.Expected] = ()) -> list[kernlog.KernelReport]:
+        """Console reports since the scenario started (expected ones marked)."""
+        return kernlog.parse_text(self.console_text(), expected)
+
+    def ensure_module(self, hot_cpu: int = -1) -> None:
+        """Insert the test module (from the guest shell; the guest must run).
+        ``hot_cpu``: bind its hot loop to that vCPU (QMP inject-nmi reaches CPU 0);
+        a module loaded earlier with another binding (a shared guest) is reloaded."""
+        loaded = self.guest.run(f"cat {PARAMETERS}/hot_cpu")
+        if loaded.ok and loaded.output.strip() == str(hot_cpu):
+            return
+        if loaded.ok:
+            self.guest.run(f"rmmod {TEST_MODULE}")
+        result = self.guest.run(f"insmod {MODULE_PATH} hot_cpu={hot_cpu}")
+        if not result.ok:
+            raise GuestError(
+                f"insmod {MODULE_PATH} failed in the guest: {result.output.strip()}",
+                evidence={"console tail": self.guest.console.tail(20)},
+            )
+
+    def kallsyms(self, name: str) -> int:
+        out = self.guest.run(f"grep -w {name} /proc/kallsyms").output.split()
+        if not out:
+            raise GuestError(
+                f"{name} is not in the guest's /proc/kallsyms (is {TEST_MODULE} loaded?)"
+            )
+        return int(out[0], 16)
+
+    def set_sstep(self, sstep: int | None) -> None:
+        """Set QEMU's single-step flags for this scenario (None: leave them);
+        the flags QEMU had are restored when the scenario finishes."""
+        if sstep is None:
+            return
+        stub = self.debugger.stub
+        previous = stub.sstep_flags()
+        stub.set_sstep_flags(sstep)
+        self.undo.callback(stub.set_sstep_flags, previous)
+
+    def shell(self, command: str, result: ScenarioResult) -> None:
+        """Run a step of the scenario in the guest shell; a failure is a finding."""
+        out = self.guest.run(command, timeout=60)
+        if not out.ok:
+            result.findings.append(
+                Finding(
+                    "guest_health",
+                    "shell-command-failed",
+                    f"'{command}' failed with status {out.status}",
+                    {"output": out.output},
+                )
+            )
+
+
+@dataclass
+class ScenarioResult:
+    """What a scenario did, what it recorded and what the detectors found."""
+
+    name: str
+    did: str  # one sentence: what the scenario did, for failure reports
+    findings: list[Finding] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def kinds(self) -> set[str]:
+        return {f.kind for f in self.findings}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "did": self.did,
+            "findings": [f.to_json() for f in self.findings],
+            "data": self.data,
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, default=str))
+
+
+def finish(
+    s: Session,
+    result: ScenarioResult,
+    expected: Sequence[kernlog.Expected] = (),
+    eflags_at_stops: Sequence[tuple[str, int]] = (),
+) -> ScenarioResult:
+    """Undo what the scenario changed and detach (unless the session holds the
+    state), then run the judges every scenario shares: TF leak, ledger, health."""
+    dbg = s.debugger
+    if not s.hold:
+        s.undo.close()
+        if dbg.guest is not None:
+            dbg.detach()
+        if s.guest.running:
+            # A shell round-trip lets the guest print what it still owes this
+            # scenario (NMI messages are printed from deferred work), so it lands
+            # in this scenario's console slice and not the next one's.
+            s.guest.run("true")
+    dbg.flush_logs()
+    reports = s.reports(expected)
+    where = str(s.artifacts)
+    result.findings += judges.tf_leak(reports, eflags_at_stops)
+    result.findings += judges.breakpoint_ledger(parse_remote_log_file(dbg.remote_log), where)
+    # The TF-leak WARN is the tf_leak judge's; health judges the rest.
+    result.findings += judges.guest_health([r for r in reports if not r.tf_leak], where=where)
+    result.data["console_reports"] = [
+        {"title": r.title, "expected": r.expected, "truncated": r.truncated} for r in reports
+    ]
+    return result

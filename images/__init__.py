@@ -1,0 +1,19 @@
+"""The guest recipes, shipped as package data ``guestdbg.recipes``.
+
+``kernel/guestdbg.config`` (the config fragment every tree under test
+needs), ``modules/`` (the test module's source, built against the tree under
+test), ``initramfs/init`` (the guest's init: a command loop on ttyS0). Found
+through importlib.resources, so an installed guestdbg finds them from any
+directory.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+RECIPES = Path(str(files(__name__)))
+CONFIG_FRAGMENT = RECIPES / "kernel" / "guestdbg.config"
+INIT_SCRIPT = RECIPES / "initramfs" / "init"
+MODULE_SOURCES = RECIPES / "modules"
+TEST_MODULE = "guestdbg_test"
