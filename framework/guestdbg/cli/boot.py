@@ -21,6 +21,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
     with guest:
         ready = guest.ready
         assert ready is not None
+        image.tree.check_running(guest.proc_version())
         print(
             f"guestdbg: booted {ready.release} with {ready.cpus} CPU(s) under "
             f"{spec.accel} in {guest.boot_seconds:.2f}s",

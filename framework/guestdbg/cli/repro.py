@@ -122,6 +122,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     artifacts = artifacts.resolve()
     spec = guest_options(args).spec(image)
     with Guest(spec, artifacts=artifacts) as guest:
+        image.tree.check_running(guest.proc_version())
         dbg = Debugger(artifacts=artifacts)
         try:
             dbg.load(image.tree.vmlinux)
