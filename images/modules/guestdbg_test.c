@@ -28,6 +28,7 @@
  *      sched_atomic  sleep with softirqs disabled (BUG: scheduling while atomic)
  */
 #include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -112,6 +113,26 @@ static void busy_wait_seconds(unsigned int s)
 		mdelay(1);
 }
 
+/* flood:S -- kernel messages as fast as the console takes them, for S seconds,
+ * from a kthread (the trigger returns at once): commands run meanwhile. */
+static struct task_struct *flood_task;
+static unsigned int flood_secs;
+
+static int guestdbg_flood_fn(void *unused)
+{
+	unsigned long end = jiffies + flood_secs * HZ;
+	unsigned long n = 0;
+
+	while (!kthread_should_stop() && time_before(jiffies, end)) {
+		pr_info("guestdbg_test: flood %lu\n", n++);
+		usleep_range(200, 400);
+	}
+	pr_info("guestdbg_test: flood done after %lu messages\n", n);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
 static int trigger_set(const char *val, const struct kernel_param *kp)
 {
 	char cmd[32];
@@ -172,6 +193,17 @@ static int trigger_set(const char *val, const struct kernel_param *kp)
 		/* __schedule_bug() reset the count it complained about */
 		__preempt_count_add(SOFTIRQ_DISABLE_OFFSET);
 		local_bh_enable();
+	} else if (!strcmp(cmd, "flood")) {
+		if (flood_task)
+			kthread_stop(flood_task);
+		flood_secs = secs;
+		flood_task = kthread_run(guestdbg_flood_fn, NULL, "guestdbg_flood");
+		if (IS_ERR(flood_task)) {
+			int err = PTR_ERR(flood_task);
+
+			flood_task = NULL;
+			return err;
+		}
 	} else {
 		return -EINVAL;
 	}
@@ -183,7 +215,7 @@ static const struct kernel_param_ops trigger_ops = {
 };
 module_param_cb(trigger, &trigger_ops, NULL, 0200);
 MODULE_PARM_DESC(trigger, "tf|warn|oops|bug|spin:S|spin_irqoff:S|hung:S|panic|gpf|pagefault|"
-		 "refcount|listdel|sched_atomic");
+		 "refcount|listdel|sched_atomic|flood:S");
 
 static int __init guestdbg_test_init(void)
 {
@@ -204,6 +236,8 @@ static void __exit guestdbg_test_exit(void)
 {
 	if (hot_task)
 		kthread_stop(hot_task);
+	if (flood_task)
+		kthread_stop(flood_task);
 	pr_info("guestdbg_test: unloaded at counter=%lu\n", guestdbg_counter);
 }
 

@@ -72,3 +72,17 @@ def test_detector_rates_over_repeats() -> None:
     md = markdown(runs, summarize(runs), ["host: test"])
     assert "| loop | failed 2/3, passed 1/3 |" in md
     assert "stuck-breakpoint 2/3" in md
+
+
+def test_a_control_that_fires_more_than_its_defect_is_flagged() -> None:
+    control = [
+        case("ctl", "tcg-smp2", "passed", ["stepped-into-interrupt-handler"]),
+        case("ctl", "tcg-smp2", "failed", ["stepped-into-interrupt-handler", "guest-warning"]),
+    ]
+    for c in control:
+        c.expected = ["stepped-into-interrupt-handler", "step-stalled"]
+    rates = summarize(control)["detector_rates"]["ctl[tcg-smp2]"]
+    assert rates["found_its_defect"] == "2/2"
+    assert rates["fired_besides"] == {"guest-warning": "1/2"}
+    md = markdown(control, summarize(control), [])
+    assert "**fired besides its defect: guest-warning 1/2**" in md

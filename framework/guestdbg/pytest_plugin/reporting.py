@@ -100,12 +100,13 @@ def record(request_node: Any, result: ScenarioResult, artifacts: Path, expected:
     """Write findings.json and attach the findings to the test's report."""
     result.write(artifacts / "findings.json")
     request_node.user_properties.append(("findings", json.dumps(sorted(result.kinds()))))
-    notes = [f"(expected: {e})" for e in expected]
+    notes = [f"(expected: {e})" for e in expected[:1]]
     if result.data.get("re_hits"):
         notes.append(f"(re-hits: {result.data['re_hits']}/{result.data['resumes']} resumes)")
     if result.data.get("stalled_steps"):
         notes.append(f"(stalled steps: {result.data['stalled_steps']}/{len(result.data['steps'])})")
     # user_properties travel with the report, also from pytest-xdist workers.
+    request_node.user_properties.append(("expected", json.dumps(expected)))
     request_node.user_properties.append(("scenario", result.name))
     request_node.user_properties.append(("notes", " ".join(notes)))
 
@@ -151,7 +152,7 @@ def expect_found(
 ) -> None:
     """A positive control: ``kind`` must be found; other findings (except
     ``allowed`` ones the planted defect also causes) fail it."""
-    record(request.node, result, artifacts, [kind])
+    record(request.node, result, artifacts, [kind, *allowed])
     if kind not in result.kinds():
         raise ControlSilent(
             bug_report(

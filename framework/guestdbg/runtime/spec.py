@@ -29,6 +29,8 @@ class GuestSpec:
     paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
     gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
         port on 127.0.0.1).
+    command_port: give the guest a second UART (ttyS1) for its shell, apart
+        from the kernel console; without it the shell shares ttyS0.
     extra_args: appended verbatim to the QEMU command line.
     boot_timeout: seconds to wait for the readiness marker.
     qemu: the QEMU binary (a name on PATH or a path).
@@ -44,6 +46,7 @@ class GuestSpec:
     paused: bool = False
     gdbstub: str = "unix"
     extra_args: tuple[str, ...] = ()
+    command_port: bool = True
     boot_timeout: float = 90.0
     qemu: str = "qemu-system-x86_64"
     name: str = "guest"
@@ -78,9 +81,16 @@ class GuestSpec:
         return "host" if self.accel == "kvm" else None
 
     def argv(
-        self, qmp_sock: Path, console_sock: Path, console_log: Path, gdb_chardev: str
+        self,
+        qmp_sock: Path,
+        console_sock: Path,
+        console_log: Path,
+        gdb_chardev: str,
+        command_sock: Path | None = None,
+        command_log: Path | None = None,
     ) -> list[str]:
-        """The QEMU command line (pure: unit-tested without QEMU)."""
+        """The QEMU command line (pure: unit-tested without QEMU). ttyS0 is the
+        kernel console; ``command_sock``: ttyS1, the port of the guest's shell."""
         argv = [
             self.qemu,
             "-name",
@@ -111,6 +121,16 @@ class GuestSpec:
             f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off",
             "-serial",
             "chardev:con0",
+        ]
+        if command_sock is not None:
+            log = f",logfile={command_log},logappend=off" if command_log else ""
+            argv += [
+                "-chardev",
+                f"socket,id=cmd0,path={command_sock}{log}",
+                "-serial",
+                "chardev:cmd0",
+            ]
+        argv += [
             "-chardev",
             gdb_chardev,
             "-gdb",
