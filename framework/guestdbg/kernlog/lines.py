@@ -46,9 +46,11 @@ class Line:
 
 
 _NOISE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00\r\x07]")
-_PREFIX = re.compile(
+_GLUED = re.compile(
     r"(?:\*\* \d+ printk messages dropped \*\* ?)?"  # printk lost lines, glued
     r"(?:\S*\s*login: )?"  # a login prompt the kernel printed over
+)
+_PREFIX = re.compile(
     r"(?:<\d+>)?"  # console loglevel (dmesg -r)
     r"(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: )?"  # syslog, journalctl -k
     r"(?:\[(?P<ts>\s*\d+\.\d+)\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:]{8} \d{4}\])?"
@@ -65,15 +67,18 @@ def clean(no: int, raw: str) -> Line:
     )
     ts: float | None = None
     caller: str | None = None
-    m = _PREFIX.match(text)
-    if m and m.end():
+    start = 0
+    if text.startswith("*") or "login: " in text:
+        g = _GLUED.match(text)
+        start = g.end() if g else 0
+    m = _PREFIX.match(text, start)
+    if m and m.end() > start:
         if m.group("ts"):
             ts = float(m.group("ts"))
         caller = m.group("caller")
-        if ts is not None or caller is not None or text.startswith(("<", "*")) or m.end() > 0:
-            text = text[m.end() :]
-            if text.startswith(" "):
-                text = text[1:]
+        text = text[m.end() :]
+        if text.startswith(" "):
+            text = text[1:]
     return Line(no, raw, text, ts, caller)
 
 

@@ -782,17 +782,18 @@ class ConsoleParser:
         line = clean(self._no, raw)
         self._expire_lingering()
         text = line.text
-        seen = [self._no, line.caller, not text.strip(), False]
+        hinted = HEADER_HINT.search(text) is not None
         # Fast path: outside any report only a header or a cut line matters.
         if (
             not self._open
             and self._cut is None
             and not self._lingering
-            and not (HEADER_HINT.search(text) or text.startswith("-"))
+            and not (hinted or text.startswith("-"))
         ):
             return
+        seen = [self._no, line.caller, not text.strip(), False]
         self._seen.append(seen)
-        found = find_header(text) if HEADER_HINT.search(text) else None
+        found = find_header(text) if hinted else None
         if found is not None:
             seen[3] = True
             self._header(line, *found)
@@ -965,8 +966,10 @@ class ConsoleParser:
         first, last = rep.lines[0].no, rep.lines[-1].no
         mine = {ln.no for ln in rep.lines}
         found = []
-        for no, caller, blank, taken in self._seen:
-            if no < first or no > last or no in mine or blank:
+        for no, caller, blank, taken in reversed(self._seen):  # the span is the recent end
+            if no < first:
+                break
+            if no > last or no in mine or blank:
                 continue
             if caller is not None and rep.caller is not None and caller != rep.caller:
                 continue
