@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guestdbg import verdicts
-from guestdbg.cli.guest_options import add_guest_options, positive_float
 from guestdbg.errors import GuestdbgError, InputError
 
 
@@ -87,6 +86,9 @@ def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Here, not at the top: guest options import the QEMU spec, which
+    # `guestdbg kernlog` (the fast path) never needs.
+    from guestdbg.cli.guest_options import add_guest_options, positive_float
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
 
