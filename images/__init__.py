@@ -1,7 +1,8 @@
 """The guest recipes, shipped as package data ``guestdbg.recipes``.
 
 ``kernel/guestdbg.config`` (the config fragment every tree under test
-needs), ``modules/`` (the test module's source, built against the tree under
+needs), ``kernel/guestdbg-debug.config`` (the kernel's bug detectors, for
+the ``debug`` tree), ``modules/`` (the test module's source, built against the tree under
 test), ``initramfs/init`` (the guest's init: a command loop on ttyS0). Found
 through importlib.resources, so an installed guestdbg finds them from any
 directory.
@@ -14,6 +15,8 @@ from pathlib import Path
 
 RECIPES = Path(str(files(__name__)))
 CONFIG_FRAGMENT = RECIPES / "kernel" / "guestdbg.config"
+# merged after CONFIG_FRAGMENT for the "debug" tree (KASAN, UBSAN, lockdep, kmemleak)
+DEBUG_FRAGMENT = RECIPES / "kernel" / "guestdbg-debug.config"
 INIT_SCRIPT = RECIPES / "initramfs" / "init"
 MODULE_SOURCES = RECIPES / "modules"
 TEST_MODULE = "guestdbg_test"
