@@ -34,6 +34,11 @@ class GuestSpec:
     extra_args: appended verbatim to the QEMU command line.
     boot_timeout: seconds to wait for the readiness marker.
     qemu: the QEMU binary (a name on PATH or a path).
+    incoming: start waiting for a migration stream (``-incoming defer``)
+        instead of booting: a guest restored from a snapshot
+        (:mod:`guestdbg.runtime.snapshot`).
+    log_append: QEMU appends to the serial logs instead of truncating them
+        (a restored guest's logs continue the snapshot's).
     """
 
     kernel: Path
@@ -50,6 +55,8 @@ class GuestSpec:
     boot_timeout: float = 90.0
     qemu: str = "qemu-system-x86_64"
     name: str = "guest"
+    incoming: bool = False
+    log_append: bool = False
 
     def validate(self) -> None:
         """InputError naming the first bad value."""
@@ -91,6 +98,7 @@ class GuestSpec:
     ) -> list[str]:
         """The QEMU command line (pure: unit-tested without QEMU). ttyS0 is the
         kernel console; ``command_sock``: ttyS1, the port of the guest's shell."""
+        append = "on" if self.log_append else "off"
         argv = [
             self.qemu,
             "-name",
@@ -118,12 +126,12 @@ class GuestSpec:
             "-mon",
             "chardev=qmp0,mode=control",
             "-chardev",
-            f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off",
+            f"socket,id=con0,path={console_sock},logfile={console_log},logappend={append}",
             "-serial",
             "chardev:con0",
         ]
         if command_sock is not None:
-            log = f",logfile={command_log},logappend=off" if command_log else ""
+            log = f",logfile={command_log},logappend={append}" if command_log else ""
             argv += [
                 "-chardev",
                 f"socket,id=cmd0,path={command_sock}{log}",
@@ -143,6 +151,10 @@ class GuestSpec:
             argv += ["-cpu", cpu]
         if self.paused:
             argv.append("-S")
+        if self.incoming:
+            # The state arrives later through QMP (migrate-incoming), after the
+            # sockets are connected and migration events are switched on.
+            argv += ["-incoming", "defer"]
         return argv + list(self.extra_args)
 
 
