@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +123,8 @@ def _boot(
     spec = dataclasses.replace(_spec(request, point, image), paused=paused)
     g: Guest | None = None
     try:
-        if paused or opt(request.config, "no_snapshot"):
-            how = "boot" if paused else "boot (--no-snapshot)"
+        if paused or opt(request.config, "no_snapshot") or spec.accel not in snapshot.ACCELS:
+            how = "boot (--no-snapshot)" if opt(request.config, "no_snapshot") else "boot"
             g = Guest(spec, artifacts=artifacts)
             g.__enter__()
         else:
@@ -273,7 +273,8 @@ def _new_debugger(config: pytest.Config, image: GuestImage, artifacts: Path) -> 
 class EarlyDebugger:
     """This test's debugger, started in a thread while its guest starts (gdb
     and the vmlinux load take as long as a restore): the ``debugger`` fixture
-    takes it; one nobody took is ended at the guest's teardown.
+    takes it; one nobody took is ended at the guest's teardown. (scripts/bench
+    measures a test's start with it too.)
 
     gdb gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG
     names the thread, not the process), so the thread waits until the
@@ -281,18 +282,19 @@ class EarlyDebugger:
 
     WAIT = 300.0  # more than the Debugger's own deadlines (first prompt, the 120 s load)
 
-    def __init__(self, config: pytest.Config, image: GuestImage, artifacts: Path) -> None:
+    def __init__(self, new_debugger: Callable[[], Debugger]) -> None:
+        """``new_debugger``: makes the Debugger (and loads the vmlinux)."""
         self._result: Debugger | BaseException | None = None
         self._ready = threading.Event()
         self._released = threading.Event()
         self.taken = False
         threading.Thread(
-            target=self._run, args=(config, image, artifacts), name="early-gdb", daemon=True
+            target=self._run, args=(new_debugger,), name="early-gdb", daemon=True
         ).start()
 
-    def _run(self, config: pytest.Config, image: GuestImage, artifacts: Path) -> None:
+    def _run(self, new_debugger: Callable[[], Debugger]) -> None:
         try:
-            self._result = _new_debugger(config, image, artifacts)
+            self._result = new_debugger()
         except BaseException as err:
             self._result = err
         finally:
@@ -326,7 +328,7 @@ def _start_debugger_early(
     start it now, beside the guest."""
     if "debugger" not in request.fixturenames or _early_debugger in request.node.stash:
         return
-    early = EarlyDebugger(request.config, image, artifacts)
+    early = EarlyDebugger(lambda: _new_debugger(request.config, image, artifacts))
     request.node.stash[_early_debugger] = early
     request.addfinalizer(early.release)
 

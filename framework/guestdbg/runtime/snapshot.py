@@ -59,6 +59,9 @@ from guestdbg.runtime.spec import GuestSpec
 
 log = logging.getLogger("guestdbg.snapshot")
 
+# Guests whose QEMU runs on this machine (QMP over a Unix socket, for the
+# state file's descriptor); others boot.
+ACCELS = ("tcg", "kvm")
 # Bump when what a snapshot holds changes in a way the key does not show.
 RECIPE = "1"
 PREFIX = "snapshot-"
@@ -478,8 +481,8 @@ def start_guest(spec: GuestSpec, artifacts: Path | None, prepare: Sequence[str] 
     from the snapshot of its key, or booted (making the snapshot when there is
     none). Boot failures raise as from ``Guest``; a snapshot that cannot be
     used is one ``guestdbg.snapshot`` log line and a boot."""
-    if spec.paused or spec.incoming:
-        raise ValueError("a paused or incoming guest does not start from a snapshot")
+    if spec.paused or spec.incoming or spec.accel not in ACCELS:
+        raise ValueError(f"a paused, incoming or {spec.accel} guest does not start from a snapshot")
     try:
         key = snapshot_key(spec, prepare)
     except (GuestdbgError, OSError) as err:
