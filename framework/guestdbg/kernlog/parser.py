@@ -728,6 +728,50 @@ def sanitize_message(message: str) -> str:
 # -- the parser -----------------------------------------------------------------------
 
 
+# What may matter while no report is open: a header hint, a cut line, or
+# noise that cleaning removes (and that could hide a hint) -- a superset of
+# what the per-line fast path in _line lets through. Searched separately, so
+# that each search keeps the regex engine's literal-prefix scan.
+_WAKE = (
+    HEADER_HINT,
+    re.compile(r"cut here"),
+    re.compile(r"\x1b"),
+    re.compile(r"\x00"),
+    re.compile(r"\x07"),
+    re.compile(r"\r(?!\n)"),
+)
+
+
+class _Wake:
+    """The next position at or after ``pos`` where any of ``_WAKE`` matches
+    in ``data`` (each pattern's next hit is remembered until passed)."""
+
+    def __init__(self, data: str, end: int) -> None:
+        self.data, self.end = data, end
+        # -1: not searched yet; None: no more matches
+        self.next: list[int | None] = [-1] * len(_WAKE)
+
+    def hit(self, i: int, pos: int) -> int | None:
+        """The next match of pattern ``i`` at or after ``pos``."""
+        hit = self.next[i]
+        if hit is not None and hit < pos:
+            m = _WAKE[i].search(self.data, pos, self.end)
+            hit = self.next[i] = m.start() if m else None
+        return hit
+
+    def at(self, pos: int) -> int | None:
+        best: int | None = None
+        for i in range(len(_WAKE)):
+            hit = self.hit(i, pos)
+            if hit is not None and (best is None or hit < best):
+                best = hit
+        return best
+
+    def noisy(self) -> bool:
+        """Whether the text holds noise that cleaning removes anywhere."""
+        return any(self.hit(i, 0) is not None for i in range(2, len(_WAKE)))
+
+
 class ConsoleParser:
     """Streaming console reader: ``feed()`` text as it arrives (any chunk
     size, partial lines fine), ``close()`` at the end; finished reports
@@ -755,10 +799,38 @@ class ConsoleParser:
             raise ValueError("feed() after close()")
         before = len(self.reports)
         data = self._partial + text
-        lines = data.split("\n")
-        self._partial = lines.pop()
-        for raw in lines:
-            self._line(raw[:-1] if raw.endswith("\r") else raw)
+        end = data.rfind("\n") + 1  # complete lines end here
+        self._partial = data[end:]
+        pos = 0
+        wake = _Wake(data, end)
+        count = data.count
+        find = data.find
+        line = self._line
+        # Without noise to clean, the raw line holds a header hint exactly
+        # when the cleaned one does: one search finds the next for all lines.
+        hints = not wake.noisy()
+        next_hint: int | None = -1
+        while pos < end:
+            if not self._open and self._cut is None and not self._lingering:
+                # Idle: nothing but a header or a cut line can matter, so jump
+                # to the next line that may hold one (in C, not line by line).
+                hit = wake.at(pos)
+                if hit is None:
+                    self._no += count("\n", pos, end)
+                    break
+                start = data.rfind("\n", pos, hit) + 1
+                if start > pos:
+                    self._no += count("\n", pos, start)
+                    pos = start
+            eol = find("\n", pos, end)
+            raw = data[pos:eol]
+            hinted: bool | None = None
+            if hints:
+                if next_hint is not None and next_hint < pos:
+                    next_hint = wake.hit(0, pos)
+                hinted = next_hint is not None and next_hint < eol
+            line(raw[:-1] if raw.endswith("\r") else raw, hinted)
+            pos = eol + 1
         return self.reports[before:]
 
     def close(self) -> list[KernelReport]:
@@ -777,12 +849,14 @@ class ConsoleParser:
         return self.reports
 
     # -- one line ------------------------------------------------------------------
-    def _line(self, raw: str) -> None:
+    def _line(self, raw: str, hinted: bool | None = None) -> None:
         self._no += 1
         line = clean(self._no, raw)
-        self._expire_lingering()
+        if self._lingering:
+            self._expire_lingering()
         text = line.text
-        hinted = HEADER_HINT.search(text) is not None
+        if hinted is None:
+            hinted = HEADER_HINT.search(text) is not None
         # Fast path: outside any report only a header or a cut line matters.
         if (
             not self._open
