@@ -75,6 +75,7 @@ def _any(*patterns: str) -> str:
 # name (compiler suffixes removed), as syzkaller's are.
 SKIP_REPORTING = _any(
     r"^dump_stack",
+    r"^__dump_stack",
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
@@ -281,6 +282,10 @@ SKIP_ALWAYS = re.compile(
         )
     )
 )
+# A function a sanitizer's header names is where the bad access happened:
+# only reporting, sanitizer and string/memory helpers are passed over there
+# (syzbot: "KASAN: use-after-free Read in __lock_acquire").
+SKIP_HEADER = re.compile("|".join((SKIP_REPORTING, SKIP_SANITIZERS, SKIP_LIBRARY)))
 # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
 SKIP_STALL = re.compile(
     _any(
@@ -327,8 +332,8 @@ STALL_ANCHORS = re.compile(
         r"start_secondary",
         r"cpu_startup_entry",
         r"ret_from_fork",
-        r"^vfs_write",
-        r"^vfs_read",
+        r"^(?:__)?vfs_write",
+        r"^(?:__)?vfs_read",
         r"^vfs_iter_(?:read|write)",
         r"^do_iter_(?:read|write)",
         r"^vfs_ioctl",
@@ -498,8 +503,11 @@ _LOCKDEP_TASK = re.compile(
     r"^(?P<comm>\S+)/(?P<pid>\d+) (?:\[[^\]]*\] )?(?:is trying to (?:acquire|release)"
     r"|takes|just changed|is freeing|is leaving|is exiting)"
 )
+# mm/kasan/report.c: "Read of size 8 at addr f by task t/1" (4.11+),
+# "Read of size 8 by task t/1" (before: the address was in the header line),
+# "Write at addr f of size 1" (tag-based modes)
 _KASAN_ACCESS = re.compile(
-    r"^(?P<access>Read|Write) (?:of size \d+ at addr \S+|at addr \S+ of size \d+)"
+    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+ of size \d+)"
     r"(?: by task (?P<comm>.+)/(?P<pid>\d+))?"
 )
 _KFENCE_ACCESS = re.compile(r"^(?:Out-of-bounds|Use-after-free|Invalid) (?P<access>read|write) at")
@@ -730,9 +738,12 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "UBSAN",
-        r"UBSAN: (?:Undefined behaviour|(?P<bug>[\w-]+)) in (?P<location>\S+?:\d+)(?::\d+)?\s*$",
+        r"UBSAN: (?:(?P<undefined>Undefined behaviour)|(?P<bug>[\w-]+)) in "
+        r"(?P<location>(?P<file>\S+?):\d+)(?::\d+)?\s*$",
         "UBSAN: {bug} in {function}",
         "UBSAN: {bug}",
+        # before 5.x lib/ubsan.c named no kind of bug: syzkaller titles it by file
+        "UBSAN: {undefined} in {file}:LINE",
         sources=(Source.TRACE,),
         skip=re.compile(r"ubsan|overflow"),
         end=SEPARATOR_RE,
@@ -854,10 +865,17 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="header",
         trace=False,
     ),
+    # kernel/workqueue.c process_one_work(): "BUG: workqueue leaked lock or atomic:
+    # comm/0x%08x/pid" then "     last function: %ps" (before 6.9); since then
+    # "BUG: workqueue leaked atomic, lock or RCU: comm[pid]" then "     preempt=...
+    # workfn=%ps". The work function is the guilty one.
     _row(
         "BUG",
-        r"BUG: (?P<what>workqueue leaked lock or atomic)",
+        r"BUG: (?P<what>workqueue leaked (?:lock or atomic|atomic, lock or RCU))",
+        "BUG: {what} in {function}",
         "BUG: {what}",
+        sources=(Source.BODY,),
+        function_re=re.compile(r"^\s+(?:last function: |preempt=.* workfn=)" + FUNC),
         body=ANY,
         trace=False,
         complete="header",
@@ -894,10 +912,13 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
-    # SLUB debugging (mm/slub.c): "BUG kmalloc-128 (Not tainted): Object already free"
+    # SLUB debugging (mm/slub.c): "BUG kmalloc-128 (Not tainted): Object already free".
+    # Not KASAN's object description of Linux 4.4-4.10 (mm/kasan/report.c
+    # print_address_description(): object_err(cache, page, object, "kasan: bad
+    # access detected")), which is part of a KASAN report, not a report of its own.
     _row(
         "BUG",
-        r"BUG (?P<cache>[\w:-]+) \([^)]*\): (?P<what>[^\n]+?)\s*$",
+        r"BUG (?P<cache>[\w:-]+) \([^)]*\): (?!kasan: )(?P<what>[^\n]+?)\s*$",
         "BUG: {what}",
         sources=(Source.TRACE,),
         body=SLUB_BODY,

@@ -152,7 +152,11 @@ _INFO = re.compile(
     r"page dumped because|page_owner|page last|\s+prep_new_page|PKRU:|FS:|Call Trace:$|"
     r"RSP: |\s*\(detected by|\s*rcu: |task:\S*\s+state:|\s+Not tainted|\s+Tainted:|"
     r"\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\"|Kernel panic - not syncing|"
-    r"---\[ end Kernel panic|CR2: [0-9a-f]+$)"
+    r"---\[ end Kernel panic|CR2: [0-9a-f]+$|"
+    # the words of the stack that x86 printed before its call trace (Linux < 4.9)
+    r"\s+(?:[0-9a-f]{16}|\(null\)) (?:[0-9a-f]{16}|\(null\))(?: (?:[0-9a-f]{16}|\(null\)))*\s*$|"
+    # mm/kasan/report.c kasan_non_canonical_hook(), after a general protection fault
+    r"KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range)"
 )
 _RESET = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
 

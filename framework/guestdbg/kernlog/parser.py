@@ -43,6 +43,7 @@ from guestdbg.kernlog.formats import (
     HUNG_BUCKETS,
     REFINEMENTS,
     SKIP_ALWAYS,
+    SKIP_HEADER,
     SKIP_HUNG,
     SKIP_STALL,
     STALL_ANCHORS,
@@ -193,6 +194,25 @@ def find_header(text: str) -> tuple[ReportFormat, re.Match[str]] | None:
     return None
 
 
+# The bottom of a task's stack: the syscall, exception or thread entry code
+# (x86 entry_64.S/entry_32.S across 3.x-6.x, arm64 entry.S, arm, riscv) or
+# the idle/boot path. A trace that ends there ended, whatever follows.
+_TRACE_BOTTOM = re.compile(
+    r"^(?:entry_SYSCALL_64(?:_after_hwframe|_fastpath)?|entry_SYSCALL_compat|"
+    r"entry_SYSENTER_(?:compat|32)|entry_INT80_(?:compat|32)|int_ret_from_sys_call|"
+    r"system_call_fastpath|tracesys(?:_phase2)?|sysenter_dispatch|ret_from_fork(?:_asm)?|"
+    r"ret_from_kernel_thread|el0t_(?:64|32)_sync|el0_sync(?:_compat)?|ret_fast_syscall|"
+    r"ret_from_exception|handle_exception|secondary_startup_64(?:_no_verify)?|"
+    r"x86_64_start_(?:kernel|reservations)|start_secondary|common_startup_64)$"
+)
+# x86 show_regs() of the syscall entry frame: user-mode CS (64-bit or compat).
+_USER_RIP = re.compile(r"^RIP: 00[23]3:")
+# The last lines kernel/panic.c prints: the panic is over, the kernel stops
+# ("Kernel Offset:" from the x86 panic notifier, "Rebooting in N seconds..",
+# "---[ end Kernel panic - not syncing: ... ]---" since 4.9).
+_PANIC_DONE = re.compile(r"^(?:Kernel Offset: |Rebooting in \d+ seconds|---\[ end Kernel panic)")
+
+
 class _Open:
     """A report still being read."""
 
@@ -219,6 +239,9 @@ class _Open:
         self.ended = False
         self.frozen = False  # a panic cut in: later frames are the panic's
         self.cut_by_panic = False
+        self.panic_done = False  # the panic it absorbed printed its last lines
+        self.code_ended = False  # a Code: line ended the trace (frames may go on)
+        self.at_eof = False  # still open when the console ended
         self.last_type = L.HEADER
         self.last_reg: str | None = None
         self.idle = 0
@@ -311,7 +334,7 @@ class _Open:
     def _frame_after(self, line: Line, extra: Any) -> int | None:
         # An oops of Linux < 5.x prints the interrupted registers inside its
         # trace: frames right after the Code: line go on with the same trace.
-        if self.last_type == L.REGS and self.last_reg == "Code" and not self.frozen:
+        if self.last_type == L.REGS and self.code_ended and not self.frozen:
             return 10
         return self._tail(line, extra)
 
@@ -392,20 +415,29 @@ class _Open:
             self._marker_line(extra, line)
         elif lt == L.FRAME:
             if self.state in (S.PREAMBLE, S.AFTER):
-                if self.state == S.AFTER and self.last_reg == "Code":
+                if self.state == S.AFTER and self.code_ended:
                     self.trace_done = False
+                    self.code_ended = False
                 self.state = S.TRACE
                 if self.traces == 0:
                     self.traces = 1
             self._frame(extra, line)
         elif lt == L.REGS:
             self._regs_line(extra, text)
+        elif lt == L.INFO:
+            self._panic_end(text)
         elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
             self.ended = True
             if self.state == S.TRACE and self.frames:
                 self.trace_done = True
             self.state = S.SUMMARY if fmt.summary else S.AFTER
         self._release_from(text)
+
+    def _panic_end(self, text: str) -> None:
+        if "PANIC" in self.absorbed and _PANIC_DONE.match(text):
+            self.panic_done = True
+            if self.state == S.TRACE and self.frames and not self.contexts:
+                self.trace_done = True
 
     def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
         """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
@@ -506,18 +538,39 @@ class _Open:
                         after_interrupt=self.interrupted,
                     )
                 )
-        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line.
+        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line,
+        # or (before 4.19, no Code: line there) with the user-mode registers of
+        # the syscall entry frame: RIP: 0033: (0023: for 32-bit tasks).
         if key == "Code" and self.state == S.TRACE and not self.contexts and self.frames:
             self.trace_done = True
             self.state = S.AFTER
+            # ... unless frames follow its register block (4.x prints the
+            # interrupted registers inside the trace: Code: then RSP..R15)
+            self.code_ended = True
+        elif (
+            key == "RIP"
+            and self.state == S.TRACE
+            and not self.contexts
+            and self.frames
+            and _USER_RIP.match(text)
+        ):
+            self.trace_done = True
 
     # -- the result ------------------------------------------------------------------
     @property
     def complete(self) -> bool:
         if self.cut_by_panic:
             return False
-        if self.ended:
+        if self.ended or self.panic_done:
             return True
+        if (
+            self.state == S.TRACE
+            and not self.contexts
+            and not self.trace_done
+            and self.frames
+            and _TRACE_BOTTOM.search(self.frames[-1].function or "")
+        ):
+            return True  # the console ends where the trace does anyway
         if self.state == S.TRACE and (self.contexts or not self.trace_done):
             return False
         if self.fmt.complete == "end":
@@ -562,7 +615,7 @@ class _Open:
                 function = None
         truncated = not self.complete
         reasons = []
-        if fmt.trace and fmt.complete == "trace" and not self.entries:
+        if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
             reasons.append("no call trace")
         if truncated:
             reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
@@ -654,7 +707,9 @@ class _Open:
         names: list[tuple[str, str | None]] = []
         for source in sources:
             if source == Source.HEADER and self.fields.get("function"):
-                names.append((self.fields["function"], self.fields.get("module")))
+                name = plain(self.fields["function"])
+                if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
+                    return strip_syscall_prefix(name), self.fields.get("module")
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
@@ -842,7 +897,10 @@ class ConsoleParser:
                 self._partial = ""
                 self._line(raw[:-1] if raw.endswith("\r") else raw)
             for rep in list(self._open):
+                rep.at_eof = True
                 self._finish(rep)
+            for _, rep in self._lingering:
+                rep.at_eof = True
             self._flush_lingering()
             self._closed = True
             self.reports.sort(key=lambda r: r.start_line)
