@@ -282,10 +282,12 @@ SKIP_ALWAYS = re.compile(
         )
     )
 )
-# A function a sanitizer's header names is where the bad access happened:
-# only reporting, sanitizer and string/memory helpers are passed over there
-# (syzbot: "KASAN: use-after-free Read in __lock_acquire").
-SKIP_HEADER = re.compile("|".join((SKIP_REPORTING, SKIP_SANITIZERS, SKIP_LIBRARY)))
+# A function a sanitizer's header names, or the faulting instruction of a
+# page fault or general protection fault, is where the bad access happened:
+# only sanitizer and string/memory helpers are passed over there (syzbot:
+# "KASAN: use-after-free Read in __lock_acquire", "general protection fault
+# in __lock_acquire").
+SKIP_HEADER = re.compile("|".join((SKIP_SANITIZERS, SKIP_LIBRARY)))
 # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
 SKIP_STALL = re.compile(
     _any(
@@ -455,6 +457,9 @@ class ReportFormat:
     body_message: the first body line is the message (UBSAN).
     corrupted: the title itself says the report's cause was missed (a
         ``Fatal exception`` panic with no oops before it).
+    rip_guilty: the faulting instruction (RIP:, IP:, pc) is guilty whatever
+        subsystem it is in, unless a sanitizer or string helper (page faults,
+        general protection faults: the access that faulted happened there).
     """
 
     kind: str
@@ -475,6 +480,7 @@ class ReportFormat:
     message_after_header: bool = False
     body_message: bool = False
     corrupted: bool = False
+    rip_guilty: bool = False
 
 
 @dataclass(frozen=True)
@@ -562,6 +568,7 @@ _LOCKDEP = {
     "absorbs": REPORT_ABSORBS,
 }
 _OOPS = {"end": END_TRACE, "absorbs": OOPS_ABSORBS, "summary": True}
+_FAULT = {**_OOPS, "rip_guilty": True}
 
 FORMATS: tuple[ReportFormat, ...] = (
     # -- lockdep (kernel/locking/lockdep.c): "WARNING:" headers before 4.14 were "[ INFO: ... ]"
@@ -659,6 +666,19 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_TRACE,
         absorbs=WARN_ABSORBS,
         message_after_header=True,
+    ),
+    # -- the x86 frame-pointer unwinder (arch/x86/kernel/unwind_frame.c,
+    # update_stack_state()/unwind_next_frame()): "WARNING: kernel stack regs at %p
+    # in %s:%d has bad 'bp' value %p", "WARNING: kernel stack frame pointer at %p
+    # in %s:%d has bad value %p", then a raw dump of the stack
+    _row(
+        "WARNING",
+        r"WARNING: kernel stack (?P<what>regs|frame pointer) at \S+ in \S+ has bad "
+        r"(?:'bp' )?value",
+        "WARNING: kernel stack {what} has bad value",
+        body=ANY,
+        trace=False,
+        complete="header",
     ),
     # -- sanitizers (mm/kasan/report.c, mm/kmsan, kernel/kcsan, mm/kfence, lib/ubsan.c)
     _row(
@@ -772,7 +792,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: (?:unable to handle |Unable to handle )?(?:kernel )?NULL pointer dereference",
         "BUG: unable to handle kernel NULL pointer dereference in {function}",
         "BUG: unable to handle kernel NULL pointer dereference",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "BUG",
@@ -780,14 +800,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"access)|BUG: Unable to handle kernel data access",
         "BUG: unable to handle kernel paging request in {function}",
         "BUG: unable to handle kernel paging request",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "OOPS",
         r"Unable to handle kernel NULL pointer dereference at virtual address",
         "unable to handle kernel NULL pointer dereference in {function}",
         "unable to handle kernel NULL pointer dereference",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "OOPS",
@@ -795,7 +815,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"non-executable memory|write to read-only memory)",
         "unable to handle kernel paging request in {function}",
         "unable to handle kernel paging request",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "BUG",
@@ -950,6 +970,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_TRACE,
         summary=True,
         absorbs=REPORT_ABSORBS,
+        rip_guilty=True,
     ),
     _row(
         "OOPS",
@@ -1139,6 +1160,20 @@ REFINEMENTS: tuple[Refinement, ...] = (
         ("BUG: bad usercopy in {function}", "BUG: bad usercopy"),
         location=re.compile(r"(?:^|/)mm/usercopy\.c:"),
         skip=re.compile(r"usercopy|__check"),
+    ),
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
+        ("WARNING: proc registration bug in {function}", "WARNING: proc registration bug"),
+        location=re.compile(r"(?:^|/)fs/proc/generic\.c:"),
+        function=re.compile(r"^proc_register$"),
+        skip=re.compile(r"^proc_"),
+    ),
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
+        ("WARNING: kmalloc bug in {function}", "WARNING: kmalloc bug"),
+        function=re.compile(r"^(?:kmalloc_slab|kmalloc_large|kmalloc_order|__kmalloc)$"),
     ),
     Refinement(
         "WARNING",

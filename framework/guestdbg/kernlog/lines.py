@@ -141,7 +141,8 @@ MODULE_NAME_RE = re.compile(r"^(?P<name>[\w-]+)(?:\([A-Z+-]+\))?$")
 _INFO = re.compile(
     r"^(?:Hardware name:|Workqueue:|irq event stamp:|hardirqs last|softirqs last|Tainted: \[|"
     r"Kernel Offset:|task: [0-9a-f]+ |#PF: |PGD [0-9a-f]+|Dumping ftrace|\s+\(ftrace buffer|"
-    r"Sending NMI from CPU|NMI backtrace for cpu|stack backtrace:|Preemption disabled at:|"
+    r"Sending NMI from CPU|Sending NMI to all CPUs|NMI backtrace for cpu|stack backtrace:|"
+    r"Preemption disabled at:|Stack:$|"
     r"Rebooting in|note: \S+ exited with|Showing all locks held|Fixing recursive fault|"
     r"Shutting down cpus|INFO: lockdep is turned off|INFO: NMI handler .* took too long|"
     r"Disabling lock debugging|"

@@ -200,6 +200,7 @@ def find_header(text: str) -> tuple[ReportFormat, re.Match[str]] | None:
 _TRACE_BOTTOM = re.compile(
     r"^(?:entry_SYSCALL_64(?:_after_hwframe|_fastpath)?|entry_SYSCALL_compat|"
     r"entry_SYSENTER_(?:compat|32)|entry_INT80_(?:compat|32)|int_ret_from_sys_call|"
+    r"entry_(?:SYSCALL|SYSENTER|INT80)_compat_after_hwframe|sysenter_flags_fixed|"
     r"system_call_fastpath|tracesys(?:_phase2)?|sysenter_dispatch|ret_from_fork(?:_asm)?|"
     r"ret_from_kernel_thread|el0t_(?:64|32)_sync|el0_sync(?:_compat)?|ret_fast_syscall|"
     r"ret_from_exception|handle_exception|secondary_startup_64(?:_no_verify)?|"
@@ -242,6 +243,7 @@ class _Open:
         self.panic_done = False  # the panic it absorbed printed its last lines
         self.code_ended = False  # a Code: line ended the trace (frames may go on)
         self.at_eof = False  # still open when the console ended
+        self.text_ended = False  # a foreign text line ended an old-style trace
         self.last_type = L.HEADER
         self.last_reg: str | None = None
         self.idle = 0
@@ -336,6 +338,8 @@ class _Open:
         # trace: frames right after the Code: line go on with the same trace.
         if self.last_type == L.REGS and self.code_ended and not self.frozen:
             return 10
+        if self.text_ended and self.last_type == L.FRAME and not self.frozen:
+            return 5
         return self._tail(line, extra)
 
     def _tail_cpu(self, line: Line, m: re.Match[str]) -> int | None:
@@ -415,9 +419,9 @@ class _Open:
             self._marker_line(extra, line)
         elif lt == L.FRAME:
             if self.state in (S.PREAMBLE, S.AFTER):
-                if self.state == S.AFTER and self.code_ended:
+                if self.state == S.AFTER and (self.code_ended or self.text_ended):
                     self.trace_done = False
-                    self.code_ended = False
+                    self.code_ended = self.text_ended = False
                 self.state = S.TRACE
                 if self.traces == 0:
                     self.traces = 1
@@ -617,7 +621,8 @@ class _Open:
         reasons = []
         if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
             reasons.append("no call trace")
-        if truncated:
+        if truncated and any("{function}" in t for t in titles):
+            # a cut stack can name the wrong function; a message title stays right
             reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
         if foreign:
             reasons.append(f"{foreign} line(s) of other output interleaved")
@@ -690,12 +695,16 @@ class _Open:
                 start = rips[0] + 1
             return [e for e in main[start:] if not e.rip and e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.TASK:
+            # What the timer interrupt that detected the stall interrupted: the
+            # frames below it, in any context (a softirq it hit runs on the IRQ
+            # stack before <EOI>), else those after the interrupt's end marker.
+            timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            if timer and timer[-1] + 1 < len(main):
+                return main[timer[-1] + 1 :]
             after = [e for e in main if e.after_interrupt]
             if after:
                 return after
-            task = [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
-            timer = [i for i, e in enumerate(task) if "apic_timer_interrupt" in e.function]
-            return task[timer[0] + 1 :] if timer else task
+            return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.BACKTRACE:
             return list(self.entries)
         return []
@@ -710,6 +719,11 @@ class _Open:
                 name = plain(self.fields["function"])
                 if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
                     return strip_syscall_prefix(name), self.fields.get("module")
+            elif source == Source.RIP and self.fmt.rip_guilty:
+                rips = [e for e in self._candidates(source) if e.rip]
+                if rips and not SKIP_HEADER.search(plain(rips[0].function)):
+                    return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
+                names.extend((e.function, e.module) for e in self._candidates(source))
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
@@ -990,9 +1004,12 @@ class ConsoleParser:
         if rep.state == S.AFTER and rep.fmt.end is None:
             return True
         if rep.state == S.TRACE and not rep.contexts and rep.frames and lt == L.TEXT:
-            # An old-style trace (no <TASK> markers) ends at the first text line.
+            # An old-style trace (no <TASK> markers) ends at the first text line
+            # ... unless frames go on right after it (another task's message
+            # printed into the trace, "used greatest stack depth").
             rep.trace_done = True
             rep.state = S.AFTER
+            rep.text_ended = True
             return rep.fmt.end is None
         return False
 
