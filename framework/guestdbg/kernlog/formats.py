@@ -76,6 +76,8 @@ def _any(*patterns: str) -> str:
 SKIP_REPORTING = _any(
     r"^dump_stack",
     r"^__dump_stack",
+    r"^dump_trace$",
+    r"^dump_backtrace",
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
@@ -287,7 +289,16 @@ SKIP_ALWAYS = re.compile(
 # only sanitizer and string/memory helpers are passed over there (syzbot:
 # "KASAN: use-after-free Read in __lock_acquire", "general protection fault
 # in __lock_acquire").
-SKIP_HEADER = re.compile("|".join((SKIP_SANITIZERS, SKIP_LIBRARY)))
+SKIP_HEADER = re.compile(
+    "|".join(
+        (
+            r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
+            r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
+            r"^check_memory_region",
+            SKIP_LIBRARY,
+        )
+    )
+)
 # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
 SKIP_STALL = re.compile(
     _any(
@@ -547,8 +558,9 @@ WQ_BODY = re.compile(
     r"pool \d+:|\s+delayed:)"
 )
 WQ_FUNCTION = re.compile(r"^\s+in-flight: \d+(?:\(\w+\))?:" + FUNC)
+WQ_PWQ = re.compile(r"^\s+pwq \d+: cpus=(?P<cpus>\S+)")
 SLUB_BODY = re.compile(
-    r"^(?:INFO: (?:Freed|Allocated|Slab|Object|Allocated in|Freed in)|-{5,}|Redzone |Object |"
+    r"^(?:INFO: (?:Freed|Allocated|Slab|Object|Allocated in|Freed in|0x)|-{5,}|Redzone |Object |"
     r"Padding |FIX |Bytes b4 |\s+\S+\+0x|\s+age=)"
 )
 OOPS_ABSORBS = frozenset({"OOPS", "PANIC"})
@@ -712,7 +724,11 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "KMSAN",
-        r"BUG: KMSAN: (?P<bug>[\w-]+) in " + FUNC + r"(?:" + OFFSETS + r")?",
+        r"BUG: KMSAN: (?P<bug>[\w-]+) in "
+        + FUNC
+        + r"(?:"
+        + OFFSETS
+        + r")?(?: \[(?P<module>[\w-]+)\])?",
         "KMSAN: {bug} in {function}",
         "KMSAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
@@ -738,15 +754,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="end",
         body=ANY,
         tail=ANY,
-        trace=False,
+        trace=True,  # each access has its stack
     ),
     _row(
         "KFENCE",
-        r"BUG: KFENCE: (?P<bug>[\w-]+)(?: (?P<access>read|write))? in "
-        + FUNC
-        + r"(?:"
-        + OFFSETS
-        + r")?",
+        # mm/kfence/report.c kfence_report_error(): "out-of-bounds %s", "use-after-free
+        # %s", "memory corruption", "invalid %s" (read/write), "invalid free"
+        r"BUG: KFENCE: (?P<bug>out-of-bounds|use-after-free|memory corruption|invalid free|"
+        r"invalid)(?: (?P<access>read|write))? in " + FUNC + r"(?:" + OFFSETS + r")?",
         "KFENCE: {bug} {access} in {function}",
         "KFENCE: {bug} in {function}",
         sources=(Source.HEADER, Source.TRACE),
@@ -876,8 +891,9 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "WORKQUEUE_LOCKUP",
-        r"BUG: workqueue lockup - pool",
-        "BUG: workqueue lockup in {function}",
+        # kernel/workqueue.c wq_watchdog_timer_fn(); syzbot titles it without a
+        # function. The report's function is the work in flight on the stuck pool.
+        r"BUG: workqueue lockup - pool cpus=(?P<pool_cpus>\S+)",
         "BUG: workqueue lockup",
         sources=(Source.BODY,),
         function_re=WQ_FUNCTION,
@@ -932,15 +948,20 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
-    # SLUB debugging (mm/slub.c): "BUG kmalloc-128 (Not tainted): Object already free".
+    # SLUB debugging (mm/slub.c slab_bug()): "BUG kmalloc-128 (Not tainted): Object
+    # already free" (before 2.6.31 without the taint: "BUG kmalloc-8: Redzone overwritten").
     # Not KASAN's object description of Linux 4.4-4.10 (mm/kasan/report.c
     # print_address_description(): object_err(cache, page, object, "kasan: bad
     # access detected")), which is part of a KASAN report, not a report of its own.
     _row(
         "BUG",
-        r"BUG (?P<cache>[\w:-]+) \([^)]*\): (?!kasan: )(?P<what>[^\n]+?)\s*$",
+        r"BUG (?P<cache>[\w:.-]+)(?: \([^)]*\))?: (?!kasan: )(?P<what>[^\n]+?)\s*$",
         "BUG: {what}",
         sources=(Source.TRACE,),
+        skip=re.compile(
+            r"^(?:object_err|slab_err|slab_bug|print_trailer|__slab_free|slab_free|"
+            r"free_debug_processing|alloc_debug_processing|on_freelist|check_)"
+        ),
         body=SLUB_BODY,
         absorbs=REPORT_ABSORBS,
     ),

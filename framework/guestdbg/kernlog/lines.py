@@ -79,6 +79,10 @@ def clean(no: int, raw: str) -> Line:
         text = text[m.end() :]
         if text.startswith(" "):
             text = text[1:]
+    if text.startswith("kmemleak: "):
+        # mm/kmemleak.c prints its reports with pr_warn() under pr_fmt "kmemleak: ":
+        # without the prefix its lines read as the /sys/kernel/debug/kmemleak form
+        text = text[10:]
     return Line(no, raw, text, ts, caller)
 
 
@@ -102,7 +106,8 @@ _MARKER = re.compile(
     r"^\s*<(?P<close>/?)(?P<name>IRQ|NMI|TASK|SOFTIRQ|EOI|EOE|#[A-Z]{2})>\s*(?P<rest>.*)$"
 )
 FRAME_RE = re.compile(
-    r"^\s*(?:\[<?(?:0x)?[0-9a-f]+>?\]\s+){0,2}(?P<q>\?\s+)?(?:\[<[0-9a-f]+>\]\s+)?"
+    r"^\s*(?:\[<?(?:0x)?(?:[0-9a-f]+|\(____ptrval____\))>?\]\s+){0,2}(?P<q>\?\s+)?"
+    r"(?:\[<[0-9a-f]+>\]\s+)?"
     r"(?:\d+:)?(?P<func>[A-Za-z_.$][\w.$]*)\+0x(?P<off>[0-9a-f]+)/0x(?P<size>[0-9a-f]+)"
     r"(?:\s+\[(?P<mod>[\w-]+)\])?(?:\s+(?P<src>\S+:\d+))?(?P<inline>\s+\[inline\])?"
     r"(?:\s+\((?:T|C\d*|unreliable)\))?\s*(?:\(.*\))?\s*$"
@@ -115,7 +120,9 @@ _INLINE_FRAME = re.compile(r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)
 _ADDR_FRAME = re.compile(r"^\s*(?P<q>\?\s+)?0x[0-9a-f]+\s*$")
 _REGS = re.compile(
     r"^(?:[RE]?IP|[RE](?:SP|AX|BX|CX|DX|SI|DI|BP)|R\d{1,2}|[CDEFGS]S|CR\d|DR\d|PKRU|Code|"
-    r"pc |lr |sp |x\d+ |PC is at|LR is at|pstate|epc |ra |NIP |LR )\s*:?"
+    r"pc |lr |sp |x\d+ |PC is at|LR is at|pstate|epc |ra |NIP |LR |"
+    # riscv __show_regs() (arch/riscv/kernel/process.c): " ra : f", " gp : 0x..", "status:"
+    r"\s(?:ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7]) ?: |status: [0-9a-f]+ badaddr)\s*:?"
 )
 RIP_FUNC = re.compile(
     r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra ):?\s*(?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)*"

@@ -47,6 +47,8 @@ from guestdbg.kernlog.formats import (
     SKIP_HUNG,
     SKIP_STALL,
     STALL_ANCHORS,
+    WQ_FUNCTION,
+    WQ_PWQ,
     Pick,
     ReportFormat,
     Source,
@@ -724,6 +726,10 @@ class _Open:
                 if rips and not SKIP_HEADER.search(plain(rips[0].function)):
                     return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
                 names.extend((e.function, e.module) for e in self._candidates(source))
+            elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
+                work = _stuck_work(self.body, self.fields.get("pool_cpus"))
+                if work:
+                    names.append((work, None))
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
@@ -746,6 +752,23 @@ class _Open:
         if pick == Pick.HUNG:
             return _hung_frame(kept)
         return kept[0]
+
+
+def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
+    """The work in flight on the stuck pool's pwq (show_pwq() prints each pwq's
+    cpus, then its in-flight works), else the first one in flight at all."""
+    current, first = None, None
+    for text in body:
+        m = WQ_PWQ.match(text)
+        if m:
+            current = m.group("cpus")
+            continue
+        m = WQ_FUNCTION.match(text)
+        if m:
+            first = first or m.group("function")
+            if pool_cpus is not None and current == pool_cpus:
+                return str(m.group("function"))
+    return first
 
 
 def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
@@ -940,6 +963,14 @@ class ConsoleParser:
         seen = [self._no, line.caller, not text.strip(), False]
         self._seen.append(seen)
         found = find_header(text) if hinted else None
+        if found is not None and any(
+            rep.state == S.PREAMBLE
+            and rep.fmt.body is not None
+            and rep.fmt.body is not ANY
+            and rep.fmt.body.match(text)
+            for rep in self._open
+        ):
+            found = None  # a line an open report's own body format claims (SLUB's INFO: lines)
         if found is not None:
             seen[3] = True
             self._header(line, *found)
