@@ -142,7 +142,7 @@ SKIP_SANITIZERS = _any(
     r"__kfence",
     r"kfence_",
 )
-SKIP_LOCKING = _any(
+_LOCKING = (
     r"lockdep",
     r"lock_acquire",
     r"lock_release",
@@ -175,6 +175,7 @@ SKIP_LOCKING = _any(
     r"bh_disable",
     r"^trace_hardirqs",
 )
+SKIP_LOCKING = _any(*_LOCKING)
 SKIP_ALLOCATOR = _any(
     r"alloc_page",
     r"^__alloc_pages",
@@ -285,21 +286,28 @@ SKIP_ALWAYS = re.compile(
     )
 )
 # A function a sanitizer's header names, or the faulting instruction of a
-# page fault or general protection fault, is where the bad access happened:
-# only sanitizer and string/memory helpers are passed over there (syzbot:
-# "KASAN: use-after-free Read in __lock_acquire", "general protection fault
-# in __lock_acquire").
+# page fault or general protection fault, is where the bad access happened.
+# The helpers of every subsystem are passed over there as anywhere (syzbot:
+# "KASAN: use-after-free Read in bcsp_close" for a header in kfree_skb), but
+# not the reporting code (a KMSAN report in show_trace_log_lvl is about it),
+# not the lock core (syzbot's "general protection fault in __lock_acquire"),
+# and a sanitizer's own runtime only by prefix (not any name with "kmsan").
 SKIP_HEADER = re.compile(
     "|".join(
         (
             r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
             r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
             r"^check_memory_region",
+            _any(*(p for p in _LOCKING if p not in (r"lock_acquire", r"lock_release"))),
+            SKIP_ALLOCATOR,
+            SKIP_PRINTK,
+            SKIP_LIST_DEBUG,
+            SKIP_SCHEDULER,
             SKIP_LIBRARY,
+            SKIP_WORK,
         )
     )
-)
-# Frames of the interrupt that reported a stall or lockup, and the spinning itself.
+)  # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
 SKIP_STALL = re.compile(
     _any(
         r"apic_timer_interrupt",

@@ -392,7 +392,9 @@ class _Open:
                 self.message = text.strip()
             if lt == L.SECTION:
                 self.section = True
-            elif lt == L.FRAME and self.section:
+            elif lt == L.FRAME:
+                # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
+                # the report's own; after a section line, a secondary one
                 self._frame(extra, line)
             self._release_from(text)
             return
