@@ -78,6 +78,7 @@ SKIP_REPORTING = _any(
     r"^__dump_stack",
     r"^dump_trace$",
     r"^dump_backtrace",
+    r"^walk_stackframe",
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
@@ -1262,7 +1263,10 @@ class Title:
         return fallback
 
 
-_ADDRESS = re.compile(r"\b(?:0x)?[0-9a-f]{6,}\b|\b\d+\b|\[[^\]]*\d[^\]]*\]")
+_ADDRESS = re.compile(
+    r"\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b|"  # IPv6
+    r"\b(?:0x)?[0-9a-f]{6,}\b|\b\d+\b|\[[^\]]*\d[^\]]*\]"
+)
 
 
 def sanitize(text: str) -> str:

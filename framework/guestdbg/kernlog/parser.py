@@ -181,13 +181,16 @@ def _taint(flags: str | None) -> str:
 # What may be glued before a header: the end of a timestamp (text printed
 # over the line's start), a login prompt, a printk-dropped notice, a subsystem tag.
 _GLUE = re.compile(r"(?:\]\s?|login:\s|\*\*\s|watchdog:\s|rcu:\s|kmemleak:\s)$")
+# A pr_fmt() prefix: the line is one subsystem word, a colon, then the header
+# ("IPv6: BUG: Address ... is missing its host route", net/ipv6/addrconf.c).
+_PR_FMT = re.compile(r"[A-Za-z][\w/.-]*: $")
 
 
 def find_header(text: str) -> tuple[ReportFormat, re.Match[str]] | None:
     """The report header in a line, at its start or glued after other output."""
     for hint in HEADER_HINT.finditer(text):
         pos = hint.start()
-        if pos and not _GLUE.search(text, 0, pos):
+        if pos and not _GLUE.search(text, 0, pos) and not _PR_FMT.fullmatch(text, 0, pos):
             continue
         for fmt in FORMATS:
             m = fmt.header.match(text, pos)
