@@ -832,9 +832,7 @@ def sanitize_message(message: str) -> str:
 _WAKE = (
     HEADER_HINT,
     re.compile(r"cut here"),
-    re.compile(r"\x1b"),
-    re.compile(r"\x00"),
-    re.compile(r"\x07"),
+    re.compile(r"[\x00\x07\x1b]"),
     re.compile(r"\r(?!\n)"),
 )
 
