@@ -107,6 +107,11 @@ def test_the_corpus_has_every_kind_the_issue_asks_for() -> None:
         "REFCOUNT",
         "LIST_CORRUPTION",
         "NMI",
+        "KMSAN",
+        "KCSAN",
+        "KFENCE",
+        "MEMORY_LEAK",
+        "WORKQUEUE_LOCKUP",
     }
     names = {f.stem for f in FILES}
     assert {"boot-clean-smp1", "boot-clean-smp2", "truncated-eof", "interleaved-splats"} <= names
@@ -158,6 +163,24 @@ def test_a_log_without_printk_timestamps_reads_the_same(corpus: CorpusFile) -> N
         assert without[0].title == "WARNING in exc_debug" and without[0].tf_leak
         return
     assert signature(without) == signature(with_ts)
+
+
+def test_line_numbers_point_at_the_report_lines(corpus: CorpusFile) -> None:
+    # Lines outside reports are skipped in bulk: the numbering must not drift.
+    lines = corpus.text.split("\n")
+    for r in parse_text(corpus.text, corpus.expected):
+        first, last = r.raw.split("\n")[0], r.raw.split("\n")[-1]
+        assert lines[r.start_line - 1].rstrip("\r") == first.rstrip("\r")
+        assert lines[r.end_line - 1].rstrip("\r") == last.rstrip("\r")
+
+
+def test_an_escape_sequence_inside_a_header_word_does_not_hide_it() -> None:
+    text = (CORPUS / "tf-warn.log").read_text(errors="replace")
+    noisy = text.replace("WARNING: CPU", "WARN\x1b[0mING: CPU", 1).replace(
+        "------------[ cut here ]", "------\x00------[ cut here ]", 1
+    )
+    assert "\x1b[0mING" in noisy
+    assert signature(parse_text(noisy)) == signature(parse_text(text))
 
 
 def test_ansi_escapes_and_nul_bytes_do_not_matter(corpus: CorpusFile) -> None:

@@ -75,6 +75,10 @@ def _any(*patterns: str) -> str:
 # name (compiler suffixes removed), as syzkaller's are.
 SKIP_REPORTING = _any(
     r"^dump_stack",
+    r"^__dump_stack",
+    r"^dump_trace$",
+    r"^dump_backtrace",
+    r"^walk_stackframe",
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
@@ -139,7 +143,7 @@ SKIP_SANITIZERS = _any(
     r"__kfence",
     r"kfence_",
 )
-SKIP_LOCKING = _any(
+_LOCKING = (
     r"lockdep",
     r"lock_acquire",
     r"lock_release",
@@ -172,6 +176,7 @@ SKIP_LOCKING = _any(
     r"bh_disable",
     r"^trace_hardirqs",
 )
+SKIP_LOCKING = _any(*_LOCKING)
 SKIP_ALLOCATOR = _any(
     r"alloc_page",
     r"^__alloc_pages",
@@ -281,7 +286,29 @@ SKIP_ALWAYS = re.compile(
         )
     )
 )
-# Frames of the interrupt that reported a stall or lockup, and the spinning itself.
+# A function a sanitizer's header names, or the faulting instruction of a
+# page fault or general protection fault, is where the bad access happened.
+# The helpers of every subsystem are passed over there as anywhere (syzbot:
+# "KASAN: use-after-free Read in bcsp_close" for a header in kfree_skb), but
+# not the reporting code (a KMSAN report in show_trace_log_lvl is about it),
+# not the lock core (syzbot's "general protection fault in __lock_acquire"),
+# and a sanitizer's own runtime only by prefix (not any name with "kmsan").
+SKIP_HEADER = re.compile(
+    "|".join(
+        (
+            r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
+            r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
+            r"^check_memory_region",
+            _any(*(p for p in _LOCKING if p not in (r"lock_acquire", r"lock_release"))),
+            SKIP_ALLOCATOR,
+            SKIP_PRINTK,
+            SKIP_LIST_DEBUG,
+            SKIP_SCHEDULER,
+            SKIP_LIBRARY,
+            SKIP_WORK,
+        )
+    )
+)  # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
 SKIP_STALL = re.compile(
     _any(
         r"apic_timer_interrupt",
@@ -327,8 +354,8 @@ STALL_ANCHORS = re.compile(
         r"start_secondary",
         r"cpu_startup_entry",
         r"ret_from_fork",
-        r"^vfs_write",
-        r"^vfs_read",
+        r"^(?:__)?vfs_write",
+        r"^(?:__)?vfs_read",
         r"^vfs_iter_(?:read|write)",
         r"^do_iter_(?:read|write)",
         r"^vfs_ioctl",
@@ -450,6 +477,9 @@ class ReportFormat:
     body_message: the first body line is the message (UBSAN).
     corrupted: the title itself says the report's cause was missed (a
         ``Fatal exception`` panic with no oops before it).
+    rip_guilty: the faulting instruction (RIP:, IP:, pc) is guilty whatever
+        subsystem it is in, unless a sanitizer or string helper (page faults,
+        general protection faults: the access that faulted happened there).
     """
 
     kind: str
@@ -470,6 +500,7 @@ class ReportFormat:
     message_after_header: bool = False
     body_message: bool = False
     corrupted: bool = False
+    rip_guilty: bool = False
 
 
 @dataclass(frozen=True)
@@ -498,8 +529,11 @@ _LOCKDEP_TASK = re.compile(
     r"^(?P<comm>\S+)/(?P<pid>\d+) (?:\[[^\]]*\] )?(?:is trying to (?:acquire|release)"
     r"|takes|just changed|is freeing|is leaving|is exiting)"
 )
+# mm/kasan/report.c: "Read of size 8 at addr f by task t/1" (4.11+),
+# "Read of size 8 by task t/1" (before: the address was in the header line),
+# "Write at addr f of size 1" (tag-based modes)
 _KASAN_ACCESS = re.compile(
-    r"^(?P<access>Read|Write) (?:of size \d+ at addr \S+|at addr \S+ of size \d+)"
+    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+ of size \d+)"
     r"(?: by task (?P<comm>.+)/(?P<pid>\d+))?"
 )
 _KFENCE_ACCESS = re.compile(r"^(?:Out-of-bounds|Use-after-free|Invalid) (?P<access>read|write) at")
@@ -533,8 +567,9 @@ WQ_BODY = re.compile(
     r"pool \d+:|\s+delayed:)"
 )
 WQ_FUNCTION = re.compile(r"^\s+in-flight: \d+(?:\(\w+\))?:" + FUNC)
+WQ_PWQ = re.compile(r"^\s+pwq \d+: cpus=(?P<cpus>\S+)")
 SLUB_BODY = re.compile(
-    r"^(?:INFO: (?:Freed|Allocated|Slab|Object|Allocated in|Freed in)|-{5,}|Redzone |Object |"
+    r"^(?:INFO: (?:Freed|Allocated|Slab|Object|Allocated in|Freed in|0x)|-{5,}|Redzone |Object |"
     r"Padding |FIX |Bytes b4 |\s+\S+\+0x|\s+age=)"
 )
 OOPS_ABSORBS = frozenset({"OOPS", "PANIC"})
@@ -554,6 +589,7 @@ _LOCKDEP = {
     "absorbs": REPORT_ABSORBS,
 }
 _OOPS = {"end": END_TRACE, "absorbs": OOPS_ABSORBS, "summary": True}
+_FAULT = {**_OOPS, "rip_guilty": True}
 
 FORMATS: tuple[ReportFormat, ...] = (
     # -- lockdep (kernel/locking/lockdep.c): "WARNING:" headers before 4.14 were "[ INFO: ... ]"
@@ -652,6 +688,19 @@ FORMATS: tuple[ReportFormat, ...] = (
         absorbs=WARN_ABSORBS,
         message_after_header=True,
     ),
+    # -- the x86 frame-pointer unwinder (arch/x86/kernel/unwind_frame.c,
+    # update_stack_state()/unwind_next_frame()): "WARNING: kernel stack regs at %p
+    # in %s:%d has bad 'bp' value %p", "WARNING: kernel stack frame pointer at %p
+    # in %s:%d has bad value %p", then a raw dump of the stack
+    _row(
+        "WARNING",
+        r"WARNING: kernel stack (?P<what>regs|frame pointer) at \S+ in \S+ has bad "
+        r"(?:'bp' )?value",
+        "WARNING: kernel stack {what} has bad value",
+        body=ANY,
+        trace=False,
+        complete="header",
+    ),
     # -- sanitizers (mm/kasan/report.c, mm/kmsan, kernel/kcsan, mm/kfence, lib/ubsan.c)
     _row(
         "KASAN",
@@ -684,7 +733,11 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "KMSAN",
-        r"BUG: KMSAN: (?P<bug>[\w-]+) in " + FUNC + r"(?:" + OFFSETS + r")?",
+        r"BUG: KMSAN: (?P<bug>[\w-]+) in "
+        + FUNC
+        + r"(?:"
+        + OFFSETS
+        + r")?(?: \[(?P<module>[\w-]+)\])?",
         "KMSAN: {bug} in {function}",
         "KMSAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
@@ -710,15 +763,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="end",
         body=ANY,
         tail=ANY,
-        trace=False,
+        trace=True,  # each access has its stack
     ),
     _row(
         "KFENCE",
-        r"BUG: KFENCE: (?P<bug>[\w-]+)(?: (?P<access>read|write))? in "
-        + FUNC
-        + r"(?:"
-        + OFFSETS
-        + r")?",
+        # mm/kfence/report.c kfence_report_error(): "out-of-bounds %s", "use-after-free
+        # %s", "memory corruption", "invalid %s" (read/write), "invalid free"
+        r"BUG: KFENCE: (?P<bug>out-of-bounds|use-after-free|memory corruption|invalid free|"
+        r"invalid)(?: (?P<access>read|write))? in " + FUNC + r"(?:" + OFFSETS + r")?",
         "KFENCE: {bug} {access} in {function}",
         "KFENCE: {bug} in {function}",
         sources=(Source.HEADER, Source.TRACE),
@@ -730,9 +782,12 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "UBSAN",
-        r"UBSAN: (?:Undefined behaviour|(?P<bug>[\w-]+)) in (?P<location>\S+?:\d+)(?::\d+)?\s*$",
+        r"UBSAN: (?:(?P<undefined>Undefined behaviour)|(?P<bug>[\w-]+)) in "
+        r"(?P<location>(?P<file>\S+?):\d+)(?::\d+)?\s*$",
         "UBSAN: {bug} in {function}",
         "UBSAN: {bug}",
+        # before 5.x lib/ubsan.c named no kind of bug: syzkaller titles it by file
+        "UBSAN: {undefined} in {file}:LINE",
         sources=(Source.TRACE,),
         skip=re.compile(r"ubsan|overflow"),
         end=SEPARATOR_RE,
@@ -761,7 +816,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: (?:unable to handle |Unable to handle )?(?:kernel )?NULL pointer dereference",
         "BUG: unable to handle kernel NULL pointer dereference in {function}",
         "BUG: unable to handle kernel NULL pointer dereference",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "BUG",
@@ -769,14 +824,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"access)|BUG: Unable to handle kernel data access",
         "BUG: unable to handle kernel paging request in {function}",
         "BUG: unable to handle kernel paging request",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "OOPS",
         r"Unable to handle kernel NULL pointer dereference at virtual address",
         "unable to handle kernel NULL pointer dereference in {function}",
         "unable to handle kernel NULL pointer dereference",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "OOPS",
@@ -784,7 +839,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"non-executable memory|write to read-only memory)",
         "unable to handle kernel paging request in {function}",
         "unable to handle kernel paging request",
-        **_OOPS,
+        **_FAULT,
     ),
     _row(
         "BUG",
@@ -845,8 +900,9 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "WORKQUEUE_LOCKUP",
-        r"BUG: workqueue lockup - pool",
-        "BUG: workqueue lockup in {function}",
+        # kernel/workqueue.c wq_watchdog_timer_fn(); syzbot titles it without a
+        # function. The report's function is the work in flight on the stuck pool.
+        r"BUG: workqueue lockup - pool cpus=(?P<pool_cpus>\S+)",
         "BUG: workqueue lockup",
         sources=(Source.BODY,),
         function_re=WQ_FUNCTION,
@@ -854,10 +910,17 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="header",
         trace=False,
     ),
+    # kernel/workqueue.c process_one_work(): "BUG: workqueue leaked lock or atomic:
+    # comm/0x%08x/pid" then "     last function: %ps" (before 6.9); since then
+    # "BUG: workqueue leaked atomic, lock or RCU: comm[pid]" then "     preempt=...
+    # workfn=%ps". The work function is the guilty one.
     _row(
         "BUG",
-        r"BUG: (?P<what>workqueue leaked lock or atomic)",
+        r"BUG: (?P<what>workqueue leaked (?:lock or atomic|atomic, lock or RCU))",
+        "BUG: {what} in {function}",
         "BUG: {what}",
+        sources=(Source.BODY,),
+        function_re=re.compile(r"^\s+(?:last function: |preempt=.* workfn=)" + FUNC),
         body=ANY,
         trace=False,
         complete="header",
@@ -894,12 +957,20 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
-    # SLUB debugging (mm/slub.c): "BUG kmalloc-128 (Not tainted): Object already free"
+    # SLUB debugging (mm/slub.c slab_bug()): "BUG kmalloc-128 (Not tainted): Object
+    # already free" (before 2.6.31 without the taint: "BUG kmalloc-8: Redzone overwritten").
+    # Not KASAN's object description of Linux 4.4-4.10 (mm/kasan/report.c
+    # print_address_description(): object_err(cache, page, object, "kasan: bad
+    # access detected")), which is part of a KASAN report, not a report of its own.
     _row(
         "BUG",
-        r"BUG (?P<cache>[\w:-]+) \([^)]*\): (?P<what>[^\n]+?)\s*$",
+        r"BUG (?P<cache>[\w:.-]+)(?: \([^)]*\))?: (?!kasan: )(?P<what>[^\n]+?)\s*$",
         "BUG: {what}",
         sources=(Source.TRACE,),
+        skip=re.compile(
+            r"^(?:object_err|slab_err|slab_bug|print_trailer|__slab_free|slab_free|"
+            r"free_debug_processing|alloc_debug_processing|on_freelist|check_)"
+        ),
         body=SLUB_BODY,
         absorbs=REPORT_ABSORBS,
     ),
@@ -929,6 +1000,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_TRACE,
         summary=True,
         absorbs=REPORT_ABSORBS,
+        rip_guilty=True,
     ),
     _row(
         "OOPS",
@@ -1122,6 +1194,20 @@ REFINEMENTS: tuple[Refinement, ...] = (
     Refinement(
         "WARNING",
         frozenset({"WARNING"}),
+        ("WARNING: proc registration bug in {function}", "WARNING: proc registration bug"),
+        location=re.compile(r"(?:^|/)fs/proc/generic\.c:"),
+        function=re.compile(r"^proc_register$"),
+        skip=re.compile(r"^proc_"),
+    ),
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
+        ("WARNING: kmalloc bug in {function}", "WARNING: kmalloc bug"),
+        function=re.compile(r"^(?:kmalloc_slab|kmalloc_large|kmalloc_order|__kmalloc)$"),
+    ),
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
         ("WARNING: kobject bug in {function}", "WARNING: kobject bug"),
         location=re.compile(r"(?:^|/)lib/kobject\.c:"),
         skip=re.compile(r"kobject_"),
@@ -1177,7 +1263,10 @@ class Title:
         return fallback
 
 
-_ADDRESS = re.compile(r"\b(?:0x)?[0-9a-f]{6,}\b|\b\d+\b|\[[^\]]*\d[^\]]*\]")
+_ADDRESS = re.compile(
+    r"\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b|"  # IPv6
+    r"\b(?:0x)?[0-9a-f]{6,}\b|\b\d+\b|\[[^\]]*\d[^\]]*\]"
+)
 
 
 def sanitize(text: str) -> str:

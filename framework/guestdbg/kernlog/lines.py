@@ -79,6 +79,10 @@ def clean(no: int, raw: str) -> Line:
         text = text[m.end() :]
         if text.startswith(" "):
             text = text[1:]
+    if text.startswith("kmemleak: "):
+        # mm/kmemleak.c prints its reports with pr_warn() under pr_fmt "kmemleak: ":
+        # without the prefix its lines read as the /sys/kernel/debug/kmemleak form
+        text = text[10:]
     return Line(no, raw, text, ts, caller)
 
 
@@ -102,7 +106,8 @@ _MARKER = re.compile(
     r"^\s*<(?P<close>/?)(?P<name>IRQ|NMI|TASK|SOFTIRQ|EOI|EOE|#[A-Z]{2})>\s*(?P<rest>.*)$"
 )
 FRAME_RE = re.compile(
-    r"^\s*(?:\[<?(?:0x)?[0-9a-f]+>?\]\s+){0,2}(?P<q>\?\s+)?(?:\[<[0-9a-f]+>\]\s+)?"
+    r"^\s*(?:\[<?(?:0x)?(?:[0-9a-f]+|\(____ptrval____\))>?\]\s+){0,2}(?P<q>\?\s+)?"
+    r"(?:\[<[0-9a-f]+>\]\s+)?"
     r"(?:\d+:)?(?P<func>[A-Za-z_.$][\w.$]*)\+0x(?P<off>[0-9a-f]+)/0x(?P<size>[0-9a-f]+)"
     r"(?:\s+\[(?P<mod>[\w-]+)\])?(?:\s+(?P<src>\S+:\d+))?(?P<inline>\s+\[inline\])?"
     r"(?:\s+\((?:T|C\d*|unreliable)\))?\s*(?:\(.*\))?\s*$"
@@ -115,7 +120,9 @@ _INLINE_FRAME = re.compile(r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)
 _ADDR_FRAME = re.compile(r"^\s*(?P<q>\?\s+)?0x[0-9a-f]+\s*$")
 _REGS = re.compile(
     r"^(?:[RE]?IP|[RE](?:SP|AX|BX|CX|DX|SI|DI|BP)|R\d{1,2}|[CDEFGS]S|CR\d|DR\d|PKRU|Code|"
-    r"pc |lr |sp |x\d+ |PC is at|LR is at|pstate|epc |ra |NIP |LR )\s*:?"
+    r"pc |lr |sp |x\d+ |PC is at|LR is at|pstate|epc |ra |NIP |LR |"
+    # riscv __show_regs() (arch/riscv/kernel/process.c): " ra : f", " gp : 0x..", "status:"
+    r"\s(?:ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7]) ?: |status: [0-9a-f]+ badaddr)\s*:?"
 )
 RIP_FUNC = re.compile(
     r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra ):?\s*(?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)*"
@@ -141,7 +148,8 @@ MODULE_NAME_RE = re.compile(r"^(?P<name>[\w-]+)(?:\([A-Z+-]+\))?$")
 _INFO = re.compile(
     r"^(?:Hardware name:|Workqueue:|irq event stamp:|hardirqs last|softirqs last|Tainted: \[|"
     r"Kernel Offset:|task: [0-9a-f]+ |#PF: |PGD [0-9a-f]+|Dumping ftrace|\s+\(ftrace buffer|"
-    r"Sending NMI from CPU|NMI backtrace for cpu|stack backtrace:|Preemption disabled at:|"
+    r"Sending NMI from CPU|Sending NMI to all CPUs|NMI backtrace for cpu|stack backtrace:|"
+    r"Preemption disabled at:|Stack:$|"
     r"Rebooting in|note: \S+ exited with|Showing all locks held|Fixing recursive fault|"
     r"Shutting down cpus|INFO: lockdep is turned off|INFO: NMI handler .* took too long|"
     r"Disabling lock debugging|"
@@ -152,7 +160,11 @@ _INFO = re.compile(
     r"page dumped because|page_owner|page last|\s+prep_new_page|PKRU:|FS:|Call Trace:$|"
     r"RSP: |\s*\(detected by|\s*rcu: |task:\S*\s+state:|\s+Not tainted|\s+Tainted:|"
     r"\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\"|Kernel panic - not syncing|"
-    r"---\[ end Kernel panic|CR2: [0-9a-f]+$)"
+    r"---\[ end Kernel panic|CR2: [0-9a-f]+$|"
+    # the words of the stack that x86 printed before its call trace (Linux < 4.9)
+    r"\s+(?:[0-9a-f]{16}|\(null\)) (?:[0-9a-f]{16}|\(null\))(?: (?:[0-9a-f]{16}|\(null\)))*\s*$|"
+    # mm/kasan/report.c kasan_non_canonical_hook(), after a general protection fault
+    r"KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range)"
 )
 _RESET = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
 

@@ -43,9 +43,12 @@ from guestdbg.kernlog.formats import (
     HUNG_BUCKETS,
     REFINEMENTS,
     SKIP_ALWAYS,
+    SKIP_HEADER,
     SKIP_HUNG,
     SKIP_STALL,
     STALL_ANCHORS,
+    WQ_FUNCTION,
+    WQ_PWQ,
     Pick,
     ReportFormat,
     Source,
@@ -178,19 +181,42 @@ def _taint(flags: str | None) -> str:
 # What may be glued before a header: the end of a timestamp (text printed
 # over the line's start), a login prompt, a printk-dropped notice, a subsystem tag.
 _GLUE = re.compile(r"(?:\]\s?|login:\s|\*\*\s|watchdog:\s|rcu:\s|kmemleak:\s)$")
+# A pr_fmt() prefix: the line is one subsystem word, a colon, then the header
+# ("IPv6: BUG: Address ... is missing its host route", net/ipv6/addrconf.c).
+_PR_FMT = re.compile(r"[A-Za-z][\w/.-]*: $")
 
 
 def find_header(text: str) -> tuple[ReportFormat, re.Match[str]] | None:
     """The report header in a line, at its start or glued after other output."""
     for hint in HEADER_HINT.finditer(text):
         pos = hint.start()
-        if pos and not _GLUE.search(text, 0, pos):
+        if pos and not _GLUE.search(text, 0, pos) and not _PR_FMT.fullmatch(text, 0, pos):
             continue
         for fmt in FORMATS:
             m = fmt.header.match(text, pos)
             if m:
                 return fmt, m
     return None
+
+
+# The bottom of a task's stack: the syscall, exception or thread entry code
+# (x86 entry_64.S/entry_32.S across 3.x-6.x, arm64 entry.S, arm, riscv) or
+# the idle/boot path. A trace that ends there ended, whatever follows.
+_TRACE_BOTTOM = re.compile(
+    r"^(?:entry_SYSCALL_64(?:_after_hwframe|_fastpath)?|entry_SYSCALL_compat|"
+    r"entry_SYSENTER_(?:compat|32)|entry_INT80_(?:compat|32)|int_ret_from_sys_call|"
+    r"entry_(?:SYSCALL|SYSENTER|INT80)_compat_after_hwframe|sysenter_flags_fixed|"
+    r"system_call_fastpath|tracesys(?:_phase2)?|sysenter_dispatch|ret_from_fork(?:_asm)?|"
+    r"ret_from_kernel_thread|el0t_(?:64|32)_sync|el0_sync(?:_compat)?|ret_fast_syscall|"
+    r"ret_from_exception|handle_exception|secondary_startup_64(?:_no_verify)?|"
+    r"x86_64_start_(?:kernel|reservations)|start_secondary|common_startup_64)$"
+)
+# x86 show_regs() of the syscall entry frame: user-mode CS (64-bit or compat).
+_USER_RIP = re.compile(r"^RIP: 00[23]3:")
+# The last lines kernel/panic.c prints: the panic is over, the kernel stops
+# ("Kernel Offset:" from the x86 panic notifier, "Rebooting in N seconds..",
+# "---[ end Kernel panic - not syncing: ... ]---" since 4.9).
+_PANIC_DONE = re.compile(r"^(?:Kernel Offset: |Rebooting in \d+ seconds|---\[ end Kernel panic)")
 
 
 class _Open:
@@ -219,6 +245,10 @@ class _Open:
         self.ended = False
         self.frozen = False  # a panic cut in: later frames are the panic's
         self.cut_by_panic = False
+        self.panic_done = False  # the panic it absorbed printed its last lines
+        self.code_ended = False  # a Code: line ended the trace (frames may go on)
+        self.at_eof = False  # still open when the console ended
+        self.text_ended = False  # a foreign text line ended an old-style trace
         self.last_type = L.HEADER
         self.last_reg: str | None = None
         self.idle = 0
@@ -311,8 +341,10 @@ class _Open:
     def _frame_after(self, line: Line, extra: Any) -> int | None:
         # An oops of Linux < 5.x prints the interrupted registers inside its
         # trace: frames right after the Code: line go on with the same trace.
-        if self.last_type == L.REGS and self.last_reg == "Code" and not self.frozen:
+        if self.last_type == L.REGS and self.code_ended and not self.frozen:
             return 10
+        if self.text_ended and self.last_type == L.FRAME and not self.frozen:
+            return 5
         return self._tail(line, extra)
 
     def _tail_cpu(self, line: Line, m: re.Match[str]) -> int | None:
@@ -363,7 +395,9 @@ class _Open:
                 self.message = text.strip()
             if lt == L.SECTION:
                 self.section = True
-            elif lt == L.FRAME and self.section:
+            elif lt == L.FRAME:
+                # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
+                # the report's own; after a section line, a secondary one
                 self._frame(extra, line)
             self._release_from(text)
             return
@@ -392,20 +426,29 @@ class _Open:
             self._marker_line(extra, line)
         elif lt == L.FRAME:
             if self.state in (S.PREAMBLE, S.AFTER):
-                if self.state == S.AFTER and self.last_reg == "Code":
+                if self.state == S.AFTER and (self.code_ended or self.text_ended):
                     self.trace_done = False
+                    self.code_ended = self.text_ended = False
                 self.state = S.TRACE
                 if self.traces == 0:
                     self.traces = 1
             self._frame(extra, line)
         elif lt == L.REGS:
             self._regs_line(extra, text)
+        elif lt == L.INFO:
+            self._panic_end(text)
         elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
             self.ended = True
             if self.state == S.TRACE and self.frames:
                 self.trace_done = True
             self.state = S.SUMMARY if fmt.summary else S.AFTER
         self._release_from(text)
+
+    def _panic_end(self, text: str) -> None:
+        if "PANIC" in self.absorbed and _PANIC_DONE.match(text):
+            self.panic_done = True
+            if self.state == S.TRACE and self.frames and not self.contexts:
+                self.trace_done = True
 
     def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
         """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
@@ -506,18 +549,39 @@ class _Open:
                         after_interrupt=self.interrupted,
                     )
                 )
-        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line.
+        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line,
+        # or (before 4.19, no Code: line there) with the user-mode registers of
+        # the syscall entry frame: RIP: 0033: (0023: for 32-bit tasks).
         if key == "Code" and self.state == S.TRACE and not self.contexts and self.frames:
             self.trace_done = True
             self.state = S.AFTER
+            # ... unless frames follow its register block (4.x prints the
+            # interrupted registers inside the trace: Code: then RSP..R15)
+            self.code_ended = True
+        elif (
+            key == "RIP"
+            and self.state == S.TRACE
+            and not self.contexts
+            and self.frames
+            and _USER_RIP.match(text)
+        ):
+            self.trace_done = True
 
     # -- the result ------------------------------------------------------------------
     @property
     def complete(self) -> bool:
         if self.cut_by_panic:
             return False
-        if self.ended:
+        if self.ended or self.panic_done:
             return True
+        if (
+            self.state == S.TRACE
+            and not self.contexts
+            and not self.trace_done
+            and self.frames
+            and _TRACE_BOTTOM.search(self.frames[-1].function or "")
+        ):
+            return True  # the console ends where the trace does anyway
         if self.state == S.TRACE and (self.contexts or not self.trace_done):
             return False
         if self.fmt.complete == "end":
@@ -562,9 +626,10 @@ class _Open:
                 function = None
         truncated = not self.complete
         reasons = []
-        if fmt.trace and fmt.complete == "trace" and not self.entries:
+        if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
             reasons.append("no call trace")
-        if truncated:
+        if truncated and any("{function}" in t for t in titles):
+            # a cut stack can name the wrong function; a message title stays right
             reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
         if foreign:
             reasons.append(f"{foreign} line(s) of other output interleaved")
@@ -637,12 +702,16 @@ class _Open:
                 start = rips[0] + 1
             return [e for e in main[start:] if not e.rip and e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.TASK:
+            # What the timer interrupt that detected the stall interrupted: the
+            # frames below it, in any context (a softirq it hit runs on the IRQ
+            # stack before <EOI>), else those after the interrupt's end marker.
+            timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            if timer and timer[-1] + 1 < len(main):
+                return main[timer[-1] + 1 :]
             after = [e for e in main if e.after_interrupt]
             if after:
                 return after
-            task = [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
-            timer = [i for i, e in enumerate(task) if "apic_timer_interrupt" in e.function]
-            return task[timer[0] + 1 :] if timer else task
+            return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.BACKTRACE:
             return list(self.entries)
         return []
@@ -654,7 +723,18 @@ class _Open:
         names: list[tuple[str, str | None]] = []
         for source in sources:
             if source == Source.HEADER and self.fields.get("function"):
-                names.append((self.fields["function"], self.fields.get("module")))
+                name = plain(self.fields["function"])
+                if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
+                    return strip_syscall_prefix(name), self.fields.get("module")
+            elif source == Source.RIP and self.fmt.rip_guilty:
+                rips = [e for e in self._candidates(source) if e.rip]
+                if rips and not SKIP_HEADER.search(plain(rips[0].function)):
+                    return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
+                names.extend((e.function, e.module) for e in self._candidates(source))
+            elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
+                work = _stuck_work(self.body, self.fields.get("pool_cpus"))
+                if work:
+                    names.append((work, None))
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
@@ -677,6 +757,23 @@ class _Open:
         if pick == Pick.HUNG:
             return _hung_frame(kept)
         return kept[0]
+
+
+def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
+    """The work in flight on the stuck pool's pwq (show_pwq() prints each pwq's
+    cpus, then its in-flight works), else the first one in flight at all."""
+    current, first = None, None
+    for text in body:
+        m = WQ_PWQ.match(text)
+        if m:
+            current = m.group("cpus")
+            continue
+        m = WQ_FUNCTION.match(text)
+        if m:
+            first = first or m.group("function")
+            if pool_cpus is not None and current == pool_cpus:
+                return str(m.group("function"))
+    return first
 
 
 def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
@@ -728,6 +825,48 @@ def sanitize_message(message: str) -> str:
 # -- the parser -----------------------------------------------------------------------
 
 
+# What may matter while no report is open: a header hint, a cut line, or
+# noise that cleaning removes (and that could hide a hint) -- a superset of
+# what the per-line fast path in _line lets through. Searched separately, so
+# that each search keeps the regex engine's literal-prefix scan.
+_WAKE = (
+    HEADER_HINT,
+    re.compile(r"cut here"),
+    re.compile(r"[\x00\x07\x1b]"),
+    re.compile(r"\r(?!\n)"),
+)
+
+
+class _Wake:
+    """The next position at or after ``pos`` where any of ``_WAKE`` matches
+    in ``data`` (each pattern's next hit is remembered until passed)."""
+
+    def __init__(self, data: str, end: int) -> None:
+        self.data, self.end = data, end
+        # -1: not searched yet; None: no more matches
+        self.next: list[int | None] = [-1] * len(_WAKE)
+
+    def hit(self, i: int, pos: int) -> int | None:
+        """The next match of pattern ``i`` at or after ``pos``."""
+        hit = self.next[i]
+        if hit is not None and hit < pos:
+            m = _WAKE[i].search(self.data, pos, self.end)
+            hit = self.next[i] = m.start() if m else None
+        return hit
+
+    def at(self, pos: int) -> int | None:
+        best: int | None = None
+        for i in range(len(_WAKE)):
+            hit = self.hit(i, pos)
+            if hit is not None and (best is None or hit < best):
+                best = hit
+        return best
+
+    def noisy(self) -> bool:
+        """Whether the text holds noise that cleaning removes anywhere."""
+        return any(self.hit(i, 0) is not None for i in range(2, len(_WAKE)))
+
+
 class ConsoleParser:
     """Streaming console reader: ``feed()`` text as it arrives (any chunk
     size, partial lines fine), ``close()`` at the end; finished reports
@@ -755,10 +894,38 @@ class ConsoleParser:
             raise ValueError("feed() after close()")
         before = len(self.reports)
         data = self._partial + text
-        lines = data.split("\n")
-        self._partial = lines.pop()
-        for raw in lines:
-            self._line(raw[:-1] if raw.endswith("\r") else raw)
+        end = data.rfind("\n") + 1  # complete lines end here
+        self._partial = data[end:]
+        pos = 0
+        wake = _Wake(data, end)
+        count = data.count
+        find = data.find
+        line = self._line
+        # Without noise to clean, the raw line holds a header hint exactly
+        # when the cleaned one does: one search finds the next for all lines.
+        hints = not wake.noisy()
+        next_hint: int | None = -1
+        while pos < end:
+            if not self._open and self._cut is None and not self._lingering:
+                # Idle: nothing but a header or a cut line can matter, so jump
+                # to the next line that may hold one (in C, not line by line).
+                hit = wake.at(pos)
+                if hit is None:
+                    self._no += count("\n", pos, end)
+                    break
+                start = data.rfind("\n", pos, hit) + 1
+                if start > pos:
+                    self._no += count("\n", pos, start)
+                    pos = start
+            eol = find("\n", pos, end)
+            raw = data[pos:eol]
+            hinted: bool | None = None
+            if hints:
+                if next_hint is not None and next_hint < pos:
+                    next_hint = wake.hit(0, pos)
+                hinted = next_hint is not None and next_hint < eol
+            line(raw[:-1] if raw.endswith("\r") else raw, hinted)
+            pos = eol + 1
         return self.reports[before:]
 
     def close(self) -> list[KernelReport]:
@@ -770,19 +937,24 @@ class ConsoleParser:
                 self._partial = ""
                 self._line(raw[:-1] if raw.endswith("\r") else raw)
             for rep in list(self._open):
+                rep.at_eof = True
                 self._finish(rep)
+            for _, rep in self._lingering:
+                rep.at_eof = True
             self._flush_lingering()
             self._closed = True
             self.reports.sort(key=lambda r: r.start_line)
         return self.reports
 
     # -- one line ------------------------------------------------------------------
-    def _line(self, raw: str) -> None:
+    def _line(self, raw: str, hinted: bool | None = None) -> None:
         self._no += 1
         line = clean(self._no, raw)
-        self._expire_lingering()
+        if self._lingering:
+            self._expire_lingering()
         text = line.text
-        hinted = HEADER_HINT.search(text) is not None
+        if hinted is None:
+            hinted = HEADER_HINT.search(text) is not None
         # Fast path: outside any report only a header or a cut line matters.
         if (
             not self._open
@@ -794,6 +966,14 @@ class ConsoleParser:
         seen = [self._no, line.caller, not text.strip(), False]
         self._seen.append(seen)
         found = find_header(text) if hinted else None
+        if found is not None and any(
+            rep.state == S.PREAMBLE
+            and rep.fmt.body is not None
+            and rep.fmt.body is not ANY
+            and rep.fmt.body.match(text)
+            for rep in self._open
+        ):
+            found = None  # a line an open report's own body format claims (SLUB's INFO: lines)
         if found is not None:
             seen[3] = True
             self._header(line, *found)
@@ -858,9 +1038,12 @@ class ConsoleParser:
         if rep.state == S.AFTER and rep.fmt.end is None:
             return True
         if rep.state == S.TRACE and not rep.contexts and rep.frames and lt == L.TEXT:
-            # An old-style trace (no <TASK> markers) ends at the first text line.
+            # An old-style trace (no <TASK> markers) ends at the first text line
+            # ... unless frames go on right after it (another task's message
+            # printed into the trace, "used greatest stack depth").
             rep.trace_done = True
             rep.state = S.AFTER
+            rep.text_ended = True
             return rep.fmt.end is None
         return False
 

@@ -28,7 +28,9 @@ from guestdbg.build import kernels
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
 
-ARTIFACT_FILES = "console.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+ARTIFACT_FILES = (
+    "console.log, commands.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+)
 
 DEFECT = "defect"
 CANNOT_JUDGE = "cannot-judge"
