@@ -324,7 +324,9 @@ def save(guest: Guest, key: str, prepare: Sequence[str], timeout: float = 60.0) 
     when QEMU cannot write it; the guest runs on either way."""
     assert guest.ready is not None and guest.artifacts is not None
     path = entry_path(key)
-    shutil.rmtree(path, ignore_errors=True)  # a half-made entry of a killed process
+    # A half-made entry, or a discarded one, of a process killed meanwhile.
+    for stale in [path, *path.parent.glob(f"{path.name}.discarded-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
     path.mkdir(parents=True)
     snap = Snapshot(path)
     fields = key_fields(guest.spec, prepare)
