@@ -6,7 +6,8 @@ stopped at its shell, written to a file with ``migrate fd:…``. A guest
 starts from it as a new QEMU with the same machine and ``-incoming defer``:
 the file is handed over by QMP (``getfd``, ``migrate-incoming fd:…``),
 QEMU loads it, ``cont`` resumes the guest, and one shell command proves the
-shell answers — about a tenth of a boot.
+shell answers (scripts/bench: 0.38 s where a boot to the shell took 2.3 s;
+most of it is TCG translating the guest's code afresh for that command).
 
 One snapshot per image x QEMU binary x machine: the key hashes the kernel
 and initramfs contents, the QEMU binary (path, version and contents), the
@@ -112,7 +113,7 @@ def _host_cpu() -> str:
 
 def key_fields(spec: GuestSpec, prepare: Sequence[str]) -> dict[str, Any]:
     """Everything a snapshot depends on, as data (hashed into its key and kept
-    in its metadata): GuestError when the QEMU binary or the images are missing."""
+    in its metadata): GuestError when QEMU is missing, OSError when an image is."""
     qemu = host.probe_qemu(spec.qemu)
     if not qemu.path or not qemu.version:
         raise GuestError(qemu.problem or f"cannot tell the version of {spec.qemu}")
