@@ -15,7 +15,9 @@ only what it uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -190,6 +192,11 @@ def _dispatch(handler: object, args: argparse.Namespace, *extra: object) -> int:
     except GuestdbgError as err:
         print(f"guestdbg: {err}", file=sys.stderr)
         return verdicts.CANNOT_JUDGE
+    except BrokenPipeError:
+        # The reader went away (``guestdbg kernlog … | head``): nothing to say.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter closes it
+        return verdicts.GOOD
     except KeyboardInterrupt:
         from guestdbg.cli.signals import interrupted_by
 
