@@ -2,9 +2,10 @@
 
 ``kernel/guestdbg.config`` (the config fragment every tree under test
 needs), ``modules/`` (the test module's source, built against the tree under
-test), ``initramfs/init`` (the guest's init: a command loop on ttyS0). Found
-through importlib.resources, so an installed guestdbg finds them from any
-directory.
+test), ``initramfs/init`` (the guest's init: a command loop on ttyS0),
+``nested/`` (the nested KVM host's init, its ``kvmcaps`` tool and the config
+fragment a host kernel tree needs). Found through importlib.resources, so
+an installed guestdbg finds them from any directory.
 """
 
 from __future__ import annotations
@@ -17,3 +18,8 @@ CONFIG_FRAGMENT = RECIPES / "kernel" / "guestdbg.config"
 INIT_SCRIPT = RECIPES / "initramfs" / "init"
 MODULE_SOURCES = RECIPES / "modules"
 TEST_MODULE = "guestdbg_test"
+# The nested KVM host (L1): its init, the tool that reads its KVM's
+# capabilities, and the config fragment a host kernel tree needs.
+HOST_INIT_SCRIPT = RECIPES / "nested" / "init"
+KVMCAPS_SOURCE = RECIPES / "nested" / "kvmcaps.c"
+HOST_FRAGMENT = RECIPES / "nested" / "host-kernel.config"

@@ -1,0 +1,418 @@
+"""The nested KVM host: a host VM ("L1") running a chosen host kernel with KVM,
+inside which QEMU runs the guest ("L2") under that KVM.
+
+Three levels:
+
+- the **outer level** (this machine's QEMU process running L1): hardware KVM
+  with nested virtualization where the probe finds it usable (fast and
+  faithful), TCG elsewhere — with QEMU 10.0.2 from bookworm-backports,
+  since QEMU 7.2 as the outer level never fires the nested guest's hardware
+  breakpoints (:mod:`guestdbg.build.outer_qemu`);
+- the **host (L1)**: a :class:`~guestdbg.runtime.qemu.Guest` like any other,
+  booting the host kernel with the initramfs of
+  :mod:`guestdbg.build.host_image` (KVM loaded, network up, the guests'
+  images inside), driven through the same console protocol;
+- the **guest (L2)**: QEMU under test inside L1, with ``-accel kvm``. It
+  reaches this machine through L1's slirp network (this machine is
+  10.0.2.2 to it): its console and QMP connect to sockets guestdbg listens
+  on, and its gdbstub is forwarded (``hostfwd``) to a port on 127.0.0.1.
+
+:class:`RemoteProcess` is L2's QEMU as seen from here: the subset of
+``subprocess.Popen`` a :class:`Guest` uses (poll, wait, send_signal,
+returncode), carried out through L1's console. L2 never outlives L1, and L1
+is an ordinary local QEMU process that never outlives its ``Guest``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guestdbg.build.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
+from guestdbg.build.host_kernels import HostKernel, host_kernel
+from guestdbg.errors import DeadlineError, GuestError, HostError
+from guestdbg.runtime import host
+from guestdbg.runtime.console import tail_of
+from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.spec import GuestSpec
+
+# How this machine looks from inside L1 (QEMU's user-mode network).
+HOST_ADDRESS = "10.0.2.2"
+# L2's gdbstub port inside L1; forwarded to a port on 127.0.0.1 here.
+L2_GDB_PORT = 1234
+L1_MEMORY_MB = 3072
+L1_SMP = 2
+L1_APPEND = "mitigations=off"
+L1_BOOT_TIMEOUT = 240.0
+
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class OuterLevel:
+    """What runs L1: ``kvm`` (hardware KVM with nested virtualization) or
+    ``tcg``; the QEMU binary and the arguments it needs."""
+
+    kind: str
+    qemu: str
+    qemu_version: str
+    cpu: str
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def faithful(self) -> bool:
+        """Whether the nested guest sees what it would see on hardware (see
+        :data:`TCG_LIMITS` for what an outer TCG cannot show)."""
+        return self.kind == "kvm"
+
+    def describe(self) -> str:
+        if self.kind == "kvm":
+            return f"hardware KVM with nested virtualization (QEMU {self.qemu_version})"
+        return f"TCG (QEMU {self.qemu_version}, -cpu {self.cpu})"
+
+
+# What an outer TCG cannot show faithfully: defects of the outer QEMU, never
+# results about the kernel or QEMU under test. Keys name them in reports.
+TCG_LIMITS = {
+    "sw-breakpoints": (
+        "under an outer TCG the nested guest takes the debugger's int3 itself and "
+        "Oopses: the outer QEMU routes int3 to the INTn intercept, not to L1's #BP "
+        "intercept (raise_interrupt2() in target/i386/tcg/excp_helper.c; QEMU 7.2 "
+        "and 10.0.2)"
+    ),
+    "handler-landing": (
+        "under an outer TCG a single-step never lands in an interrupt handler: the "
+        "outer QEMU delivers the interrupt L1's KVM injects without the step trap, "
+        "so the handler runs unseen"
+    ),
+    "hw-breakpoints": (
+        "under an outer QEMU older than 9.1 the nested guest's hardware breakpoints "
+        "never fire (DR7 not armed on VM entry; fixed in QEMU 9.1)"
+    ),
+}
+
+
+def nested_virtualization() -> tuple[bool, str]:
+    """Whether this machine's hardware KVM has nested virtualization on."""
+    for module in ("kvm_amd", "kvm_intel"):
+        param = Path("/sys/module") / module / "parameters" / "nested"
+        if param.exists():
+            value = param.read_text().strip()
+            if value in ("1", "Y", "y"):
+                return True, f"{module} nested={value}"
+            return False, f"{module} is loaded with nested={value}"
+    return False, "neither kvm_amd nor kvm_intel is loaded"
+
+
+def outer_level(qemu: str = "qemu-system-x86_64") -> OuterLevel:
+    """The outer level the probe finds: hardware KVM with nested
+    virtualization when usable, else TCG with QEMU from bookworm-backports
+    (fetched into the cache on first use)."""
+    info = host.probe()
+    if info.kvm.usable and nested_virtualization()[0]:
+        return OuterLevel("kvm", qemu, info.qemu.version or "?", "host")
+    from guestdbg.build.outer_qemu import outer_qemu
+
+    outer = outer_qemu()
+    return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args())
+
+
+def outer_level_problem() -> str | None:
+    """None when kvm-nested can run here (the outer level can be built), else why not."""
+    info = host.probe()
+    if info.qemu.path is None:
+        return info.qemu.problem
+    if info.kvm.usable and nested_virtualization()[0]:
+        return None
+    try:
+        outer_level()
+    except Exception as err:  # a sentence for probe and skips
+        return f"no outer level for the nested KVM host: {err}"
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free at this moment (for L1's hostfwd)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class KvmCaps:
+    """What the host's KVM offers a debugger (read by ``kvmcaps`` inside L1)."""
+
+    api: int
+    guest_debug2: int
+    nested_state: int
+
+    @property
+    def blockirq(self) -> bool:
+        return bool(self.guest_debug2 & host.KVM_GUESTDBG_BLOCKIRQ)
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for bit, name in host.GUESTDBG_BITS.items() if self.guest_debug2 & bit]
+
+    def describe(self) -> str:
+        names = "|".join(self.flags) or "none (capability unknown: Linux < 5.15)"
+        return f"KVM_CAP_SET_GUEST_DEBUG2 = {self.guest_debug2:#x} ({names})"
+
+
+def parse_kvmcaps(text: str) -> KvmCaps | None:
+    m = re.search(r"KVMCAPS api=(-?\d+) guest_debug2=(0x[0-9a-f]+|0) nested_state=(-?\d+)", text)
+    if not m:
+        return None
+    return KvmCaps(int(m.group(1)), int(m.group(2), 16), int(m.group(3)))
+
+
+@dataclass
+class NestedHost:
+    """L1: the host kernel ``host_name`` booted under the outer level, with
+    the guests' (kernel, initrd) pairs inside. Use as a context manager.
+
+    host_name: a ``--host-kernel`` value (``debian-6.1``, ``debian-5.10`` or a
+        tree path). guests: (kernel, initrd) pairs L2 may boot.
+    qemu: the QEMU under test, run inside L1. artifacts: L1's console log,
+        QEMU stderr and QMP log go here.
+    """
+
+    host_name: str
+    guests: list[tuple[Path, Path | None]]
+    artifacts: Path
+    qemu: str = "qemu-system-x86_64"
+    boot_timeout: float = L1_BOOT_TIMEOUT
+    kernel: HostKernel | None = field(default=None, init=False)
+    image: HostImage | None = field(default=None, init=False)
+    outer: OuterLevel | None = field(default=None, init=False)
+    guest: Guest | None = field(default=None, init=False)
+    caps: KvmCaps | None = field(default=None, init=False)
+    gdb_port: int = field(default=0, init=False)
+    boot_seconds: float | None = field(default=None, init=False)
+
+    def __enter__(self) -> NestedHost:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self.kernel = host_kernel(self.host_name)
+        self.image = host_initramfs(self.kernel, self.guests, self.qemu)
+        self.outer = outer_level()
+        self.gdb_port = free_port()
+        spec = GuestSpec(
+            kernel=self.kernel.bzimage,
+            initrd=self.image.initrd,
+            append=L1_APPEND,
+            accel=self.outer.kind,
+            smp=L1_SMP,
+            cpu=self.outer.cpu,
+            memory_mb=L1_MEMORY_MB,
+            boot_timeout=self.boot_timeout,
+            qemu=self.outer.qemu,
+            name=f"nested-host-{self.kernel.name}",
+            extra_args=(
+                *self.outer.extra_args,
+                "-netdev",
+                f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.gdb_port}-:{L2_GDB_PORT}",
+                "-device",
+                "virtio-net-pci,netdev=n0",
+            ),
+        )
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.guest = Guest(spec, artifacts=self.artifacts)
+        self.guest.__enter__()
+        self.boot_seconds = self.guest.boot_seconds
+        self.check_health()
+
+    # -- health ----------------------------------------------------------
+    def problems(self) -> list[str]:
+        """What is wrong with L1 now, as sentences (empty: healthy)."""
+        g = self.guest
+        if g is None or not g.running:
+            return [g.exit_reason() or "the nested host is not running" if g else "not started"]
+        found = re.findall(r"GUESTDBG-HOST: (.*?)\r?\n", g.console.text())
+        out = g.run(f"[ -c /dev/kvm ] && {L1_KVMCAPS}; ip -4 addr show eth0", timeout=60)
+        caps = parse_kvmcaps(out.output)
+        if caps is None:
+            found.append(f"kvmcaps could not read /dev/kvm: {out.output.strip()[:200]}")
+        else:
+            self.caps = caps
+        if "10.0.2.15" not in out.output:
+            found.append("eth0 has no address 10.0.2.15")
+        return found
+
+    def check_health(self) -> None:
+        """HostError with L1's console tail when L1 is not a usable KVM host."""
+        problems = self.problems()
+        if problems:
+            raise HostError(
+                f"the nested KVM host ({self.host_name}) is not usable: {problems[0]}",
+                evidence=self.evidence(),
+            )
+
+    def evidence(self) -> dict[str, str]:
+        if self.guest is None or self.guest.artifacts is None:
+            return {}
+        return {
+            f"nested host console tail ({self.guest.console_log})": tail_of(self.guest.console_log)
+        }
+
+    @property
+    def running(self) -> bool:
+        return self.guest is not None and self.guest.running
+
+    def close(self) -> None:
+        if self.guest is not None:
+            self.guest.close()
+
+    # -- running things in L1 ---------------------------------------------
+    def run(self, command: str, timeout: float = 60.0) -> str:
+        """Run ``command`` in L1's shell; GuestError when it fails."""
+        if self.guest is None:
+            raise GuestError("the nested host is not started")
+        result = self.guest.run(command, timeout=timeout)
+        if not result.ok:
+            raise GuestError(
+                f"in the nested host: '{command}' failed with status {result.status}: "
+                f"{result.output.strip()[:300]}",
+                evidence=self.evidence(),
+            )
+        return result.output
+
+    def launch(self, argv: list[str], stderr_log: Path) -> RemoteProcess:
+        """Start ``argv`` (a QEMU command line with paths inside L1) in L1."""
+        return RemoteProcess.start(self, argv, stderr_log)
+
+    # -- tracefs -----------------------------------------------------------
+    TRACEFS = "/sys/kernel/tracing"
+
+    def trace_start(self, events: tuple[str, ...]) -> None:
+        """Clear L1's trace buffer and enable ``events`` (``kvm:kvm_exit``)."""
+        t = self.TRACEFS
+        cmds = [f"echo 0 > {t}/tracing_on", f"echo > {t}/trace", f"echo 8192 > {t}/buffer_size_kb"]
+        cmds += [f"echo 1 > {t}/events/{e.replace(':', '/')}/enable" for e in events]
+        cmds.append(f"echo 1 > {t}/tracing_on")
+        self.run(" && ".join(cmds))
+
+    def trace_stop(self, events: tuple[str, ...]) -> str:
+        """Stop tracing, disable ``events`` and return the trace text."""
+        t = self.TRACEFS
+        cmds = [f"echo 0 > {t}/tracing_on"]
+        cmds += [f"echo 0 > {t}/events/{e.replace(':', '/')}/enable" for e in events]
+        self.run(" && ".join(cmds))
+        return self.run(f"grep -v '^#' {t}/trace", timeout=120)
+
+
+@dataclass
+class RemoteProcess:
+    """A process in L1 started through its console; what a ``Guest`` uses of
+    ``subprocess.Popen``. Its stderr (and stdout) go to a file in L1, copied to
+    ``stderr_log`` here when it has exited (and on :meth:`fetch_stderr`)."""
+
+    host: NestedHost
+    tag: str
+    pid: int
+    stderr_log: Path
+    argv: list[str]
+    returncode: int | None = None
+
+    @classmethod
+    def start(cls, host: NestedHost, argv: list[str], stderr_log: Path) -> RemoteProcess:
+        tag = f"/tmp/l2-{next(_serial)}"
+        quoted = " ".join(_shell_quote(a) for a in argv)
+        # A shell in its own session waits for QEMU and keeps its exit status.
+        script = (
+            f"exec </dev/null >{tag}.err 2>&1; {quoted} & echo $! > {tag}.pid; "
+            f"wait $!; echo $? > {tag}.status"
+        )
+        host.run(f"setsid sh -c {_shell_quote(script)} >/dev/null 2>&1 &")
+        deadline = time.monotonic() + 30
+        while True:
+            out = host.guest.run(f"cat {tag}.pid") if host.guest else None
+            if out is not None and out.ok and out.output.strip().isdigit():
+                return cls(host, tag, int(out.output.strip()), stderr_log, argv)
+            if time.monotonic() > deadline:
+                raise DeadlineError(
+                    "QEMU was not started in the nested host within 30s", evidence=host.evidence()
+                )
+            time.sleep(0.2)
+
+    def poll(self) -> int | None:
+        if self.returncode is not None:
+            return self.returncode
+        g = self.host.guest
+        if g is None or not g.running:
+            self.returncode = -int(signal.SIGKILL)  # gone with the host
+            return self.returncode
+        try:
+            out = g.run(f"cat {self.tag}.status 2>/dev/null", timeout=30)
+        except GuestError:
+            return None
+        if out.ok and out.output.strip().lstrip("-").isdigit():
+            status = int(out.output.strip())
+            # The shell's $? for a signal is 128+N; Popen says -N.
+            self.returncode = -(status - 128) if status > 128 else status
+            self.fetch_stderr()
+        return self.returncode
+
+    def fetch_stderr(self) -> None:
+        """Copy the process's output in L1 to ``stderr_log`` (after the command line)."""
+        g = self.host.guest
+        if g is None or not g.running:
+            return
+        with contextlib.suppress(GuestError):
+            out = g.run(f"tail -c 65536 {self.tag}.err", timeout=30)
+            head = tail_of(self.stderr_log, 1) if self.stderr_log.exists() else ""
+            with open(self.stderr_log, "w") as f:
+                f.write(head.splitlines()[0] + "\n" if head.startswith("$ ") else "")
+                f.write(out.output)
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is not None:
+            return
+        g = self.host.guest
+        if g is not None and g.running:
+            with contextlib.suppress(GuestError):
+                g.run(f"kill -{int(sig)} {self.pid}", timeout=30)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
+        while True:
+            rc = self.poll()
+            if rc is not None:
+                return rc
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.argv, timeout or 0.0)
+            time.sleep(0.2)
+
+
+def _shell_quote(text: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", text):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+__all__ = ["TCG_LIMITS", "NestedHost", "OuterLevel", "RemoteProcess", "outer_level"]
+
+# L1's QEMU binary path, for callers that build L2 command lines.
+L2_QEMU = L1_QEMU
