@@ -27,20 +27,27 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
+import select
+import shlex
 import signal
 import socket
 import subprocess
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from guestdbg.build.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
 from guestdbg.build.host_kernels import HostKernel, host_kernel
-from guestdbg.errors import DeadlineError, GuestError, HostError
+from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, HostError
 from guestdbg.runtime import host
-from guestdbg.runtime.console import tail_of
-from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.console import Console, tail_of
+from guestdbg.runtime.qemu import GdbStub, Guest, _log_to_file
 from guestdbg.runtime.spec import GuestSpec
 
 # How this machine looks from inside L1 (QEMU's user-mode network).
@@ -51,6 +58,8 @@ L1_MEMORY_MB = 3072
 L1_SMP = 2
 L1_APPEND = "mitigations=off"
 L1_BOOT_TIMEOUT = 240.0
+# L2's QEMU connects its console and QMP within this (it starts in ~1.5 s).
+L2_CONNECT_TIMEOUT = 60.0
 
 _serial = itertools.count(1)
 
@@ -196,6 +205,7 @@ class NestedHost:
     caps: KvmCaps | None = field(default=None, init=False)
     gdb_port: int = field(default=0, init=False)
     boot_seconds: float | None = field(default=None, init=False)
+    current: RemoteProcess | None = field(default=None, init=False)
 
     def __enter__(self) -> NestedHost:
         try:
@@ -296,6 +306,66 @@ class NestedHost:
     def launch(self, argv: list[str], stderr_log: Path) -> RemoteProcess:
         """Start ``argv`` (a QEMU command line with paths inside L1) in L1."""
         return RemoteProcess.start(self, argv, stderr_log)
+
+    def start_guest(self, g: Guest) -> None:
+        """Start ``g`` (accel=kvm-nested) inside L1: what ``Guest.start`` does
+        locally, with QEMU in L1, its console and QMP connecting to TCP
+        sockets here and its gdbstub forwarded to ``127.0.0.1:gdb_port``.
+        Every wait is bounded; failures carry L2's stderr and L1's console."""
+        assert self.image is not None and g.artifacts is not None
+        if self.current is not None and self.current.poll() is None:
+            self.current.kill()  # one guest at a time: the gdbstub port is L1's
+            self.current.wait(30)
+        spec = replace(
+            g.spec,
+            kernel=Path(self.image.path_in_host(g.spec.kernel)),
+            initrd=Path(self.image.path_in_host(g.spec.initrd)) if g.spec.initrd else None,
+            qemu=L1_QEMU,
+        )
+        nickname = f"guestdbg-{os.getpid()}-nested-{next(_serial)}"
+        g._qmp = QEMUMonitorProtocol(("127.0.0.1", 0), server=True, nickname=nickname)
+        g._qmp_log = _log_to_file(g._qmp._qmp.logger, g.qmp_log)
+        qmp_port = g._qmp._qmp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        con_listener = socket.socket()
+        con_listener.bind(("127.0.0.1", 0))
+        con_listener.listen(1)
+        con_port = con_listener.getsockname()[1]
+        g.argv = spec.argv(
+            Path(),
+            Path(),
+            Path(),
+            f"socket,id=gdb0,host=0.0.0.0,port={L2_GDB_PORT},server=on,wait=off",
+            qmp_chardev=f"socket,id=qmp0,host={HOST_ADDRESS},port={qmp_port}",
+            console_chardev=f"socket,id=con0,host={HOST_ADDRESS},port={con_port}",
+        )
+        g.stderr_log.write_text(
+            f"$ {shlex.join(g.argv)}\n# inside the nested KVM host {self.host_name} "
+            f"(console: {self.guest.console_log if self.guest else '?'})\n"
+        )
+        g._started = time.monotonic()
+        proc = RemoteProcess.start(self, g.argv, g.stderr_log)
+        self.current = proc
+        g.proc = cast(Any, proc)
+        try:
+            try:
+                conn = g._accept(con_listener, L2_CONNECT_TIMEOUT, "the serial console")
+            finally:
+                con_listener.close()
+            g.console = Console(
+                ConsoleRelay.start(conn, g.console_log), g.console_log, g.exit_reason
+            )
+            try:
+                g._qmp.accept(timeout=L2_CONNECT_TIMEOUT)
+            except Exception as err:
+                raise g._failed_to_start(
+                    f"QMP did not connect ({err.__class__.__name__})"
+                ) from None
+            g._qmp.settimeout(30.0)
+        except GuestdbgError as err:
+            proc.fetch_stderr()
+            err.evidence.update(self.evidence())
+            raise
+        g.gdbstub = GdbStub("tcp", f"127.0.0.1:{self.gdb_port}")
 
     # -- tracefs -----------------------------------------------------------
     TRACEFS = "/sys/kernel/tracing"
@@ -404,6 +474,47 @@ class RemoteProcess:
             if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(self.argv, timeout or 0.0)
             time.sleep(0.2)
+
+
+class ConsoleRelay:
+    """Between L2's console connection and the guest's :class:`Console`: every
+    byte from QEMU is written to the console log first (locally QEMU's own
+    chardev logfile does this; inside L1 that file would be out of reach),
+    then passed on; what the console sends goes back to QEMU. Ends when
+    either side closes."""
+
+    @staticmethod
+    def start(conn: socket.socket, log_path: Path) -> socket.socket:
+        """Return the socket end the Console reads; the relay runs in a thread."""
+        ours, theirs = socket.socketpair()
+        log = open(log_path, "wb")  # noqa: SIM115 - owned by the relay thread
+
+        def pump() -> None:
+            try:
+                while True:
+                    readable, _, _ = select.select([conn, theirs], [], [])
+                    if conn in readable:
+                        data = conn.recv(65536)
+                        if not data:
+                            return
+                        log.write(data)
+                        log.flush()
+                        theirs.sendall(data)
+                    if theirs in readable:
+                        data = theirs.recv(65536)
+                        if not data:
+                            return
+                        conn.sendall(data)
+            except OSError:
+                return
+            finally:
+                log.close()
+                for s in (conn, theirs):
+                    with contextlib.suppress(OSError):
+                        s.close()
+
+        threading.Thread(target=pump, name="nested-console-relay", daemon=True).start()
+        return ours
 
 
 def _shell_quote(text: str) -> str:

@@ -84,10 +84,14 @@ class Guest:
 
     artifacts: directory for the console log, QEMU's stderr and the QMP log
         (a temporary one, removed on a clean exit, when not given).
+    nested_host: for ``accel=kvm-nested``, the running
+        :class:`~guestdbg.runtime.nested.NestedHost` whose QEMU runs this guest
+        (its console and QMP then arrive over TCP, its gdbstub is forwarded).
     """
 
     spec: GuestSpec
     artifacts: Path | None = None
+    nested_host: Any = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     console: Console = field(init=False)
     gdbstub: GdbStub = field(init=False)
@@ -130,6 +134,10 @@ class Guest:
 
     def _check_host(self) -> None:
         self.spec.validate()
+        if self.spec.accel == "kvm-nested":
+            if self.nested_host is None or not self.nested_host.running:
+                raise HostError("accel=kvm-nested needs a running nested KVM host")
+            return  # QEMU runs inside the nested host
         binary = shutil.which(self.spec.qemu)
         if not binary:
             raise HostError(
@@ -156,6 +164,9 @@ class Guest:
             self.artifacts = Path(tempfile.mkdtemp(prefix="guestdbg-"))
             self._own_artifacts = True
         self.artifacts.mkdir(parents=True, exist_ok=True)
+        if self.nested_host is not None:
+            self.nested_host.start_guest(self)
+            return
         # Unix socket paths are limited to 108 bytes: keep them short, in /tmp.
         self._sockdir = Path(tempfile.mkdtemp(prefix="gdbg-", dir="/tmp"))
         qmp_path = self._sockdir / "qmp.sock"

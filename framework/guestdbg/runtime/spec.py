@@ -12,7 +12,9 @@ from typing import Any
 from guestdbg.errors import InputError
 
 DEFAULT_CMDLINE = "console=ttyS0 nokaslr panic=-1 loglevel=7"
-ACCELS = ("tcg", "kvm")
+ACCELS = ("tcg", "kvm", "kvm-nested")
+# kvm-nested: KVM inside a nested KVM host (runtime.nested); QEMU is told "kvm".
+QEMU_ACCEL = {"tcg": "tcg", "kvm": "kvm", "kvm-nested": "kvm"}
 GDBSTUB_KINDS = ("unix", "tcp")
 
 
@@ -24,7 +26,8 @@ class GuestSpec:
     append: extra kernel command line after :data:`DEFAULT_CMDLINE` (which is
         always there: serial console, no KASLR, reboot on panic, and
         loglevel=7 because ``quiet`` hides WARN splats).
-    accel: ``tcg`` or ``kvm``.  smp: vCPUs.  cpu: -cpu model, None for
+    accel: ``tcg``, ``kvm`` or ``kvm-nested`` (KVM of a nested KVM host: QEMU
+        runs inside it, see :mod:`guestdbg.runtime.nested`).  smp: vCPUs.  cpu: -cpu model, None for
         QEMU's default under TCG and ``host`` under KVM.  memory_mb: RAM.
     paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
     gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
@@ -75,18 +78,33 @@ class GuestSpec:
     def cpu_model(self) -> str | None:
         if self.cpu:
             return self.cpu
-        return "host" if self.accel == "kvm" else None
+        return "host" if QEMU_ACCEL.get(self.accel) == "kvm" else None
 
     def argv(
-        self, qmp_sock: Path, console_sock: Path, console_log: Path, gdb_chardev: str
+        self,
+        qmp_sock: Path,
+        console_sock: Path,
+        console_log: Path,
+        gdb_chardev: str,
+        *,
+        qmp_chardev: str | None = None,
+        console_chardev: str | None = None,
     ) -> list[str]:
-        """The QEMU command line (pure: unit-tested without QEMU)."""
+        """The QEMU command line (pure: unit-tested without QEMU).
+
+        ``qmp_chardev``, ``console_chardev``: chardev specs instead of the
+        Unix sockets (a guest inside a nested KVM host reaches guestdbg over
+        TCP and its console log is written on this side)."""
+        qmp_chardev = qmp_chardev or f"socket,id=qmp0,path={qmp_sock}"
+        console_chardev = console_chardev or (
+            f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off"
+        )
         argv = [
             self.qemu,
             "-name",
             self.name,
             "-accel",
-            self.accel,
+            QEMU_ACCEL.get(self.accel, self.accel),
             "-machine",
             "pc",
             "-smp",
@@ -104,11 +122,11 @@ class GuestSpec:
             # QMP and the console: QEMU connects to sockets we already listen on,
             # so nothing is polled and no console output is lost.
             "-chardev",
-            f"socket,id=qmp0,path={qmp_sock}",
+            qmp_chardev,
             "-mon",
             "chardev=qmp0,mode=control",
             "-chardev",
-            f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off",
+            console_chardev,
             "-serial",
             "chardev:con0",
             "-chardev",
