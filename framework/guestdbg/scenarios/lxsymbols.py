@@ -9,16 +9,22 @@ from guestdbg.recipes import TEST_MODULE
 from guestdbg.scenarios.session import COUNTER, MODULE_PATH, ScenarioResult, Session, finish
 
 
-def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
+def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> ScenarioResult:
     """lx-symbols, then insmod (symbols appear, a breakpoint in the module
     hits), then rmmod + insmod ``rounds`` times (the reload path), and the
-    breakpoint must hit again. Judged by the ledger and the guest's health."""
+    breakpoint must hit again. Judged by the ledger and the guest's health.
+
+    hardware: every breakpoint in the kernel's text is a hardware one, also
+    lx-symbols' own (for guests that cannot take software breakpoints)."""
     dbg = s.debugger
     result = ScenarioResult(
         "lxsymbols_reload",
         f"ran lx-symbols, inserted {TEST_MODULE}, hit a breakpoint in it, then removed and "
-        f"re-inserted it {rounds} time(s) and hit the breakpoint again",
+        f"re-inserted it {rounds} time(s) and hit the breakpoint again"
+        + (" (all breakpoints hardware ones)" if hardware else ""),
     )
+    if hardware:
+        dbg.hardware_breakpoints_only()
     if s.guest.run(f"test -d /sys/module/{TEST_MODULE}").status == 0:
         s.guest.run(f"rmmod {TEST_MODULE}")
     dbg.attach(s.guest)
@@ -37,7 +43,7 @@ def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
                 )
             )
             return
-        bp = dbg.break_insert("guestdbg_tick")
+        bp = dbg.break_insert("guestdbg_tick", hardware=hardware)
         stop = dbg.cont(timeout=60)
         dbg.break_delete(bp)
         if stop.function != "guestdbg_tick":

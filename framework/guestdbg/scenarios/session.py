@@ -27,6 +27,7 @@ from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.ledger import parse_remote_log_file
 from guestdbg.errors import GuestError
 from guestdbg.judges import Finding
+from guestdbg.judges.console import is_debugger_breakpoint_taken
 from guestdbg.recipes import TEST_MODULE
 from guestdbg.runtime.qemu import Guest
 
@@ -145,9 +146,14 @@ def finish(
     state), then run the judges every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
     if not s.hold:
-        s.undo.close()
-        if dbg.guest is not None:
-            dbg.detach()
+        if s.guest.running:
+            s.undo.close()
+            if dbg.guest is not None:
+                dbg.detach()
+        else:
+            # The guest died under the scenario (its console says why): there
+            # is nothing to undo or detach from, and the judges still run.
+            s.undo.pop_all()
         if s.guest.running:
             # A shell round-trip lets the guest print what it still owes this
             # scenario (NMI messages are printed from deferred work), so it lands
@@ -158,8 +164,12 @@ def finish(
     where = str(s.artifacts)
     result.findings += judges.tf_leak(reports, eflags_at_stops)
     result.findings += judges.breakpoint_ledger(parse_remote_log_file(dbg.remote_log), where)
-    # The TF-leak WARN is the tf_leak judge's; health judges the rest.
-    result.findings += judges.guest_health([r for r in reports if not r.tf_leak], where=where)
+    result.findings += judges.debugger_breakpoint_taken(reports, where)
+    # The TF-leak WARN is the tf_leak judge's, an int3 Oops the breakpoint
+    # judge's; health judges the rest.
+    result.findings += judges.guest_health(
+        [r for r in reports if not r.tf_leak and not is_debugger_breakpoint_taken(r)], where=where
+    )
     result.data["console_reports"] = [
         {"title": r.title, "expected": r.expected, "truncated": r.truncated} for r in reports
     ]
