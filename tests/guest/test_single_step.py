@@ -31,6 +31,7 @@ def test_single_steps_with_nmis_pending_stay_out_of_the_handler(
 
 
 @pytest.mark.control
+@pytest.mark.handler_landing
 def test_control_step_lands_in_the_nmi_handler_when_steps_take_interrupts(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:

@@ -168,6 +168,12 @@ class Debugger:
         return self.mi.stops
 
     @property
+    def target_exited(self) -> bool:
+        """gdb saw the remote target go away (QEMU exited: the guest died)."""
+        stops = self.mi.stops
+        return bool(stops) and (stops[-1].reason or "").startswith("exited")
+
+    @property
     def records(self) -> list[MiRecord]:
         return list(self.mi.records)
 

@@ -23,6 +23,7 @@ from guestdbg.build import kernels
 from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import GuestdbgError
+from guestdbg.pytest_plugin import nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import report_key
 from guestdbg.runtime import host
@@ -70,9 +71,13 @@ def _spec(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage)
 
 def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
     info = host.probe()
-    problem = info.accel_problem(point.accel)
+    problem = (
+        nested.outer_problem() if point.accel == "kvm-nested" else info.accel_problem(point.accel)
+    )
     if problem:
         pytest.skip(problem)
+    if point.accel == "kvm-nested":
+        nested.apply_outer_marks(request, point)
     if (
         point.accel == "kvm"
         and not info.kvm.blockirq
@@ -95,7 +100,10 @@ def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: Gue
             ("smp", point.smp),
             ("kernel_release", image.tree.release),
             ("qemu_version", info.qemu.version or ""),
-            ("host_kernel", platform.release()),
+            (
+                "host_kernel" if point.accel != "kvm-nested" else "machine_kernel",
+                platform.release(),
+            ),
             ("gdb_version", info.gdb.version or ""),
         ]
     )
@@ -109,17 +117,42 @@ def _boot(
     paused: bool = False,
 ) -> Guest:
     spec = dataclasses.replace(_spec(request, point, image), paused=paused)
-    g = Guest(spec, artifacts=artifacts)
+    host_vm = nested.host_for(request, point, image) if point.accel == "kvm-nested" else None
+    g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
     try:
         g.__enter__()
     except GuestdbgError as err:
         pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+    if host_vm is not None and host_vm.sstep_report is None and not paused:
+        host_vm.report_sstep(g, str(opt(request.config, "gdb")))
     return g
 
 
 @pytest.fixture
-def guest(
+def nested_host_log(
     request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage, artifacts: Path
+) -> Iterator[None]:
+    """kvm-nested: the nested host's properties on the test, and its console
+    slice kept as ``host-console.log`` in the test's artifacts."""
+    if point.accel != "kvm-nested" or nested.outer_problem():
+        yield
+        return
+    h = nested.host_for(request, point, image)
+    start = nested.console_offset(h)
+    try:
+        yield
+    finally:
+        nested.record_host(request, h)
+        nested.host_console_slice(h, start, artifacts)
+
+
+@pytest.fixture
+def guest(
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: GuestImage,
+    artifacts: Path,
+    nested_host_log: None,
 ) -> Iterator[Guest]:
     """A freshly booted guest for this test (closed, with QEMU gone, afterwards)."""
     _skip_or_xfail(request, point)
@@ -133,7 +166,11 @@ def guest(
 
 @pytest.fixture
 def paused_guest(
-    request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage, artifacts: Path
+    request: pytest.FixtureRequest,
+    point: MatrixPoint,
+    image: GuestImage,
+    artifacts: Path,
+    nested_host_log: None,
 ) -> Iterator[Guest]:
     """A guest started with its vCPUs stopped at reset (-S), for attaching
     before the kernel runs; ``wait_ready()`` once it is resumed."""
@@ -144,6 +181,12 @@ def paused_guest(
         yield g
     finally:
         g.close()
+
+
+def _hw_only(point: MatrixPoint) -> bool:
+    """Whether scenarios must use hardware breakpoints for their own stops
+    (a nested guest under an outer TCG takes software ones itself)."""
+    return point.accel == "kvm-nested" and not nested.outer().faithful
 
 
 @pytest.fixture
@@ -162,7 +205,11 @@ def shared_guest(
     that leave it as they found it (the known-good runs; controls boot their
     own). Its console log is kept under ``<artifacts>/shared/`` when a test
     failed."""
-    problem = host.probe().accel_problem(point.accel)
+    problem = (
+        nested.outer_problem()
+        if point.accel == "kvm-nested"
+        else host.probe().accel_problem(point.accel)
+    )
     if problem:
         pytest.skip(problem)
     root = Path(str(opt(request.config, "artifacts"))).resolve() / "shared"
@@ -210,6 +257,7 @@ def debugger(
 @pytest.fixture
 def session(
     request: pytest.FixtureRequest,
+    point: MatrixPoint,
     image: GuestImage,
     guest: Guest,
     debugger: Debugger,
@@ -218,7 +266,7 @@ def session(
     """Guest + debugger for one scenario."""
     sstep = opt(request.config, "sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
-    return Session(image, guest, debugger, artifacts)
+    return Session(image, guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
 
 
 @pytest.fixture
@@ -229,19 +277,30 @@ def shared_session(
     shared_guest: Guest,
     debugger: Debugger,
     artifacts: Path,
+    nested_host_log: None,
 ) -> Iterator[Session]:
     """Like ``session``, on the module's shared guest; this test's slice of the
     console goes to its own artifacts as console.log."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
     if not shared_guest.running:
-        pytest.fail(
-            f"infrastructure: the shared guest is gone: {shared_guest.exit_reason()}", pytrace=False
-        )
+        # An earlier test's defect killed it (a guest that took the debugger's
+        # breakpoint): boot it again rather than fail every test after it.
+        why = shared_guest.exit_reason()
+        request.node.user_properties.append(("shared_guest_rebooted", str(why)))
+        shared_guest.close()
+        try:
+            shared_guest.start()
+            shared_guest.wait_ready()
+        except GuestdbgError as err:
+            pytest.fail(
+                f"infrastructure: the shared guest ({why}) could not be booted again: {err}",
+                pytrace=False,
+            )
     sstep = opt(request.config, "sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
     request.node.user_properties.append(("shared_guest", str(shared_guest.artifacts)))
-    s = Session(image, shared_guest, debugger, artifacts)
+    s = Session(image, shared_guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
     yield s
     (artifacts / "console.log").write_text(s.console_text())
 

@@ -206,6 +206,7 @@ class NestedHost:
     gdb_port: int = field(default=0, init=False)
     boot_seconds: float | None = field(default=None, init=False)
     current: RemoteProcess | None = field(default=None, init=False)
+    sstep_report: str | None = field(default=None, init=False)
 
     def __enter__(self) -> NestedHost:
         try:
@@ -366,6 +367,28 @@ class NestedHost:
             err.evidence.update(self.evidence())
             raise
         g.gdbstub = GdbStub("tcp", f"127.0.0.1:{self.gdb_port}")
+
+    def report_sstep(self, g: Guest, gdb: str = "gdb") -> str:
+        """The single-step flags QEMU reports for a guest on this host's KVM
+        (``qqemu.sstepbits``, ``qqemu.sstep``): a property of the host kernel
+        and the QEMU under test, read once through the guest's gdbstub."""
+        argv = [gdb, "-nx", "-batch", "-ex", f"target remote {g.gdbstub.address}"]
+        argv += [
+            "-ex",
+            "maintenance packet qqemu.sstepbits",
+            "-ex",
+            "maintenance packet qqemu.sstep",
+        ]
+        argv += ["-ex", "detach"]
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"not read ({err.__class__.__name__})"
+        replies = re.findall(r'received: "([^"]*)"', out.stdout)
+        if len(replies) != 2:
+            return f"not read: {out.stdout.strip()[-200:]}"
+        self.sstep_report = f"supported {replies[0]}; default {replies[1]}"
+        return self.sstep_report
 
     # -- tracefs -----------------------------------------------------------
     TRACEFS = "/sys/kernel/tracing"

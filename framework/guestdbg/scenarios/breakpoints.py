@@ -98,7 +98,7 @@ def planted_breakpoint(s: Session) -> ScenarioResult:
     tick = s.kallsyms("guestdbg_tick")
     dbg = s.debugger
     dbg.attach(s.guest)
-    bp = dbg.break_insert(f"*{tick:#x}")
+    bp = dbg.break_insert(f"*{tick:#x}", hardware=s.hardware_breakpoints)
     dbg.cont(timeout=60)
     dbg.break_delete(bp)
     result = ScenarioResult(

@@ -17,6 +17,7 @@ def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> Sce
     hardware: every breakpoint in the kernel's text is a hardware one, also
     lx-symbols' own (for guests that cannot take software breakpoints)."""
     dbg = s.debugger
+    hardware = hardware or s.hardware_breakpoints
     result = ScenarioResult(
         "lxsymbols_reload",
         f"ran lx-symbols, inserted {TEST_MODULE}, hit a breakpoint in it, then removed and "
@@ -61,12 +62,13 @@ def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> Sce
     s.shell(f"insmod {MODULE_PATH}", result)
     dbg.interrupt()
     module_breakpoint_hits("the first insmod")
-    dbg.resume()
-    for _ in range(rounds):
-        s.shell(f"rmmod {TEST_MODULE}", result)
-        s.shell(f"insmod {MODULE_PATH}", result)
-    dbg.interrupt()
-    module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
+    if rounds:
+        dbg.resume()
+        for _ in range(rounds):
+            s.shell(f"rmmod {TEST_MODULE}", result)
+            s.shell(f"insmod {MODULE_PATH}", result)
+        dbg.interrupt()
+        module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
     result = finish(s, result)
     alive = None if s.hold else s.guest.run(f"cat {COUNTER}")
     if alive is not None and not alive.ok:

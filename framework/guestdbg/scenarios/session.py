@@ -51,6 +51,9 @@ class Session:
     debugger: Debugger
     artifacts: Path
     hold: bool = False
+    # Scenarios' own stops use hardware breakpoints (a nested guest under an
+    # outer TCG takes software ones itself); bp_kind-driven ones are the test's.
+    hardware_breakpoints: bool = False
     console_start: int = 0  # offset of this scenario's first console byte
     undo: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -146,7 +149,7 @@ def finish(
     state), then run the judges every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
     if not s.hold:
-        if s.guest.running:
+        if not dbg.target_exited and s.guest.running:
             s.undo.close()
             if dbg.guest is not None:
                 dbg.detach()

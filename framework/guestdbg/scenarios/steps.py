@@ -32,7 +32,7 @@ def single_step_run(
         + (f", injecting an NMI before each of the first {nmis}" if nmis else "")
         + (f", QEMU single-step flags {sstep:#x}" if sstep is not None else ""),
     )
-    bp = dbg.break_insert(f"*{work:#x}", hardware=hardware)
+    bp = dbg.break_insert(f"*{work:#x}", hardware=hardware or s.hardware_breakpoints)
     dbg.cont(timeout=60)
     dbg.break_delete(bp)
     trace: list[Step] = []
