@@ -28,11 +28,16 @@ from guestdbg.errors import GuestdbgError, InputError
 def cmd_probe(args: argparse.Namespace) -> int:
     from guestdbg.runtime import host
 
+    from guestdbg.runtime.nested import probe_nested
+
     info = host.probe()
+    nested = probe_nested()
     if args.json:
-        print(json.dumps(info.to_json(), indent=2))
+        print(json.dumps({**info.to_json(), "kvm_nested": nested}, indent=2))
     else:
         print(host.describe(info))
+        can = "can run here" if nested["usable"] else f"cannot run here: {nested['problem']}"
+        print(f"kvm-nested: {can}; outer level: {nested['outer_level']}")
     return verdicts.GOOD
 
 

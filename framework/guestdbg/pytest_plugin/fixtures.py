@@ -138,11 +138,16 @@ def nested_host_log(
         yield
         return
     h = nested.host_for(request, point, image)
+    nested.record_host(request, h)
+    nested.apply_blockirq_marks(request, h)
     start = nested.console_offset(h)
     try:
         yield
     finally:
-        nested.record_host(request, h)
+        if h.sstep_report and ("sstep_flags_reported", h.sstep_report) not in (
+            request.node.user_properties
+        ):
+            request.node.user_properties.append(("sstep_flags_reported", h.sstep_report))
         nested.host_console_slice(h, start, artifacts)
 
 

@@ -147,6 +147,30 @@ def outer_level_problem() -> str | None:
     return None
 
 
+def probe_nested() -> dict[str, object]:
+    """What ``guestdbg probe`` says about kvm-nested, without fetching anything:
+    whether it can run here and what the outer level would be."""
+    import shutil as _shutil
+
+    info = host.probe()
+    nested_on, why = nested_virtualization()
+    if info.kvm.usable and nested_on:
+        level = f"hardware KVM with nested virtualization ({why}): fast and faithful"
+    else:
+        reason = info.kvm.reason if not info.kvm.usable else why
+        level = (
+            "TCG with QEMU from bookworm-backports (fetched into the cache on first use), "
+            f"because hardware KVM with nested virtualization is not usable here: {reason}; "
+            "under an outer TCG software breakpoints and steps landing in interrupt "
+            "handlers cannot be judged"
+        )
+    missing = [t for t in ("apt-get", "dpkg-deb", "modinfo", "gcc") if not _shutil.which(t)]
+    problem = info.qemu.problem if info.qemu.path is None else None
+    if missing:
+        problem = f"missing tools to build the nested host: {', '.join(missing)}"
+    return {"usable": problem is None, "problem": problem, "outer_level": level}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 free at this moment (for L1's hostfwd)."""
     with socket.socket() as s:
