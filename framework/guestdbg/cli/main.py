@@ -27,7 +27,6 @@ from guestdbg.errors import GuestdbgError, InputError
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from guestdbg.runtime import host
-
     from guestdbg.runtime.nested import probe_nested
 
     info = host.probe()
