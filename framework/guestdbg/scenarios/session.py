@@ -148,16 +148,17 @@ def finish(
     """Undo what the scenario changed and detach (unless the session holds the
     state), then run the judges every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
+    # gdb sees the stub close as soon as QEMU goes; QEMU's own exit may lag.
+    gone = dbg.target_exited or not s.guest.running
     if not s.hold:
-        if not dbg.target_exited and s.guest.running:
-            s.undo.close()
-            if dbg.guest is not None:
-                dbg.detach()
-        else:
+        if gone:
             # The guest died under the scenario (its console says why): there
             # is nothing to undo or detach from, and the judges still run.
             s.undo.pop_all()
-        if s.guest.running:
+        else:
+            s.undo.close()
+            if dbg.guest is not None:
+                dbg.detach()
             # A shell round-trip lets the guest print what it still owes this
             # scenario (NMI messages are printed from deferred work), so it lands
             # in this scenario's console slice and not the next one's.
