@@ -24,8 +24,11 @@ def test_cache_dir_is_overridable_and_outside_the_repo(
     monkeypatch.delenv("GUESTDBG_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(private_cache.parent / "xdg"))
     assert cache.cache_dir() == private_cache.parent / "xdg" / "guestdbg"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    default = Path.home() / ".cache" / "guestdbg"
+    assert cache.cache_dir() == default
     repo = Path(images.__file__).resolve().parents[3]
-    assert repo not in cache.cache_dir().parents
+    assert repo not in default.parents
 
 
 def test_content_key_changes_with_content_not_with_time(tmp_path: Path) -> None:

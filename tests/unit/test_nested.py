@@ -3,6 +3,7 @@ recorded in real nested runs (Debian 11's 5.10 host, where QEMU steps with
 flags 0x1, and Debian 12's 6.1 host with flags 0x3), the kvm-nested command
 line, the host-kernel checks and the private apt sources."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -115,9 +116,22 @@ def test_private_apt_sources_use_the_systems_mirror(tmp_path: Path) -> None:
     assert "bookworm" not in text
 
 
-def test_remote_exit_status_reads_like_popen() -> None:
+def test_remote_exit_status_reads_like_popen(tmp_path: Path) -> None:
+    """What the reporting shell in the host sends, read as Popen would say it."""
+
     class Host:
         guest = None
 
-    p = RemoteProcess(Host(), "/tmp/l2-1", 7, Path("/nonexistent"), ["qemu"])  # type: ignore[arg-type]
-    assert p.poll() == -9  # the host is gone: so is everything in it
+    def read(report: bytes) -> RemoteProcess:
+        p = RemoteProcess(Host(), ["qemu"], tmp_path / "stderr.log")  # type: ignore[arg-type]
+        ours, theirs = socket.socketpair()
+        theirs.sendall(report)
+        theirs.close()
+        p._read(ours)
+        return p
+
+    killed = read(b"pid 135\nerr qemu: terminating on signal 9\nstatus 137\n")
+    assert (killed.remote_pid, killed.poll(), killed.wait(0)) == (135, -9, -9)
+    assert "terminating on signal 9" in (tmp_path / "stderr.log").read_text()
+    assert read(b"pid 7\nstatus 1\n").returncode == 1
+    assert read(b"pid 7\n").returncode == -9  # the host went away: so did the process

@@ -4,15 +4,23 @@ from guestdbg.cli.nightly import CaseResult, markdown, summarize
 
 
 def case(
-    test: str, point: str, outcome: str, findings: list[str] | None = None, infra: bool = False
+    test: str,
+    point: str,
+    outcome: str,
+    findings: list[str] | None = None,
+    verdict: str = "",
+    message: str = "",
 ) -> CaseResult:
+    if outcome in ("failed", "error") and not verdict:
+        verdict = "defect"
     return CaseResult(
-        f"tests/guest/t.py::{test}[{point}]",
+        f"t.py::{test}[{point}]",
         test,
         point,
         outcome,
-        infrastructure=infra,
+        verdict=verdict,
         findings=findings or [],
+        message=message,
     )
 
 
@@ -25,10 +33,32 @@ def test_verdicts() -> None:
     assert summarize(good)["verdict"] == 0
     defect = [*good, case("d", "tcg-smp2", "failed", ["stuck-breakpoint"])]
     assert summarize(defect)["verdict"] == 1
-    infra = [*defect, case("e", "tcg-smp2", "error", infra=True)]
+    infra = [*defect, case("e", "tcg-smp2", "error", verdict="cannot-judge")]
     assert summarize(infra)["verdict"] == 125
     assert summarize([case("c", "kvm-smp2", "skipped")])["verdict"] == 125  # nothing judged
     assert summarize([])["verdict"] == 125
+
+
+def test_a_failure_is_a_defect_only_when_a_judge_said_so() -> None:
+    # QEMU killed mid-test: the test failed, but no judge found anything.
+    died = case("d", "tcg-smp2", "failed", verdict="cannot-judge")
+    assert died.infrastructure
+    assert summarize([case("a", "tcg-smp2", "passed"), died])["verdict"] == 125
+
+
+def test_an_interrupted_run_is_never_good() -> None:
+    cases = [case("a", "tcg-smp2", "passed")]
+    assert summarize(cases, interrupted=143)["verdict"] == 143
+    md = markdown(cases, summarize(cases, interrupted=130), ["host: test"])
+    assert "verdict: **interrupted (130)**" in md
+
+
+def test_the_cause_of_a_failure_is_not_cut_off() -> None:
+    text = "Traceback\n" + "frame\n" * 2000 + "GuestError: QEMU (pid 1) killed by signal 9"
+    failed = CaseResult("t.py::x[p]", "x", "p", "failed", verdict="cannot-judge", message=text)
+    failed.cause = "GuestError: QEMU (pid 1) killed by signal 9"
+    md = markdown([failed], summarize([failed]), [])
+    assert "- cause: GuestError: QEMU (pid 1) killed by signal 9" in md
 
 
 def test_detector_rates_over_repeats() -> None:

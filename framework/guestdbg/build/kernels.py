@@ -30,12 +30,16 @@ def is_named(name: str | Path | None) -> bool:
 
 def kernel_tree(name: str | Path | None) -> KernelTree:
     """The tree a ``--kernel-tree`` value names (building or installing what
-    is missing). InputError naming what a path tree lacks."""
+    is missing). InputError naming what a path tree lacks, or both builds
+    when its vmlinux is not the build of its bzImage."""
     if name is None or str(name) == DEFAULT_TREE:
-        return build_default_kernel()
-    if str(name) == DISTRO_TREE:
-        return distro.debian_cloud_kernel()
-    return KernelTree.at(name)
+        tree = build_default_kernel()
+    elif str(name) == DISTRO_TREE:
+        tree = distro.debian_cloud_kernel()
+    else:
+        tree = KernelTree.at(name)
+    tree.check_vmlinux()
+    return tree
 
 
 def image_for(name: str | Path | None) -> GuestImage:

@@ -99,7 +99,106 @@ class KernelTree:
             problems = [p for p in problems if not p.startswith("CONFIG_GDB_SCRIPTS ")]
         return problems
 
+    def banner(self) -> str | None:
+        """``linux_banner`` of the vmlinux (what /proc/version prints)."""
+        return elf_symbol_string(self.vmlinux, "linux_banner")
+
+    def check_vmlinux(self) -> None:
+        """InputError naming both builds when the vmlinux is not the build of
+        the bzImage (release and ``#N SMP … date`` must match)."""
+        booted = bzimage_version(self.bzimage)
+        banner = self.banner()
+        if booted is None or banner is None:
+            return  # nothing to compare (an unusual format); checked after boot
+        if build_of(booted) != build_of(banner):
+            raise InputError(
+                f"the vmlinux {self.vmlinux} ({' '.join(build_of(banner))}) is not the build "
+                f"of the bzImage {self.bzimage} ({' '.join(build_of(booted))}): rebuild the "
+                "tree or give a matching pair"
+            )
+
+    def check_running(self, proc_version: str) -> None:
+        """InputError when the guest's /proc/version is not this vmlinux's banner."""
+        banner = self.banner()
+        if banner is None or not proc_version.strip():
+            return
+        if build_of(proc_version) != build_of(banner):
+            raise InputError(
+                f"the guest runs {' '.join(build_of(proc_version))}, but the vmlinux "
+                f"{self.vmlinux} is {' '.join(build_of(banner))}: gdb would judge the guest "
+                "with the wrong symbols"
+            )
+
     def identity(self) -> str:
         """What makes two builds of a tree different, for cache keys."""
         st = self.vmlinux.stat()
         return f"{self.root}:{self.release}:{st.st_size}:{st.st_mtime_ns}"
+
+
+# -- which build a file is ------------------------------------------------------
+def bzimage_version(path: Path) -> str | None:
+    """The kernel_version string of a bzImage's setup header (boot protocol
+    2.00+: a pointer at 0x20E, relative to 0x200), e.g.
+    ``6.1.192-guestdbg (root@host) #1 SMP PREEMPT_DYNAMIC Wed Nov 25 …``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(0x8000)
+    except OSError:
+        return None
+    if head[0x202:0x206] != b"HdrS":
+        return None
+    ptr = int.from_bytes(head[0x20E:0x210], "little")
+    start = 0x200 + ptr
+    if not 0x200 < start < len(head):
+        return None
+    return head[start : head.index(b"\0", start)].decode(errors="replace")
+
+
+def elf_symbol_string(path: Path, symbol: str, limit: int = 512) -> str | None:
+    """The NUL-terminated string a symbol of an ELF64 file points at (read
+    through the section headers and .symtab; no debug info needed)."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            ident = f.read(64)
+            if ident[:4] != b"\x7fELF" or ident[4] != 2:
+                return None
+            (shoff,) = struct.unpack_from("<Q", ident, 0x28)
+            shentsize, shnum = struct.unpack_from("<HH", ident, 0x3A)
+            f.seek(shoff)
+            raw = f.read(shentsize * shnum)
+            sections = [struct.unpack_from("<IIQQQQIIQQ", raw, i * shentsize) for i in range(shnum)]
+            symtab = next((s for s in sections if s[1] == 2), None)  # SHT_SYMTAB
+            if symtab is None:
+                return None
+            strtab = sections[symtab[6]]  # sh_link
+            f.seek(strtab[4])
+            names = f.read(strtab[5])
+            f.seek(symtab[4])
+            syms = f.read(symtab[5])
+            wanted = symbol.encode() + b"\0"
+            name_off = names.find(b"\0" + wanted)
+            if name_off < 0:
+                return None
+            name_off += 1
+            for i in range(0, len(syms), 24):
+                st_name, _, _, st_shndx, st_value, _ = struct.unpack_from("<IBBHQQ", syms, i)
+                if st_name != name_off or not 0 < st_shndx < shnum:
+                    continue
+                sec = sections[st_shndx]
+                f.seek(sec[4] + st_value - sec[3])  # sh_offset + (value - sh_addr)
+                data = f.read(limit)
+                return data.split(b"\0", 1)[0].decode(errors="replace")
+    except (OSError, struct.error, ValueError):
+        return None
+    return None
+
+
+def build_of(version: str) -> tuple[str, str]:
+    """(release, "#N …" build string) of a bzImage version or a linux_banner /
+    /proc/version line: the parts both carry."""
+    text = version.strip().removeprefix("Linux version ").strip()
+    release = text.split(" ", 1)[0]
+    hash_at = text.rfind(" #")
+    return release, text[hash_at + 1 :] if hash_at >= 0 else ""

@@ -26,15 +26,16 @@ def cmd_boot(args: argparse.Namespace) -> int:
                 f"{host_vm.caps.describe() if host_vm.caps else ''}",
                 file=sys.stderr,
             )
-        status = _boot(args, spec, command, host_vm)
+        status = _boot(args, image, spec, command, host_vm)
     return status
 
 
-def _boot(args: argparse.Namespace, spec: Any, command: list[str], host_vm: Any) -> int:
+def _boot(args: argparse.Namespace, image: Any, spec: Any, command: list[str], host_vm: Any) -> int:
     guest = Guest(spec, artifacts=args.artifacts, nested_host=host_vm)
     with guest:
         ready = guest.ready
         assert ready is not None
+        image.tree.check_running(guest.proc_version())
         print(
             f"guestdbg: booted {ready.release} with {ready.cpus} CPU(s) under "
             f"{spec.accel} in {guest.boot_seconds:.2f}s",

@@ -19,6 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from guestdbg import verdicts
 from guestdbg.cli.guest_options import add_guest_options, positive_float
@@ -78,10 +79,16 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
+    import pytest
+
     from guestdbg.cli import run
+    from guestdbg.cli.signals import interrupted_by
     from guestdbg.cli.suite_options import plugin_args
 
-    return run.run(plugin_args(args), rest)
+    status = run.run(plugin_args(args), rest)
+    if status == pytest.ExitCode.INTERRUPTED:
+        return interrupted_by() or verdicts.INTERRUPTED_SIGINT
+    return status
 
 
 def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
@@ -90,15 +97,26 @@ def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
     return nightly.run(args, rest)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad option said in one sentence (exit 2), no usage dump."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # pytest's options must not match ours
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(verdicts.BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="guestdbg",
         description="Does debugging a Linux guest under QEMU with gdb actually work?",
     )
-    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub = parser.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     p = sub.add_parser("probe", help="what this host can do: QEMU, gdb, KVM")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = sub.add_parser("images", help="build (or find in the cache) the guest images")
@@ -159,7 +177,7 @@ def _run_from_kernlog_fast_path(argv: list[str]) -> int | None:
     the scenarios for repro's choices): it must start fast."""
     if not argv or argv[0] != "kernlog":
         return None
-    p = argparse.ArgumentParser(prog="guestdbg kernlog")
+    p = Parser(prog="guestdbg kernlog")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true")
     return _dispatch(cmd_kernlog, p.parse_args(argv[1:]))
@@ -175,15 +193,20 @@ def _dispatch(handler: object, args: argparse.Namespace, *extra: object) -> int:
         print(f"guestdbg: {err}", file=sys.stderr)
         return verdicts.CANNOT_JUDGE
     except KeyboardInterrupt:
-        print("guestdbg: interrupted", file=sys.stderr)
-        return verdicts.INTERRUPTED_SIGINT
+        from guestdbg.cli.signals import interrupted_by
+
+        status = interrupted_by() or verdicts.INTERRUPTED_SIGINT
+        print(f"guestdbg: interrupted ({status})", file=sys.stderr)
+        return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from guestdbg.cli import signals
     from guestdbg.cli.logs import show_framework_log
 
     argv = list(sys.argv[1:] if argv is None else argv)
     show_framework_log()
+    signals.install()
     fast = _run_from_kernlog_fast_path(argv)
     if fast is not None:
         return fast

@@ -3,13 +3,16 @@
 ``guestdbg nightly --kernel-tree PATH --out DIR`` checks the host and the
 tree first, builds the images, runs the suite through pytest with JUnit XML,
 and writes ``summary.json`` and ``summary.md`` (the matrix as a table, each
-failure with its finding and artifact link). Exit status, usable directly
-with ``git bisect run``:
+failure with its cause and artifact link). Exit status (:mod:`guestdbg.verdicts`),
+usable directly with ``git bisect run``:
 
-- 0: every judged case passed (controls found their defects);
-- 1: a debug defect was found;
-- 125: the run could not judge (no QEMU, a broken tree, a build failure, a
-  guest that never booted, nothing ran).
+- 0: a complete run, every judged case passed (controls found their defects);
+- 1: a judge found a debug defect (and nothing kept the run from judging);
+- 125: the run could not judge: no QEMU, a broken or mismatched tree, a
+  build failure, a guest that never booted, QEMU or gdb died or froze, a
+  positive control stayed silent, a harness error, nothing ran;
+- 130 / 143: interrupted (Ctrl-C / SIGTERM); junit.xml and the summaries are
+  written first, with the verdict "interrupted".
 
 With ``--repeat N`` the summary gives, per test and configuration, how often
 each detector fired: these bugs depend on timer timing, so a rate says more
@@ -32,8 +35,10 @@ import pytest
 from guestdbg import verdicts
 from guestdbg.build import kernels
 from guestdbg.cli import run as suite_run
+from guestdbg.cli.signals import interrupted_by
 from guestdbg.cli.suite_options import plugin_args
-from guestdbg.errors import GuestdbgError
+from guestdbg.errors import GuestdbgError, InputError
+from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
 from guestdbg.runtime import host
 
 EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = verdicts.GOOD, verdicts.DEFECT, verdicts.CANNOT_JUDGE
@@ -50,14 +55,20 @@ class CaseResult:
     test: str  # the test function
     point: str  # matrix id, e.g. tcg-smp2-sw
     outcome: str  # passed, failed, skipped, xfailed, xpassed, error
-    infrastructure: bool = False
+    verdict: str = ""  # for failures: "defect" (a judge found it) or "cannot-judge"
     findings: list[str] = field(default_factory=list)
+    cause: str = ""  # for cannot-judge failures: the one sentence why
     message: str = ""
     artifacts: str = ""
     seconds: float = 0.0
     # kvm-nested: the host kernel, its KVM's guest-debug bits, the single-step
     # flags QEMU reported and the outer level (JUnit properties of the case).
     nested: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def infrastructure(self) -> bool:
+        """A failure that kept this case from judging (never a defect)."""
+        return self.outcome in ("failed", "error") and self.verdict != DEFECT
 
 
 class Collector:
@@ -91,18 +102,36 @@ class Collector:
             case.message = text[-300:]
         elif report.failed:
             case.outcome = "failed" if report.when == "call" else "error"
-            case.message = text[:4000]
-            # Set-up failures (images, boot) cannot judge; a hang or a deadline
-            # while debugging is a finding about debugging, so it is a defect.
-            case.infrastructure = "infrastructure:" in text or report.when == "setup"
+            # The plugin decided the verdict; a failure without one (a crashed
+            # xdist worker, a plugin error) cannot have judged anything.
+            verdict = str(props.get("verdict", CANNOT_JUDGE))
+            if case.verdict != CANNOT_JUDGE:  # a teardown error after a defect still cannot judge
+                case.verdict = verdict
+            case.cause = case.cause or str(props.get("cause", "")) or _last_line(text)
+            case.message = _head_and_tail(text)
 
 
-def summarize(cases: list[CaseResult]) -> dict[str, Any]:
-    """Counts, the exit verdict, and per-configuration detector rates."""
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _head_and_tail(text: str, head: int = 1500, tail: int = 2500) -> str:
+    """A failure text cut in the middle, never at its end (where the cause is)."""
+    if len(text) <= head + tail:
+        return text
+    return f"{text[:head]}\n[... {len(text) - head - tail} characters cut ...]\n{text[-tail:]}"
+
+
+def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[str, Any]:
+    """Counts, the exit verdict, and per-configuration detector rates.
+    ``interrupted``: the exit status of a run stopped by a signal (130, 143)."""
     outcomes = Counter(c.outcome for c in cases)
     infra = [c for c in cases if c.infrastructure]
-    defects = [c for c in cases if c.outcome in ("failed", "error") and not c.infrastructure]
-    if infra or not any(c.outcome in ("passed", "failed", "xfailed", "xpassed") for c in cases):
+    defects = [c for c in cases if c.outcome in ("failed", "error") and c.verdict == DEFECT]
+    if interrupted:
+        verdict = interrupted
+    elif infra or not any(c.outcome in ("passed", "failed", "xfailed", "xpassed") for c in cases):
         verdict = EXIT_CANNOT_JUDGE
     elif defects:
         verdict = EXIT_DEFECT
@@ -143,9 +172,7 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
     cell: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
     for c in cases:
         cell[(c.test, c.point)].append(c)
-    verdict = {0: "good (0)", 1: "debug defect found (1)", 125: "could not judge (125)"}[
-        summary["verdict"]
-    ]
+    verdict = verdicts.NAMES.get(summary["verdict"], str(summary["verdict"]))
     lines = [
         "# guestdbg nightly",
         "",
@@ -185,18 +212,19 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
     if failures:
         lines += ["", "## Failures", ""]
     for c in failures:
-        kind = "infrastructure (could not judge)" if c.infrastructure else "debug defect"
+        kind = "could not judge" if c.infrastructure else "debug defect"
         lines += [f"### {c.nodeid}", "", f"- {kind}; findings: {', '.join(c.findings) or '-'}"]
+        if c.infrastructure and c.cause:
+            lines.append(f"- cause: {c.cause}")
         if c.artifacts:
             lines.append(f"- artifacts: [{c.artifacts}]({c.artifacts})")
-        lines += ["", "```", c.message.strip()[:3000], "```", ""]
+        lines += ["", "```", c.message.strip(), "```", ""]
     return "\n".join(lines) + "\n"
 
 
-def preflight(trees: list[str]) -> list[str]:
+def preflight(trees: list[str], info: host.HostInfo) -> list[str]:
     """Problems that make the run unable to judge, as sentences (empty: go)."""
     problems = []
-    info = host.probe()
     if not info.qemu.path:
         problems.append(info.qemu.problem or "QEMU is not installed")
     if info.gdb.problem:
@@ -226,56 +254,76 @@ def nested_preflight(hosts: list[str], header: list[str]) -> list[str]:
     return problems
 
 
+def write_problems(out: Path, problems: list[str], header: list[str]) -> int:
+    summary: dict[str, Any] = {"verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "summary.md").write_text(
+        "# guestdbg nightly\n\n**could not judge (125)**\n\n"
+        + "\n".join(f"- {p}" for p in problems)
+        + "\n"
+    )
+    for p in problems:
+        print(f"guestdbg nightly: cannot judge: {p}")
+    return EXIT_CANNOT_JUDGE
+
+
+def prepare_out(out: Path) -> None:
+    """The output directory, or one sentence (exit 2) why it cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".guestdbg-writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise InputError(f"cannot write the results to {out}: {err.strerror or err}") from None
+
+
 def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     """The nightly job (``args``: the checked suite options and ``out``).
     Returns the exit status."""
     out: Path = args.out
     trees: list[str] = args.kernel_tree
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(out)
     started = time.time()
-    info = host.probe()
+    # The QEMU and gdb this run tests (--qemu/--gdb), not the defaults.
+    info = host.probe(args.qemu or "qemu-system-x86_64", args.gdb or "gdb")
     header = [
         f"started: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(started))} UTC",
         *host.describe(info).splitlines(),
         "kernel trees: " + (", ".join(trees) or "the default 6.1 tree"),
     ]
-    problems = preflight(trees)
+    problems = preflight(trees, info)
     if "kvm-nested" in (args.accel or "").split(","):
         problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
-    if not problems:
-        try:
-            for tree in [*trees] or [kernels.DEFAULT_TREE]:
-                img = kernels.image_for(tree)
-                header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
-        except GuestdbgError as err:
-            problems.append(f"the guest images could not be built: {err.message}")
     if problems:
-        summary: dict[str, Any] = {
-            "verdict": EXIT_CANNOT_JUDGE,
-            "problems": problems,
-            "header": header,
-        }
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
-        (out / "summary.md").write_text(
-            "# guestdbg nightly\n\n**could not judge (125)**\n\n"
-            + "\n".join(f"- {p}" for p in problems)
-            + "\n"
-        )
-        for p in problems:
-            print(f"guestdbg nightly: cannot judge: {p}")
-        return EXIT_CANNOT_JUDGE
+        return write_problems(out, problems, header)
+    try:
+        for tree in [*trees] or [kernels.DEFAULT_TREE]:
+            img = kernels.image_for(tree)
+            header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
+    except GuestdbgError as err:
+        return write_problems(out, [f"the guest images are not usable: {err.message}"], header)
     collector = Collector()
     if args.artifacts is None:
         args.artifacts = out / "artifacts"
     extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
-    pytest.main(suite_run.pytest_argv(plugin_args(args), extra), plugins=[collector])
+    status = pytest.main(suite_run.pytest_argv(plugin_args(args), extra), plugins=[collector])
+    stopped = interrupted_by() if status == pytest.ExitCode.INTERRUPTED else None
+    if status == pytest.ExitCode.INTERRUPTED and stopped is None:
+        stopped = verdicts.INTERRUPTED_SIGINT
     cases = list(collector.cases.values())
-    summary = summarize(cases)
+    summary = summarize(cases, interrupted=stopped)
+    if status in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        summary["verdict"] = EXIT_CANNOT_JUDGE
+        summary["problems"] = [
+            f"pytest ended with {pytest.ExitCode(status).name}: the suite could not run"
+        ]
     summary["header"] = header
     summary["seconds"] = round(time.time() - started, 1)
-    summary["cases"] = [asdict(c) for c in cases]
+    summary["cases"] = [asdict(c) | {"infrastructure": c.infrastructure} for c in cases]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(markdown(cases, summary, header))
-    print(f"guestdbg nightly: verdict {summary['verdict']}; summary in {out / 'summary.md'}")
+    name = verdicts.NAMES.get(summary["verdict"], str(summary["verdict"]))
+    print(f"guestdbg nightly: verdict {name}; summary in {out / 'summary.md'}")
     verdict: int = summary["verdict"]
     return verdict

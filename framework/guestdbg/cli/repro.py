@@ -131,6 +131,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         nested_host(args, image, artifacts) as host_vm,
         Guest(spec, artifacts=artifacts, nested_host=host_vm) as guest,
     ):
+        image.tree.check_running(guest.proc_version())
         dbg = Debugger(artifacts=artifacts)
         try:
             dbg.load(image.tree.vmlinux)

@@ -15,7 +15,6 @@ import contextlib
 import json
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from guestdbg.debugger.gdbstub import QemuGdbStub
 from guestdbg.debugger.mi import MiChannel, MiError, MiRecord, StopEvent, mi_quote
 from guestdbg.errors import DeadlineError, DebuggerError, HostError
+from guestdbg.runtime import rundir
 
 if TYPE_CHECKING:
     from guestdbg.runtime.qemu import Guest
@@ -106,7 +106,7 @@ class Debugger:
                 f"gdb is not installed: {self.gdb} is not on PATH (apt-get install gdb)"
             )
         if self.artifacts is None:
-            self.artifacts = Path(tempfile.mkdtemp(prefix="guestdbg-gdb-"))
+            self.artifacts = rundir.mkdtemp("gdb-")
             self._own_artifacts = True
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self.mi = MiChannel(
@@ -116,6 +116,8 @@ class Debugger:
             remote_log=self.remote_log,
             timeout=self.timeout,
             evidence=self.evidence,
+            check=self._target_problem,
+            lost=self._target_lost,
         )
         try:
             self.mi.read_until(
@@ -177,14 +179,25 @@ class Debugger:
     def records(self) -> list[MiRecord]:
         return list(self.mi.records)
 
+    def _target_problem(self) -> str | None:
+        return self.guest.problem() if self.guest is not None else None
+
+    def _target_lost(self) -> str:
+        if self.guest is None:
+            return "the gdbstub went away"
+        return self.guest.death_reason()
+
     def close(self, keep_paused: bool = False) -> None:
-        """Detach (leaving the guest running unless ``keep_paused``) and end gdb."""
+        """Detach (leaving the guest running unless ``keep_paused``) and end gdb,
+        in a few seconds: a dead or frozen guest is not detached from."""
         if not hasattr(self, "mi"):
             return
-        if self.mi.alive and self.guest is not None and not keep_paused:
+        guest_ok = self.guest is not None and self.guest.problem(ping=False) is None
+        if self.mi.alive and guest_ok and not self.mi.disconnected and not keep_paused:
             with contextlib.suppress(Exception):
-                self.detach()
-        self.mi.exit_gracefully()
+                self.detach(timeout=10.0)
+        self.mi.exit_gracefully(grace=3.0)
+        self.mi.kill()
         self.mi.close()
 
     def abandon(self) -> None:
@@ -224,7 +237,7 @@ class Debugger:
     def evidence(self) -> dict[str, str]:
         """The last MI records, the guest's registers and where the logs are."""
         ev = {f"last MI records ({self.mi_log if self.artifacts else ''})": self.mi.last_records()}
-        if self.guest is not None and self.guest.running:
+        if self.guest is not None and self.guest.problem(ping=False) is None:
             with contextlib.suppress(Exception):
                 ev["guest registers (QMP info registers)"] = self.guest.registers()
             with contextlib.suppress(Exception):
@@ -280,11 +293,11 @@ class Debugger:
             return self.wait_stop(timeout=5)
         return None
 
-    def detach(self) -> None:
+    def detach(self, timeout: float | None = None) -> None:
         """Detach; QEMU resumes the guest. Checked through QMP when we know the guest."""
         if self.running:
-            self.interrupt()
-        self.command("-target-detach")
+            self.interrupt(timeout)
+        self.command("-target-detach", timeout)
         if self.guest is not None and self.guest.running and self.guest.status() == "paused":
             self.guest.cont()
         self.guest = None

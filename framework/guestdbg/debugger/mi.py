@@ -28,10 +28,12 @@ from typing import Any, TextIO
 
 from pygdbmi import gdbmiparser
 
-from guestdbg.errors import DeadlineError, DebuggerError
+from guestdbg.errors import DeadlineError, DebuggerError, GuestError
 from guestdbg.runtime.process import die_with_parent
 
 Evidence = Callable[[], dict[str, str]]
+# What gdb logs when the remote target goes away (QEMU died or closed the stub).
+REMOTE_LOST = ("Remote connection closed", "Remote communication error")
 
 
 class MiError(DebuggerError):
@@ -106,7 +108,11 @@ class MiChannel:
     argv: the gdb command line.  cwd: its working directory.  mi_log,
     remote_log: the transcript files.  timeout: default deadline for a
     command's result.  evidence: called when a wait fails, for the error's
-    evidence (the Debugger adds the guest's registers and console)."""
+    evidence (the Debugger adds the guest's registers and console).
+    check: called each second of a wait: None while the target (QEMU) is
+    alive, else the sentence why not; a wait ends at once with GuestError.
+    lost: called when gdb says the remote connection closed: the sentence why
+    (QEMU's exit status)."""
 
     def __init__(
         self,
@@ -116,8 +122,13 @@ class MiChannel:
         remote_log: Path,
         timeout: float,
         evidence: Evidence | None = None,
+        check: Callable[[], str | None] | None = None,
+        lost: Callable[[], str] | None = None,
     ) -> None:
         self.timeout = timeout
+        self.check = check
+        self.lost = lost
+        self.disconnected: str | None = None
         self.records: collections.deque[MiRecord] = collections.deque(maxlen=400)
         self.stops: list[StopEvent] = []
         self.running = False
@@ -251,6 +262,8 @@ class MiChannel:
 
     def _handle(self, rec: MiRecord) -> None:
         self.records.append(rec)
+        if rec.kind == "log" and any(m in (rec.payload or "") for m in REMOTE_LOST):
+            self.disconnected = (rec.payload or "").strip()
         if rec.kind == "notify" and rec.message == "stopped":
             self.running = False
             event = StopEvent.from_record(rec)
@@ -267,12 +280,21 @@ class MiChannel:
             left = deadline - time.monotonic()
             try:
                 rec = (
-                    self._inbox.get(timeout=max(left, 0)) if left > 0 else self._inbox.get_nowait()
+                    self._inbox.get(timeout=min(left, 1.0))
+                    if left > 0
+                    else self._inbox.get_nowait()
                 )
             except queue.Empty:
-                raise DeadlineError(
-                    f"gdb gave no {what} before the deadline", evidence=self.evidence()
-                ) from None
+                if left <= 0:
+                    raise DeadlineError(
+                        f"gdb gave no {what} before the deadline", evidence=self.evidence()
+                    ) from None
+                why = self.check() if self.check is not None else None
+                if why:
+                    raise GuestError(
+                        f"{why} (while gdb waited for {what})", evidence=self.evidence()
+                    ) from None
+                continue
             if rec is None:
                 self._inbox.put(None)  # stay at EOF for later readers
                 status = self.proc.wait()
@@ -284,6 +306,13 @@ class MiChannel:
                 seen.append(rec)
             if done(rec):
                 return rec, seen
+            if self.disconnected and rec.kind == "log":
+                why = self.lost() if self.lost is not None else "the target went away"
+                raise GuestError(
+                    f"gdb lost the gdbstub ({self.disconnected}): {why} (while gdb waited for "
+                    f"{what})",
+                    evidence=self.evidence(),
+                )
 
     # -- commands ----------------------------------------------------------
     def command(

@@ -46,7 +46,7 @@ def image(point: MatrixPoint) -> GuestImage:
     try:
         return _image_for(point.tree)
     except GuestdbgError as err:
-        pytest.fail(f"infrastructure: cannot prepare the guest images: {err}", pytrace=False)
+        pytest.fail(f"cannot prepare the guest images: {err}", pytrace=False)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def _spec(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage)
 
 
 def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
-    info = host.probe()
+    info = host.probe(str(opt(request.config, "qemu")))
     problem = (
         nested.outer_problem() if point.accel == "kvm-nested" else info.accel_problem(point.accel)
     )
@@ -93,18 +93,25 @@ def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
 
 
 def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> None:
-    info = host.probe()
+    """What this test actually ran: the QEMU and gdb binaries given (not the
+    defaults), their versions, and the kernel tree."""
+    qemu = host.probe_qemu(str(opt(request.config, "qemu")))
+    gdb = host.probe_gdb(str(opt(request.config, "gdb")))
     request.node.user_properties.extend(
         [
             ("accel", point.accel),
             ("smp", point.smp),
             ("kernel_release", image.tree.release),
-            ("qemu_version", info.qemu.version or ""),
+            ("kernel_tree", str(image.tree.root)),
+            ("qemu", qemu.path or ""),
+            ("qemu_version", qemu.version or ""),
+            # kvm-nested: host_kernel is the nested host's (see nested.record_host).
             (
                 "host_kernel" if point.accel != "kvm-nested" else "machine_kernel",
                 platform.release(),
             ),
-            ("gdb_version", info.gdb.version or ""),
+            ("gdb", gdb.path or ""),
+            ("gdb_version", gdb.version or ""),
         ]
     )
 
@@ -121,8 +128,11 @@ def _boot(
     g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
     try:
         g.__enter__()
+        if not paused:
+            image.tree.check_running(g.proc_version())
     except GuestdbgError as err:
-        pytest.fail(f"infrastructure: the guest could not be started: {err}", pytrace=False)
+        g.close()
+        pytest.fail(f"the guest could not be started: {err}", pytrace=False)
     if host_vm is not None and host_vm.sstep_report is None and not paused:
         host_vm.report_sstep(g, str(opt(request.config, "gdb")))
     return g
@@ -202,34 +212,70 @@ def early_session(
     return Session(image, paused_guest, debugger, artifacts)
 
 
+class SharedGuest:
+    """The guest a test module's known-good tests share on one matrix point,
+    health-checked before each reuse (QEMU alive, QMP answering, the guest
+    running: no debugger holds it) and booted afresh when that fails, so one
+    test's fault never fails the next."""
+
+    def __init__(
+        self, request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage, root: Path
+    ) -> None:
+        self._request, self._point, self._image, self._root = request, point, image, root
+        self.guest: Guest | None = None
+        self.reboots: list[str] = []
+
+    def _boot(self) -> Guest:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self._request.module.__name__}-{self._point.id}")
+        path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self._root))  # unique per xdist worker
+        return _boot(self._request, self._point, self._image, path)
+
+    def healthy(self) -> Guest:
+        """The shared guest, rebooted first when the last test left it unusable."""
+        if self.guest is not None:
+            why = self.guest.healthy()
+            if why is None:
+                return self.guest
+            self.reboots.append(why)
+            self.guest.close()
+            self.guest = None
+        self.guest = self._boot()
+        return self.guest
+
+    def close(self) -> None:
+        if self.guest is not None:
+            self.guest.close()
+
+
 @pytest.fixture(scope="module")
 def shared_guest(
     request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage
-) -> Iterator[Guest]:
+) -> Iterator[SharedGuest]:
     """One guest for the tests of a module on one matrix point, for scenarios
     that leave it as they found it (the known-good runs; controls boot their
-    own). Its console log is kept under ``<artifacts>/shared/`` when a test
+    own). Its console logs are kept under ``<artifacts>/shared/`` when a test
     failed."""
     problem = (
         nested.outer_problem()
         if point.accel == "kvm-nested"
-        else host.probe().accel_problem(point.accel)
+        else host.probe(str(opt(request.config, "qemu"))).accel_problem(point.accel)
     )
     if problem:
         pytest.skip(problem)
     root = Path(str(opt(request.config, "artifacts"))).resolve() / "shared"
     root.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.module.__name__}-{point.id}")
-    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))  # unique per xdist worker
     failed_before = request.session.testsfailed
-    g = _boot(request, point, image, path)
+    shared = SharedGuest(request, point, image, root)
     try:
-        yield g
+        yield shared
     finally:
-        g.close()
+        shared.close()
         failed = request.session.testsfailed > failed_before
         if not failed and not opt(request.config, "keep_artifacts"):
-            shutil.rmtree(path, ignore_errors=True)
+            for path in root.glob(
+                re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.module.__name__}-{point.id}") + "-*"
+            ):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -279,7 +325,7 @@ def shared_session(
     request: pytest.FixtureRequest,
     point: MatrixPoint,
     image: GuestImage,
-    shared_guest: Guest,
+    shared_guest: SharedGuest,
     debugger: Debugger,
     artifacts: Path,
     nested_host_log: None,
@@ -288,24 +334,14 @@ def shared_session(
     console goes to its own artifacts as console.log."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    if not shared_guest.running:
-        # An earlier test's defect killed it (a guest that took the debugger's
-        # breakpoint): boot it again rather than fail every test after it.
-        why = shared_guest.exit_reason()
-        request.node.user_properties.append(("shared_guest_rebooted", str(why)))
-        shared_guest.close()
-        try:
-            shared_guest.start()
-            shared_guest.wait_ready()
-        except GuestdbgError as err:
-            pytest.fail(
-                f"infrastructure: the shared guest ({why}) could not be booted again: {err}",
-                pytrace=False,
-            )
+    before = len(shared_guest.reboots)
+    guest = shared_guest.healthy()
+    if len(shared_guest.reboots) > before:
+        request.node.user_properties.append(("shared_guest_rebooted", shared_guest.reboots[-1]))
     sstep = opt(request.config, "sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
-    request.node.user_properties.append(("shared_guest", str(shared_guest.artifacts)))
-    s = Session(image, shared_guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
+    request.node.user_properties.append(("shared_guest", str(guest.artifacts)))
+    s = Session(image, guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
     yield s
     (artifacts / "console.log").write_text(s.console_text())
 

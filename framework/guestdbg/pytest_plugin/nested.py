@@ -27,6 +27,7 @@ import pytest
 from guestdbg.build.images import GuestImage
 from guestdbg.errors import GuestdbgError
 from guestdbg.pytest_plugin.options import MatrixPoint, opt
+from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
 from guestdbg.runtime import nested as nested_rt
 from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, OuterLevel
 
@@ -82,8 +83,7 @@ def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestIma
             h.__enter__()
         except GuestdbgError as err:
             pytest.fail(
-                f"infrastructure: the nested KVM host ({point.host}) could not be started: {err}",
-                pytrace=False,
+                f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False
             )
         _hosts[key] = h
     return h
@@ -106,7 +106,9 @@ def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> Non
             pytest.mark.xfail(
                 reason=f"outer level {level.describe()}: {cause}",
                 strict=True,
-                raises=pytest.fail.Exception,
+                # Only a judged outcome is the expected one; a crash of the
+                # harness is still a failure that cannot judge.
+                raises=(DefectFound, ControlSilent),
             )
         )
 

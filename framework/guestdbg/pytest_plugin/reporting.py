@@ -6,6 +6,13 @@ nothing else) turn a ScenarioResult into pass/fail with a failure message
 that reads like a bug report. Each test's findings travel as JUnit
 properties (``findings``, ``scenario``, ``notes``), also from pytest-xdist
 workers; the terminal summary lists them.
+
+Every failed test gets one more property, ``verdict``, decided in one place
+(:func:`pytest_runtest_makereport`): ``defect`` only when a judge found a
+debug defect (:class:`DefectFound`); anything else that failed — QEMU or gdb
+died or froze, a guest that never booted, a positive control that stayed
+silent, a harness error — is ``cannot-judge``. A failure without the
+property (a crashed xdist worker) counts as ``cannot-judge`` too.
 """
 
 from __future__ import annotations
@@ -15,12 +22,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.outcomes import Failed  # pytest.fail.Exception, as a class to derive from
 
 from guestdbg.build import kernels
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
 
 ARTIFACT_FILES = "console.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+
+DEFECT = "defect"
+CANNOT_JUDGE = "cannot-judge"
+
+
+class DefectFound(Failed):
+    """A judge found a guest-debugging defect: the one failure that is verdict 1."""
+
+
+class ControlSilent(Failed):
+    """A positive control did not find its planted defect: the run cannot judge."""
+
 
 _findings_key = pytest.StashKey[list[tuple[str, str, list[str]]]]()
 report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -44,9 +64,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    from guestdbg.pytest_plugin.options import matrix, trees
+    from guestdbg.pytest_plugin.options import matrix, opt, trees
 
-    info = host.probe()
+    info = host.probe(str(opt(config, "qemu")), str(opt(config, "gdb")))
     lines = [f"guestdbg: {line}" for line in host.describe(info).splitlines()]
     for tree in trees(config):
         lines.append(f"guestdbg: kernel under test: {kernels.release_of(tree)}")
@@ -59,7 +79,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Remember each phase's report, so fixtures can see whether the test failed."""
     report: pytest.TestReport = yield
     item.stash.setdefault(report_key, {})[report.when] = report
+    if report.failed:
+        judged = call.excinfo is not None and call.excinfo.errisinstance(DefectFound)
+        report.user_properties.append(("verdict", DEFECT if judged else CANNOT_JUDGE))
+        if not judged:
+            report.user_properties.append(("cause", failure_cause(call)))
     return report
+
+
+def failure_cause(call: pytest.CallInfo[None]) -> str:
+    """The sentence that says why a test could not judge: the exception's own
+    message (guestdbg errors are sentences), not a traceback."""
+    if call.excinfo is None:
+        return f"failed in {call.when}"
+    err = call.excinfo.value
+    text = str(getattr(err, "message", None) or err).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(err, Failed):
+        return first
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
 def record(request_node: Any, result: ScenarioResult, artifacts: Path, expected: list[str]) -> None:
@@ -103,7 +141,7 @@ def expect_clean(request: pytest.FixtureRequest, result: ScenarioResult, artifac
     record(request.node, result, artifacts, [])
     if result.findings:
         kinds = ", ".join(sorted(result.kinds()))
-        pytest.fail(
+        raise DefectFound(
             bug_report(result, f"guest debugging defect found: {kinds}", artifacts), pytrace=False
         )
 
@@ -119,7 +157,7 @@ def expect_found(
     ``allowed`` ones the planted defect also causes) fail it."""
     record(request.node, result, artifacts, [kind])
     if kind not in result.kinds():
-        pytest.fail(
+        raise ControlSilent(
             bug_report(
                 result,
                 f"positive control did not find its defect: no '{kind}' finding "
@@ -130,7 +168,7 @@ def expect_found(
         )
     extra = result.kinds() - {kind, *allowed}
     if extra:
-        pytest.fail(
+        raise DefectFound(
             bug_report(
                 result,
                 f"positive control found more than its defect: {', '.join(sorted(extra))}",

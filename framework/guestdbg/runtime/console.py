@@ -21,6 +21,8 @@ import secrets
 import select
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,13 +71,22 @@ def tail_of(path: Path, lines: int = 40) -> str:
 class Console:
     """One guest serial console, connected to QEMU's chardev socket."""
 
-    def __init__(self, sock: socket.socket, log_path: Path, on_dead: object = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        log_path: Path,
+        on_dead: Callable[[], str] | None = None,
+        check: Callable[[], str | None] | None = None,
+    ) -> None:
         """``sock``: connected socket carrying the guest's ttyS0.
         ``log_path``: QEMU's logfile of the same chardev (the complete record).
-        ``on_dead``: callable returning a sentence when QEMU has exited."""
+        ``on_dead``: called when the console closes: the sentence why (QEMU's exit).
+        ``check``: called each second of a wait: None while QEMU is alive and
+        answering, else the sentence why not (a frozen QEMU ends the wait)."""
         self.sock = sock
         self.log_path = log_path
         self._on_dead = on_dead
+        self._check = check
         # socket -> pump thread -> pipe -> pexpect. The thread never blocks on
         # the pipe: what does not fit waits in memory.
         self._rfd, self._wfd = os.pipe()
@@ -134,7 +145,7 @@ class Console:
         return {f"console tail ({self.log_path})": self.tail()}
 
     def _died(self, doing: str) -> GuestError:
-        why = self._on_dead() if callable(self._on_dead) else None
+        why = self._on_dead() if self._on_dead is not None else None
         return GuestError(
             f"the guest's console closed while {doing}: {why or 'QEMU exited'}; "
             f"full console log: {self.log_path}",
@@ -142,16 +153,28 @@ class Console:
         )
 
     def expect(self, pattern: bytes | re.Pattern[bytes], timeout: float, doing: str) -> re.Match:
-        """Wait for ``pattern``; DeadlineError with the console tail when it never comes."""
-        try:
-            self.child.expect(pattern, timeout=timeout)
-        except pexpect.TIMEOUT:
-            raise DeadlineError(
-                f"no {doing} within {timeout:g}s; full console log: {self.log_path}",
-                evidence=self._evidence(),
-            ) from None
-        except pexpect.EOF:
-            raise self._died(f"waiting for {doing}") from None
+        """Wait for ``pattern``; GuestError at once when QEMU dies or freezes,
+        DeadlineError with the console tail when it never comes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                self.child.expect(pattern, timeout=max(0.0, min(left, 1.0)))
+                break
+            except pexpect.TIMEOUT:
+                if left <= 1.0:
+                    raise DeadlineError(
+                        f"no {doing} within {timeout:g}s; full console log: {self.log_path}",
+                        evidence=self._evidence(),
+                    ) from None
+                why = self._check() if self._check is not None else None
+                if why:
+                    raise GuestError(
+                        f"{why} (while waiting for {doing}); full console log: {self.log_path}",
+                        evidence=self._evidence(),
+                    ) from None
+            except pexpect.EOF:
+                raise self._died(f"waiting for {doing}") from None
         match = self.child.match
         assert isinstance(match, re.Match)
         return match

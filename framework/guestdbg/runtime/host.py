@@ -123,6 +123,7 @@ def _run_version(argv: list[str], timeout: float = 20.0) -> str | None:
     return out
 
 
+@functools.cache
 def probe_qemu(binary: str = "qemu-system-x86_64") -> ToolInfo:
     path = shutil.which(binary)
     if not path:
@@ -139,6 +140,7 @@ def probe_qemu(binary: str = "qemu-system-x86_64") -> ToolInfo:
     return ToolInfo(path, m.group(1))
 
 
+@functools.cache
 def probe_gdb(binary: str = "gdb") -> GdbInfo:
     path = shutil.which(binary)
     if not path:
@@ -224,8 +226,8 @@ def probe_kvm(dev: str = "/dev/kvm", sys_module: Path = Path("/sys/module")) -> 
 
 
 @functools.cache
-def probe() -> HostInfo:
-    """Probe the host once per process."""
+def probe(qemu: str = "qemu-system-x86_64", gdb: str = "gdb") -> HostInfo:
+    """Probe the host (with these QEMU and gdb binaries) once per process."""
     notes = []
     kvm = probe_kvm()
     if kvm.usable and not kvm.blockirq:
@@ -237,8 +239,8 @@ def probe() -> HostInfo:
         kernel=platform.release(),
         machine=platform.machine(),
         cpus=os.cpu_count() or 1,
-        qemu=probe_qemu(),
-        gdb=probe_gdb(),
+        qemu=probe_qemu(qemu),
+        gdb=probe_gdb(gdb),
         kvm=kvm,
         notes=notes,
     )

@@ -340,7 +340,8 @@ class NestedHost:
         assert self.image is not None and g.artifacts is not None
         if self.current is not None and self.current.poll() is None:
             self.current.kill()  # one guest at a time: the gdbstub port is L1's
-            self.current.wait(30)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.current.wait(30)
         spec = replace(
             g.spec,
             kernel=Path(self.image.path_in_host(g.spec.kernel)),
@@ -371,13 +372,17 @@ class NestedHost:
         proc = RemoteProcess.start(self, g.argv, g.stderr_log)
         self.current = proc
         g.proc = cast(Any, proc)
+        threading.Thread(target=g._watch, name="qemu-watch", daemon=True).start()
         try:
             try:
                 conn = g._accept(con_listener, L2_CONNECT_TIMEOUT, "the serial console")
             finally:
                 con_listener.close()
             g.console = Console(
-                ConsoleRelay.start(conn, g.console_log), g.console_log, g.exit_reason
+                ConsoleRelay.start(conn, g.console_log),
+                g.console_log,
+                on_dead=g.death_reason,
+                check=g.problem,
             )
             try:
                 g._qmp.accept(timeout=L2_CONNECT_TIMEOUT)
@@ -434,93 +439,122 @@ class NestedHost:
         return self.run(f"grep -v '^#' {t}/trace", timeout=120)
 
 
-@dataclass
 class RemoteProcess:
-    """A process in L1 started through its console; what a ``Guest`` uses of
-    ``subprocess.Popen``. Its stderr (and stdout) go to a file in L1, copied to
-    ``stderr_log`` here when it has exited (and on :meth:`fetch_stderr`)."""
+    """A process in L1 as a :class:`Guest` sees it: the part of
+    ``subprocess.Popen`` it uses (pid, poll, wait, send_signal, kill,
+    returncode), event-driven: a shell in L1 starts the process and reports
+    over a TCP connection to this machine (``pid N``, its stderr tail, then
+    ``status S``); a thread here reads it, so poll() and wait() never talk to
+    L1 (and are safe from any thread). The connection closing without a status
+    means L1 or the reporting shell is gone: the process is gone with it.
 
-    host: NestedHost
-    tag: str
-    pid: int
-    stderr_log: Path
-    argv: list[str]
-    returncode: int | None = None
+    ``pid`` is L1's own QEMU process here (a frozen L1 is a frozen guest);
+    ``remote_pid`` the process's pid inside L1. Signals go through L1's console.
+    """
+
+    def __init__(self, host: NestedHost, argv: list[str], stderr_log: Path) -> None:
+        self.host = host
+        self.argv = argv
+        self.stderr_log = stderr_log
+        self.returncode: int | None = None
+        self.remote_pid: int | None = None
+        self.tag = f"/tmp/l2-{next(_serial)}"
+        l1 = host.guest.proc if host.guest is not None else None
+        self.pid = l1.pid if l1 is not None else -1
+        self._started = threading.Event()
+        self._exited = threading.Event()
+        self._stderr: list[str] = []
 
     @classmethod
     def start(cls, host: NestedHost, argv: list[str], stderr_log: Path) -> RemoteProcess:
-        tag = f"/tmp/l2-{next(_serial)}"
+        proc = cls(host, argv, stderr_log)
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
         quoted = " ".join(_shell_quote(a) for a in argv)
-        # A shell in its own session waits for QEMU and keeps its exit status.
+        err = f"{proc.tag}.err"
         script = (
-            f"exec </dev/null >{tag}.err 2>&1; {quoted} & echo $! > {tag}.pid; "
-            f"wait $!; echo $? > {tag}.status"
+            f"( {quoted} </dev/null >{err} 2>&1 & p=$!; echo pid $p; wait $p; s=$?; "
+            f"tail -c 8192 {err} | sed 's/^/err /'; echo status $s ) "
+            f"| nc {HOST_ADDRESS} {port} >/dev/null"
         )
-        host.run(f"setsid sh -c {_shell_quote(script)} >/dev/null 2>&1 &")
-        deadline = time.monotonic() + 30
-        while True:
-            out = host.guest.run(f"cat {tag}.pid") if host.guest else None
-            if out is not None and out.ok and out.output.strip().isdigit():
-                return cls(host, tag, int(out.output.strip()), stderr_log, argv)
-            if time.monotonic() > deadline:
+        try:
+            host.run(f"setsid sh -c {_shell_quote(script)} >/dev/null 2>&1 &")
+            listener.settimeout(30.0)
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
                 raise DeadlineError(
-                    "QEMU was not started in the nested host within 30s", evidence=host.evidence()
-                )
-            time.sleep(0.2)
+                    f"the process started in the nested host did not report within 30s "
+                    f"(its output: {proc.tag}.err in the host)",
+                    evidence=host.evidence(),
+                ) from None
+        finally:
+            listener.close()
+        threading.Thread(target=proc._read, args=(conn,), name="nested-proc", daemon=True).start()
+        if not proc._started.wait(30.0) and proc.returncode is None:
+            raise DeadlineError("the process in the nested host reported no pid within 30s")
+        return proc
+
+    def _read(self, conn: socket.socket) -> None:
+        status: int | None = None
+        try:
+            with conn, conn.makefile("r", errors="replace") as lines:
+                for line in lines:
+                    word, _, rest = line.rstrip("\n").partition(" ")
+                    if word == "pid" and rest.isdigit():
+                        self.remote_pid = int(rest)
+                        self._started.set()
+                    elif word == "err":
+                        self._stderr.append(rest)
+                    elif word == "status" and rest.lstrip("-").isdigit():
+                        status = int(rest)
+        except OSError:
+            pass
+        if self._stderr:
+            with contextlib.suppress(OSError), open(self.stderr_log, "a") as f:
+                f.write("\n".join(self._stderr) + "\n")
+        if status is None:
+            self.returncode = -int(signal.SIGKILL)  # gone with the host
+        else:
+            # The shell says 128+N for a signal; Popen says -N.
+            self.returncode = -(status - 128) if status > 128 else status
+        self._started.set()
+        self._exited.set()
 
     def poll(self) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
-        g = self.host.guest
-        if g is None or not g.running:
-            self.returncode = -int(signal.SIGKILL)  # gone with the host
-            return self.returncode
-        try:
-            out = g.run(f"cat {self.tag}.status 2>/dev/null", timeout=30)
-        except GuestError:
-            return None
-        if out.ok and out.output.strip().lstrip("-").isdigit():
-            status = int(out.output.strip())
-            # The shell's $? for a signal is 128+N; Popen says -N.
-            self.returncode = -(status - 128) if status > 128 else status
-            self.fetch_stderr()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._exited.wait(timeout):
+            raise subprocess.TimeoutExpired(self.argv, timeout or 0.0)
+        assert self.returncode is not None
         return self.returncode
 
     def fetch_stderr(self) -> None:
-        """Copy the process's output in L1 to ``stderr_log`` (after the command line)."""
+        """Copy the process's output so far from L1 to ``stderr_log`` (for a
+        failure while it still runs; after its exit the tail arrives by itself)."""
         g = self.host.guest
-        if g is None or not g.running:
+        if g is None or not g.running or self.returncode is not None:
             return
-        with contextlib.suppress(GuestError):
-            out = g.run(f"tail -c 65536 {self.tag}.err", timeout=30)
-            head = tail_of(self.stderr_log, 1) if self.stderr_log.exists() else ""
-            with open(self.stderr_log, "w") as f:
-                f.write(head.splitlines()[0] + "\n" if head.startswith("$ ") else "")
+        with contextlib.suppress(GuestdbgError):
+            out = g.run(f"tail -c 8192 {self.tag}.err", timeout=30)
+            with open(self.stderr_log, "a") as f:
                 f.write(out.output)
 
     def send_signal(self, sig: int) -> None:
-        if self.poll() is not None:
-            return
         g = self.host.guest
-        if g is not None and g.running:
-            with contextlib.suppress(GuestError):
-                g.run(f"kill -{int(sig)} {self.pid}", timeout=30)
+        if self.returncode is not None or self.remote_pid is None or g is None or not g.running:
+            return
+        with contextlib.suppress(GuestdbgError):
+            g.run(f"kill -{int(sig)} {self.remote_pid} 2>/dev/null", timeout=30)
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = time.monotonic() + (timeout if timeout is not None else 3600.0)
-        while True:
-            rc = self.poll()
-            if rc is not None:
-                return rc
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(self.argv, timeout or 0.0)
-            time.sleep(0.2)
 
 
 class ConsoleRelay:

@@ -3,10 +3,16 @@
 A :class:`GuestSpec` says what to boot; :class:`Guest` boots it and owns the
 QEMU process, its QMP monitor (qemu.qmp), the serial console (pexpect over a
 chardev socket, with QEMU's complete logfile) and the gdbstub socket. All
-sockets live in a per-guest directory, so guests in parallel never collide.
-The process never outlives its ``Guest``: teardown runs on success, error,
-timeout and Ctrl-C, and QEMU gets SIGKILL from the kernel if this Python
-process dies without tearing down (PR_SET_PDEATHSIG).
+sockets live in a per-guest directory of the run directory
+(:mod:`guestdbg.runtime.rundir`), so guests in parallel never collide.
+
+Death and freeze are noticed fast, not by timeouts: a watcher thread wakes
+on QEMU's exit, the console's EOF ends every console wait at once, and every
+long wait (console, gdb) asks :meth:`Guest.problem` each second — is the
+process gone, stopped (SIGSTOP), or not answering QMP? The process never
+outlives its ``Guest``: teardown is bounded by a few seconds and runs on
+success, error, timeout and Ctrl-C, and QEMU gets SIGKILL from the kernel if
+this Python process dies without tearing down (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -19,24 +25,34 @@ import re
 import select
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
-import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from guestdbg.errors import DeadlineError, GuestError, HostError
-from guestdbg.runtime import host
+from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
+from guestdbg.runtime import host, rundir
 from guestdbg.runtime.console import CommandResult, Console, ReadyInfo, tail_of
 from guestdbg.runtime.process import die_with_parent
 from guestdbg.runtime.spec import GuestSpec
 
 _serial = itertools.count(1)
+QMP_PING_SECONDS = 5.0  # how long a QEMU that does not answer QMP may take
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat (R, S, D, T stopped, t traced, Z), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split(" ", 1)[0]
 
 
 def _log_to_file(logger: logging.Logger, path: Path) -> tuple[logging.Logger, logging.Handler]:
@@ -102,6 +118,9 @@ class Guest:
     _qmp_log: tuple[logging.Logger, logging.Handler] | None = field(default=None, init=False)
     argv: list[str] = field(default_factory=list, init=False)
     boot_seconds: float | None = field(default=None, init=False)
+    _listeners: list[Callable[[str], None]] = field(default_factory=list, init=False)
+    _dead: str | None = field(default=None, init=False)
+    _last_ping: float = field(default=0.0, init=False)
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> Guest:
@@ -161,14 +180,21 @@ class Guest:
     def _start(self) -> None:
         self._check_host()
         if self.artifacts is None:
-            self.artifacts = Path(tempfile.mkdtemp(prefix="guestdbg-"))
+            self.artifacts = rundir.mkdtemp("guest-")
             self._own_artifacts = True
-        self.artifacts.mkdir(parents=True, exist_ok=True)
+        try:
+            self.artifacts.mkdir(parents=True, exist_ok=True)
+            (self.artifacts / ".guestdbg-writable").touch()
+            (self.artifacts / ".guestdbg-writable").unlink()
+        except OSError as err:
+            raise InputError(
+                f"cannot write the guest's artifacts to {self.artifacts}: {err.strerror or err}"
+            ) from None
         if self.nested_host is not None:
             self.nested_host.start_guest(self)
             return
-        # Unix socket paths are limited to 108 bytes: keep them short, in /tmp.
-        self._sockdir = Path(tempfile.mkdtemp(prefix="gdbg-", dir="/tmp"))
+        # Unix socket paths are limited to 108 bytes: the run directory is in /tmp.
+        self._sockdir = rundir.mkdtemp("sock-")
         qmp_path = self._sockdir / "qmp.sock"
         con_path = self._sockdir / "console.sock"
         if self.spec.gdbstub == "unix":
@@ -184,22 +210,25 @@ class Guest:
         con_listener = _listen_unix(con_path)
         self.argv = self.spec.argv(qmp_path, con_path, self.console_log, gdb_chardev)
         started = time.monotonic()
-        with open(self.stderr_log, "wb") as err:
-            err.write(("$ " + shlex.join(self.argv) + "\n").encode())
-            err.flush()
+        with open(self.stderr_log, "wb") as stderr:
+            stderr.write(("$ " + shlex.join(self.argv) + "\n").encode())
+            stderr.flush()
             self.proc = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
-                stdout=err,
-                stderr=err,
+                stdout=stderr,
+                stderr=stderr,
                 preexec_fn=die_with_parent,
                 start_new_session=True,
             )
+        threading.Thread(target=self._watch, name="qemu-watch", daemon=True).start()
         try:
             con_sock = self._accept(con_listener, 20.0, "the serial console")
         finally:
             con_listener.close()
-        self.console = Console(con_sock, self.console_log, on_dead=self.exit_reason)
+        self.console = Console(
+            con_sock, self.console_log, on_dead=self.death_reason, check=self.problem
+        )
         try:
             self._qmp.accept(timeout=20.0)
         except Exception as err:
@@ -247,6 +276,25 @@ class Guest:
         self.boot_seconds = time.monotonic() - self._started
         return self.ready
 
+    # -- death and freeze --------------------------------------------------
+    def _watch(self) -> None:
+        """Watcher thread: wakes when QEMU exits and tells every listener."""
+        proc = self.proc
+        if proc is None:
+            return
+        proc.wait()
+        reason = self.exit_reason() or f"QEMU exited with status {proc.returncode}"
+        self._dead = reason
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):
+                listener(reason)
+
+    def on_exit(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(reason)`` (from another thread) when QEMU exits."""
+        self._listeners.append(listener)
+        if self._dead is not None:
+            listener(self._dead)
+
     def exit_reason(self) -> str | None:
         """None while QEMU runs; else a sentence with its status and stderr."""
         if self.proc is None or self.proc.poll() is None:
@@ -254,26 +302,85 @@ class Guest:
         stderr = tail_of(self.stderr_log, 5) if self.artifacts else ""
         lines = [ln for ln in stderr.splitlines()[1:] if ln.strip()]
         extra = f" ({lines[-1].strip()})" if lines else ""
-        return f"QEMU exited with status {self.proc.returncode}{extra}"
+        status = self.proc.returncode
+        how = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        return f"QEMU (pid {self.proc.pid}) {how}{extra}"
+
+    def death_reason(self, wait: float = 2.0) -> str:
+        """Why the guest's connections closed: QEMU's exit (waited for up to
+        ``wait`` seconds, the console's EOF can come first), or that it lives on."""
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=wait)
+        return self.exit_reason() or "QEMU closed the connection but is still running"
+
+    def problem(self, ping: bool | None = None) -> str | None:
+        """None while QEMU is alive and answering; else the sentence why not:
+        exited (status, stderr), stopped (SIGSTOP: process state T), or not
+        answering QMP within QMP_PING_SECONDS. ``ping``: ask QMP (default:
+        when the last ping is QMP_PING_SECONDS old)."""
+        if self.proc is None:
+            return "QEMU was never started"
+        reason = self.exit_reason()
+        if reason:
+            return reason
+        state = process_state(self.proc.pid)
+        if state in ("T", "t"):
+            return (
+                f"QEMU (pid {self.proc.pid}) is stopped (process state {state}: SIGSTOP or a "
+                "tracer): the guest is frozen"
+            )
+        now = time.monotonic()
+        if ping is None:
+            ping = now - self._last_ping >= QMP_PING_SECONDS
+        if ping and self._qmp is not None:
+            self._last_ping = now
+            try:
+                self._qmp.settimeout(QMP_PING_SECONDS)
+                self._qmp.cmd("query-status")
+            except Exception as err:
+                return (
+                    f"QEMU (pid {self.proc.pid}, process state {state}) does not answer QMP "
+                    f"(query-status: {err.__class__.__name__} within {QMP_PING_SECONDS:g}s): "
+                    "the guest is frozen"
+                )
+            finally:
+                with contextlib.suppress(Exception):
+                    self._qmp.settimeout(30.0)
+        return None
+
+    def healthy(self) -> str | None:
+        """For reuse between tests: None when QEMU is alive, answers QMP and the
+        guest runs (no debugger holds it); else the sentence why not."""
+        why = self.problem(ping=True)
+        if why:
+            return why
+        try:
+            status = self.status()
+        except GuestError as err:
+            return err.message
+        return None if status == "running" else f"the guest is not running (QMP status {status})"
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def close(self) -> None:
-        """Stop QEMU (QMP quit, then SIGTERM, then SIGKILL) and release everything."""
-        if self._qmp is not None and self.running:
-            with contextlib.suppress(Exception):
-                self._qmp.settimeout(3.0)
-                self.qmp("quit")
-        if self.proc is not None:
-            for sig, grace in ((None, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
-                if sig is not None and self.proc.poll() is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        self.proc.send_signal(sig)
+        """Stop QEMU and release everything, in a few seconds whatever its state:
+        QMP quit for a healthy QEMU, SIGKILL for a stopped, frozen or stubborn one."""
+        if self.proc is not None and self.proc.poll() is None:
+            frozen = process_state(self.proc.pid) in ("T", "t")
+            if not frozen and self._qmp is not None:
+                with contextlib.suppress(Exception):
+                    self._qmp.settimeout(2.0)
+                    self._qmp.cmd("quit")
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(timeout=grace)
-                    break
+                    self.proc.wait(timeout=3.0)
+            if self.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=5.0)
         if self._qmp is not None:
             # After QEMU quits, the first disconnect may re-raise the error that
             # ended the session; the second finishes it (qemu.qmp otherwise
@@ -308,9 +415,9 @@ class Guest:
             reply = self._qmp.cmd(command, **args)
         except Exception as err:
             self._qmp._qmp.logger.error("%s failed: %r", command, err)
-            reason = self.exit_reason()
+            reason = self.exit_reason() or self.problem(ping=False)
             raise GuestError(
-                f"QMP {command} failed: {err}" + (f"; {reason}" if reason else ""),
+                f"QMP {command} failed: {err!r}" + (f"; {reason}" if reason else ""),
                 evidence={"console tail": self.console.tail()} if hasattr(self, "console") else {},
             ) from None
         return reply
@@ -331,12 +438,23 @@ class Guest:
         return str(self.qmp("human-monitor-command", **{"command-line": command}))
 
     def registers(self) -> str:
-        """``info registers`` for every vCPU (failure evidence)."""
-        return self.hmp("info registers -a")
+        """``info registers`` for every vCPU (failure evidence; a few seconds at most)."""
+        if self._qmp is not None:
+            self._qmp.settimeout(QMP_PING_SECONDS)
+        try:
+            return self.hmp("info registers -a")
+        finally:
+            if self._qmp is not None:
+                with contextlib.suppress(Exception):
+                    self._qmp.settimeout(30.0)
 
     # -- the guest shell ---------------------------------------------------
     def run(self, command: str, timeout: float = 30.0) -> CommandResult:
         return self.console.run(command, timeout)
+
+    def proc_version(self) -> str:
+        """What the running kernel says it is (/proc/version)."""
+        return self.run("cat /proc/version").output.strip()
 
     def shell_command(self) -> str:
         """The QEMU command line, quoted for a shell (printed by repro)."""

@@ -53,7 +53,9 @@ def breakpoint_resume_loop(
     recorded: list[BreakpointHit] = []
     eflags_at_stops = []
     for i in range(hits):
-        stop = dbg.cont(timeout=60)
+        stop = s.run_to_breakpoint(result, "breakpoint_resume_loop", f"the breakpoint ({i})")
+        if stop is None:
+            break
         if stop.reason != "breakpoint-hit" or stop.pc != tick:
             result.findings.append(
                 Finding(
@@ -98,14 +100,16 @@ def planted_breakpoint(s: Session) -> ScenarioResult:
     tick = s.kallsyms("guestdbg_tick")
     dbg = s.debugger
     dbg.attach(s.guest)
-    bp = dbg.break_insert(f"*{tick:#x}", hardware=s.hardware_breakpoints)
-    dbg.cont(timeout=60)
-    dbg.break_delete(bp)
     result = ScenarioResult(
         "planted_breakpoint",
         f"stopped at guestdbg_tick ({tick:#x}), planted a software breakpoint there with a "
         "raw Z0 packet and single-stepped",
     )
+    bp = dbg.break_insert(f"*{tick:#x}", hardware=s.hardware_breakpoints)
+    stop = s.run_to_breakpoint(result, "planted_breakpoint", "the breakpoint on guestdbg_tick")
+    dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
     dbg.stub.packet(f"Z0,{tick:x},1")
     s.undo.callback(dbg.stub.packet, f"z0,{tick:x},1")
     dbg.stepi()

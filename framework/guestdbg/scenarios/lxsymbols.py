@@ -45,8 +45,10 @@ def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> Sce
             )
             return
         bp = dbg.break_insert("guestdbg_tick", hardware=hardware)
-        stop = dbg.cont(timeout=60)
+        stop = s.run_to_breakpoint(result, "lxsymbols", f"after {when}, the module breakpoint")
         dbg.break_delete(bp)
+        if stop is None:
+            return
         if stop.function != "guestdbg_tick":
             result.findings.append(
                 Finding(

@@ -25,7 +25,8 @@ from guestdbg import judges, kernlog
 from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.ledger import parse_remote_log_file
-from guestdbg.errors import GuestError
+from guestdbg.debugger.mi import StopEvent
+from guestdbg.errors import DeadlineError, GuestdbgError, GuestError
 from guestdbg.judges import Finding
 from guestdbg.judges.console import is_debugger_breakpoint_taken
 from guestdbg.recipes import TEST_MODULE
@@ -100,6 +101,29 @@ class Session:
         previous = stub.sstep_flags()
         stub.set_sstep_flags(sstep)
         self.undo.callback(stub.set_sstep_flags, previous)
+
+    def run_to_breakpoint(
+        self, result: ScenarioResult, detector: str, what: str
+    ) -> StopEvent | None:
+        """Resume and return the next stop. A guest that keeps running (alive
+        and answering: a dead or frozen QEMU raises instead) without stopping
+        within the debugger's stop timeout is a debug defect, a
+        ``breakpoint-not-hit`` finding; the guest is then stopped again."""
+        dbg = self.debugger
+        try:
+            return dbg.cont()
+        except DeadlineError as err:
+            result.findings.append(
+                Finding(
+                    detector,
+                    "breakpoint-not-hit",
+                    f"{what} was not hit within {dbg.timeout:g}s while the guest kept running",
+                    {"gdb": err.message},
+                )
+            )
+            with contextlib.suppress(GuestdbgError):
+                dbg.interrupt(timeout=10)
+            return None
 
     def shell(self, command: str, result: ScenarioResult) -> None:
         """Run a step of the scenario in the guest shell; a failure is a finding."""

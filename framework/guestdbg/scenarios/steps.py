@@ -33,8 +33,10 @@ def single_step_run(
         + (f", QEMU single-step flags {sstep:#x}" if sstep is not None else ""),
     )
     bp = dbg.break_insert(f"*{work:#x}", hardware=hardware or s.hardware_breakpoints)
-    dbg.cont(timeout=60)
+    stop = s.run_to_breakpoint(result, "single_step_run", "the breakpoint on guestdbg_work")
     dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
     trace: list[Step] = []
     for _ in range(nmis):
         s.guest.inject_nmi()
@@ -61,8 +63,10 @@ def early_boot_step_run(s: Session, steps: int = 1500) -> ScenarioResult:
         f"single-stepped {steps} instructions of early boot",
     )
     bp = dbg.break_insert("start_kernel", hardware=True)
-    stop = dbg.cont(timeout=120)
+    stop = s.run_to_breakpoint(result, "early_boot", "the hardware breakpoint on start_kernel")
     dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
     if stop.function != "start_kernel":
         result.findings.append(
             Finding(

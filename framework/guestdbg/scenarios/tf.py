@@ -32,8 +32,10 @@ def tf_seen_at_stop(s: Session) -> ScenarioResult:
         "single-stepped through its popf, reading EFLAGS at every stop",
     )
     bp = dbg.break_insert(f"*{set_tf:#x}", hardware=True)
-    dbg.cont(timeout=60)
+    stop = s.run_to_breakpoint(result, "tf_leak", "the breakpoint on guestdbg_set_tf")
     dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
     eflags_at_stops = []
     previous = ""
     for _ in range(8):  # pushf; orq; popf; nop (a patched __fentry__ call may come first)
