@@ -72,3 +72,17 @@ def test_detector_rates_over_repeats() -> None:
     md = markdown(runs, summarize(runs), ["host: test"])
     assert "| loop | failed 2/3, passed 1/3 |" in md
     assert "stuck-breakpoint 2/3" in md
+
+
+def test_the_summary_names_each_nested_host() -> None:
+    c = case("a", "kvm-nested-debian-5.10-smp2-hw", "passed")
+    c.nested = {
+        "host_kernel": "5.10.0-46-cloud-amd64 (linux-image-5.10.0-46-cloud-amd64 5.10.262-1)",
+        "kvm_guest_debug2": "KVM_CAP_SET_GUEST_DEBUG2 = 0x0 (none)",
+        "sstep_flags_reported": "supported ENABLE=1; default 0x1",
+        "outer_level": "TCG (QEMU 10.0.2, -cpu max)",
+    }
+    summary = summarize([c])
+    assert summary["nested_hosts"] == {"kvm-nested-debian-5.10-smp2": c.nested}
+    text = markdown([c], summary, [])
+    assert "## Nested KVM hosts" in text and "default 0x1" in text and "QEMU 10.0.2" in text
