@@ -115,6 +115,7 @@ def nested_host(args: argparse.Namespace, image: Any, artifacts: Path | None) ->
         yield None
         return
     from guestdbg.cli.suite_options import host_kernel_value
+    from guestdbg.errors import GuestdbgError
     from guestdbg.runtime.nested import NestedHost
 
     try:
@@ -131,7 +132,11 @@ def nested_host(args: argparse.Namespace, image: Any, artifacts: Path | None) ->
     )
     try:
         with NestedHost(name, [(image.kernel, image.initrd)], root, qemu=args.qemu) as host:
-            yield host
+            try:
+                yield host
+            except GuestdbgError as err:
+                err.evidence.update(host.evidence())  # the nested host's console tail too
+                raise
     finally:
         if own:
             shutil.rmtree(root, ignore_errors=True)

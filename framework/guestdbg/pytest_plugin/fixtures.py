@@ -132,6 +132,8 @@ def _boot(
             image.tree.check_running(g.proc_version())
     except GuestdbgError as err:
         g.close()
+        if host_vm is not None:
+            err.evidence.update(host_vm.evidence())  # the nested host's console tail too
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
     if host_vm is not None and host_vm.sstep_report is None and not paused:
         host_vm.report_sstep(g, str(opt(request.config, "gdb")))
