@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from guestdbg import scenarios
-from guestdbg.judges.injections import INJECTED, JIFFIES
+from guestdbg.judges.injections import GUEST_TIMER, INJECTED
 from guestdbg.pytest_plugin import expect_clean, expect_found
 from guestdbg.scenarios import Session
 from guestdbg.scenarios.injections import host_blockirq
@@ -30,7 +30,7 @@ def test_single_steps_take_interrupts_only_where_kvm_lacks_blockirq(
     request.node.user_properties.append(("sstep_flags_in_effect", result.data["sstep_flags"]))
     if blockirq is False:
         # Positive control: no BLOCKIRQ, QEMU's fallback flags 0x1.
-        expect_found(request, result, artifacts, JIFFIES, allowed=(INJECTED,))
+        expect_found(request, result, artifacts, GUEST_TIMER, allowed=(INJECTED,))
         if session.guest.nested_host is not None:
             assert INJECTED in result.kinds(), result.kinds()
     else:
@@ -45,6 +45,6 @@ def test_control_injections_seen_when_qemu_steps_with_flags_0x1(
     if session.guest.spec.accel == "tcg":
         pytest.skip("under TCG no KVM injects interrupts: QEMU's own timer runs the guest's clock")
     result = scenarios.step_injection_run(session, steps=200, sstep=0x1)
-    expect_found(request, result, artifacts, JIFFIES, allowed=(INJECTED,))
+    expect_found(request, result, artifacts, GUEST_TIMER, allowed=(INJECTED,))
     if session.guest.nested_host is not None:
         assert INJECTED in result.kinds(), result.kinds()

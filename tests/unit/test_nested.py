@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from guestdbg.build import apt, host_kernels
 from guestdbg.judges.injections import (
+    GUEST_TIMER,
     INJECTED,
-    JIFFIES,
     interrupts_while_stepping,
     parse_kvm_trace,
 )
@@ -20,32 +20,49 @@ from guestdbg.runtime.spec import GuestSpec
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nested"
 TRACE_510 = FIXTURES / "host-trace-debian-5.10-sstep0x1.txt"
 TRACE_61 = FIXTURES / "host-trace-debian-6.1-default.txt"
+TRACE_61_SMP2 = FIXTURES / "host-trace-debian-6.1-smp2-default.txt"
 
 
 def test_the_510_host_injects_the_timer_interrupt_inside_steps() -> None:
     trace = parse_kvm_trace(TRACE_510.read_text())
     assert trace.vectors == {0xEC: 111}  # LOCAL_TIMER_VECTOR, 5.10's "irq 236" format
-    assert trace.exits["DB excp"] == 200  # one #DB exit per step: KVM really single-steps
+    assert trace.exit_reasons()["DB excp"] == 200  # one #DB exit per step: KVM single-steps
     findings = interrupts_while_stepping(200, 100, 1012, True, trace)
-    assert {f.kind for f in findings} == {INJECTED, JIFFIES}
+    assert {f.kind for f in findings} == {INJECTED, GUEST_TIMER}
     assert "111 interrupt(s)" in findings[0].title
 
 
 def test_the_61_host_injects_nothing_while_stepping() -> None:
     trace = parse_kvm_trace(TRACE_61.read_text())
     assert trace.injections == []
-    assert trace.exits["DB excp"] == 200
+    assert trace.exit_reasons()["DB excp"] == 200
     assert interrupts_while_stepping(200, 5, 5, True, trace) == []
+
+
+def test_injections_into_the_vcpus_not_stepped_are_not_counted() -> None:
+    """smp2 on the 6.1 host: QEMU runs the other vCPU during each step and it
+    takes its timer interrupts (296 of them here); the stepped one takes none."""
+    trace = parse_kvm_trace(TRACE_61_SMP2.read_text())
+    assert len(trace.stepped_threads) == 1
+    assert len(trace.injections) == 296 and trace.injected() == []
+    assert trace.exit_reasons()["DB excp"] == 200
+    assert "hlt" not in trace.exit_reasons()  # the idle vCPU's exits are not the stepped one's
+    assert interrupts_while_stepping(200, 7, 7, True, trace) == []
 
 
 def test_jiffies_are_not_judged_when_the_steps_ran_with_interrupts_off() -> None:
     assert interrupts_while_stepping(200, 5, 9, False, None) == []
-    assert [f.kind for f in interrupts_while_stepping(200, 5, 9, True, None)] == [JIFFIES]
+    assert [f.kind for f in interrupts_while_stepping(200, 5, 9, True, None)] == [GUEST_TIMER]
 
 
 def test_61_style_injection_lines_parse_too() -> None:
-    line = " qemu-system-x86-1 [001] d..1. 5.0: kvm_inj_virq: IRQ 0xec [reinjected]"
-    assert parse_kvm_trace(line).vectors == {0xEC: 1}
+    text = (
+        " qemu-system-x86-41 [001] d..1. 5.0: kvm_exit: vcpu 0 reason DB excp rip 0xffffffff81000000"
+        " info1 0x0\n"
+        " qemu-system-x86-41 [001] d..1. 5.1: kvm_inj_virq: IRQ 0xec [reinjected]\n"
+        " qemu-system-x86-42 [000] d..1. 5.1: kvm_inj_virq: IRQ 0xec\n"
+    )
+    assert parse_kvm_trace(text).vectors == {0xEC: 1}  # thread 42 was not stepped
 
 
 def test_kvmcaps_line() -> None:

@@ -49,7 +49,7 @@ def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -
             if nested is not None
             else "with no view of the host's KVM"
         )
-        + " and reading jiffies before and after"
+        + " and reading the guest's timer before and after"
         + (f", QEMU single-step flags {sstep:#x}" if sstep is not None else ""),
     )
     result.data["sstep_flags"] = f"{dbg.stub.sstep_flags():#x}"
@@ -57,34 +57,50 @@ def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -
     result.data["blockirq"] = host_blockirq(s)
     # Hardware: an outer TCG makes the nested guest take software breakpoints itself.
     bp = dbg.break_insert(f"*{work:#x}", hardware=True)
-    dbg.cont(timeout=60)
+    stop = s.run_to_breakpoint(result, "step_injection_run", "the breakpoint on guestdbg_work")
     dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
+    # QEMU's gdbstub runs the other vCPUs during a step: only the stepped CPU
+    # counts. One CPU: jiffies; several: that CPU's local-timer interrupts.
+    cpu = (stop.thread or 1) - 1  # QEMU: gdb thread N is vCPU N-1
+    cpus = s.guest.ready.cpus if s.guest.ready else 1
+    if cpus > 1:
+        measure = f"CPU {cpu}'s local-timer interrupt count"
+        expr = (
+            f"*(unsigned int *)((unsigned long)&irq_stat.apic_timer_irqs + __per_cpu_offset[{cpu}])"
+        )
+    else:
+        measure, expr = "jiffies", "jiffies"
     eflags_before = dbg.registers(("eflags",))["eflags"]
-    jiffies_before = dbg.evaluate_int("jiffies")
+    timer_before = dbg.evaluate_int(expr)
     if nested is not None:
         nested.trace_start(HOST_EVENTS)
     try:
         trace = dbg.stepi_trace(steps)
     finally:
         host_text = nested.trace_stop(HOST_EVENTS) if nested is not None else None
-    jiffies_after = dbg.evaluate_int("jiffies")
+    timer_after = dbg.evaluate_int(expr)
     eflags_after = dbg.registers(("eflags",))["eflags"]
     kvm = parse_kvm_trace(host_text) if host_text is not None else None
     # Stepping guestdbg_work's loop: IF stays set throughout (checked at both ends).
     if_set = bool(eflags_before & EFLAGS_IF) and bool(eflags_after & EFLAGS_IF)
     result.data.update(
         steps=len(trace),
-        jiffies_before=jiffies_before,
-        jiffies_after=jiffies_after,
+        stepped_cpu=cpu,
+        guest_measure=measure,
+        timer_before=timer_before,
+        timer_after=timer_after,
         interrupts_enabled=if_set,
-        host_injections=len(kvm.injections) if kvm else None,
+        host_injections=len(kvm.injected()) if kvm else None,
+        host_injections_other_vcpus=(len(kvm.injections) - len(kvm.injected())) if kvm else None,
         host_vectors={f"{v:#x}": n for v, n in (kvm.vectors if kvm else Counter()).items()},
-        host_exits=dict(kvm.exits) if kvm else None,
+        host_exits=dict(kvm.exit_reasons()) if kvm else None,
     )
     if host_text is not None:
         (s.artifacts / "host-trace.txt").write_text(host_text)
     result.findings += interrupts_while_stepping(
-        len(trace), jiffies_before, jiffies_after, if_set, kvm, str(s.artifacts)
+        len(trace), timer_before, timer_after, if_set, kvm, str(s.artifacts), measure
     )
     result.data["stalled_steps"] = judges.stalled_steps(trace)
     return finish(s, result, (), [("after the last step", eflags_after)])
