@@ -57,8 +57,8 @@ def test_jiffies_are_not_judged_when_the_steps_ran_with_interrupts_off() -> None
 
 def test_61_style_injection_lines_parse_too() -> None:
     text = (
-        " qemu-system-x86-41 [001] d..1. 5.0: kvm_exit: vcpu 0 reason DB excp rip 0xffffffff81000000"
-        " info1 0x0\n"
+        " qemu-system-x86-41 [001] d..1. 5.0: kvm_exit: vcpu 0 reason DB excp"
+        " rip 0xffffffff81000000 info1 0x0\n"
         " qemu-system-x86-41 [001] d..1. 5.1: kvm_inj_virq: IRQ 0xec [reinjected]\n"
         " qemu-system-x86-42 [000] d..1. 5.1: kvm_inj_virq: IRQ 0xec\n"
     )
