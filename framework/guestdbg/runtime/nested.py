@@ -36,6 +36,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -60,6 +61,8 @@ L1_APPEND = "mitigations=off"
 L1_BOOT_TIMEOUT = 240.0
 # L2's QEMU connects its console and QMP within this (it starts in ~1.5 s).
 L2_CONNECT_TIMEOUT = 60.0
+# A QEMU in L1 that closed its console reports its exit status within this.
+EXIT_REPORT_TIMEOUT = 30.0
 
 _serial = itertools.count(1)
 
@@ -379,7 +382,7 @@ class NestedHost:
             finally:
                 con_listener.close()
             g.console = Console(
-                ConsoleRelay.start(conn, g.console_log),
+                ConsoleRelay.start(conn, g.console_log, on_eof=proc.console_closed.set),
                 g.console_log,
                 on_dead=g.death_reason,
                 check=g.problem,
@@ -463,6 +466,8 @@ class RemoteProcess:
         self.pid = l1.pid if l1 is not None else -1
         self._started = threading.Event()
         self._exited = threading.Event()
+        # Set when QEMU closed its console: it is exiting, its status is on the way.
+        self.console_closed = threading.Event()
         self._stderr: list[str] = []
 
     @classmethod
@@ -524,6 +529,13 @@ class RemoteProcess:
         self._exited.set()
 
     def poll(self) -> int | None:
+        # A QEMU that closed its console is exiting; inside L1 under an outer
+        # TCG tearing down its memory takes seconds, and until its status
+        # arrives it must not look alive (nor frozen: it stops answering QMP).
+        if self.returncode is None and self.console_closed.is_set():
+            self._exited.wait(EXIT_REPORT_TIMEOUT)
+            if self.returncode is None:
+                self.returncode = -int(signal.SIGKILL)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -565,8 +577,11 @@ class ConsoleRelay:
     either side closes."""
 
     @staticmethod
-    def start(conn: socket.socket, log_path: Path) -> socket.socket:
-        """Return the socket end the Console reads; the relay runs in a thread."""
+    def start(
+        conn: socket.socket, log_path: Path, on_eof: Callable[[], None] | None = None
+    ) -> socket.socket:
+        """Return the socket end the Console reads; the relay runs in a thread.
+        ``on_eof``: called when QEMU closes the console (it is exiting)."""
         ours, theirs = socket.socketpair()
         log = open(log_path, "wb")  # noqa: SIM115 - owned by the relay thread
 
@@ -577,6 +592,8 @@ class ConsoleRelay:
                     if conn in readable:
                         data = conn.recv(65536)
                         if not data:
+                            if on_eof is not None:
+                                on_eof()
                             return
                         log.write(data)
                         log.flush()

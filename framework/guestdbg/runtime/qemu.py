@@ -339,6 +339,9 @@ class Guest:
                 self._qmp.settimeout(QMP_PING_SECONDS)
                 self._qmp.cmd("query-status")
             except Exception as err:
+                exited = self.exit_reason()  # it may have exited during the ping
+                if exited:
+                    return exited
                 return (
                     f"QEMU (pid {self.proc.pid}, process state {state}) does not answer QMP "
                     f"(query-status: {err.__class__.__name__} within {QMP_PING_SECONDS:g}s): "
