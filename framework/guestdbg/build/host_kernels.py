@@ -35,7 +35,6 @@ NAMED_HOSTS = {
     "debian-5.10": "Debian 11's cloud kernel (5.10, KVM without BLOCKIRQ)",
 }
 META_PACKAGE = "linux-image-cloud-amd64"
-HOST_FRAGMENT_NAME = "nested/host-kernel.config"
 
 # Modules the host loads (when they are modules): KVM, and the network.
 ROOT_MODULES = ("kvm", "kvm_amd", "kvm_intel", "virtio_pci", "virtio_net")
@@ -208,7 +207,7 @@ def tree_host(path: Path | str) -> HostKernel:
         raise InputError(
             f"host kernel tree {root} has no KVM (CONFIG_KVM is not set), so it cannot run "
             f"a guest: enable CONFIG_KVM and CONFIG_KVM_AMD/CONFIG_KVM_INTEL (=m or =y), e.g. "
-            f"by merging {HOST_FRAGMENT_NAME} from 'guestdbg images --host-fragment', and rebuild"
+            f"by merging the fragment 'guestdbg images --host-fragment' names, and rebuild"
         )
     problems = kvm_problems(options)
     if problems:

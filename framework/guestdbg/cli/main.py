@@ -49,6 +49,11 @@ def cmd_images(args: argparse.Namespace) -> int:
 
         print(CONFIG_FRAGMENT)
         return verdicts.GOOD
+    if args.host_fragment:
+        from guestdbg.recipes import HOST_FRAGMENT
+
+        print(HOST_FRAGMENT)
+        return verdicts.GOOD
 
     image = kernels.image_for(args.kernel_tree)
     print(f"kernel tree: {image.tree.root} ({image.tree.release})")
@@ -125,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fragment",
         action="store_true",
         help="print the path of the kernel config fragment a tree under test needs",
+    )
+    p.add_argument(
+        "--host-fragment",
+        action="store_true",
+        help="print the path of the config fragment a host kernel tree (kvm-nested) needs",
     )
     p = sub.add_parser(
         "boot",
