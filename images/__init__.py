@@ -1,11 +1,12 @@
 """The guest recipes, shipped as package data ``guestdbg.recipes``.
 
 ``kernel/guestdbg.config`` (the config fragment every tree under test
-needs), ``modules/`` (the test module's source, built against the tree under
-test), ``initramfs/init`` (the guest's init: a command loop on ttyS0),
-``nested/`` (the nested KVM host's init, its ``kvmcaps`` tool and the config
-fragment a host kernel tree needs). Found through importlib.resources, so
-an installed guestdbg finds them from any directory.
+needs), ``kernel/guestdbg-debug.config`` (the kernel's bug detectors, for
+the ``debug`` tree), ``modules/`` (the test module's source, built against
+the tree under test), ``initramfs/init`` (the guest's init: a command loop
+on ttyS1), ``nested/`` (the nested KVM host's init, its ``kvmcaps`` tool and
+the config fragment a host kernel tree needs). Found through
+importlib.resources, so an installed guestdbg finds them from any directory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 RECIPES = Path(str(files(__name__)))
 CONFIG_FRAGMENT = RECIPES / "kernel" / "guestdbg.config"
+# merged after CONFIG_FRAGMENT for the "debug" tree (KASAN, UBSAN, lockdep, kmemleak)
+DEBUG_FRAGMENT = RECIPES / "kernel" / "guestdbg-debug.config"
 INIT_SCRIPT = RECIPES / "initramfs" / "init"
 MODULE_SOURCES = RECIPES / "modules"
 TEST_MODULE = "guestdbg_test"

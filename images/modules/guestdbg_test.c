@@ -26,8 +26,23 @@
  *      refcount      drop a reference that is not held (refcount_t underflow WARN)
  *      listdel       list_del() the same entry twice (CONFIG_DEBUG_LIST corruption)
  *      sched_atomic  sleep with softirqs disabled (BUG: scheduling while atomic)
+ *    and, for the sanitizers of the "debug" kernel (images/kernel/guestdbg-debug.config;
+ *    on other kernels they misbehave without a report, so use them there only):
+ *      uaf           read a kmalloc()ed object after kfree() (KASAN use-after-free)
+ *      double_free   kfree() an object twice (KASAN double-free)
+ *      ubsan_shift   shift an int by 40 (UBSAN shift-out-of-bounds)
+ *      ubsan_index   index an int[4] with 4 (UBSAN array-index-out-of-bounds)
+ *      lockdep       take two mutexes in both orders (lockdep circular dependency)
+ *      might_sleep   mutex_lock() under a spinlock (sleeping function called from
+ *                    invalid context)
+ *      rcu           rcu_dereference() outside an RCU read-side section (suspicious
+ *                    RCU usage)
+ *      leak          kmalloc() an object and drop the pointer (kmemleak, once scanned)
+ *    and, to test the command protocol under kernel output:
+ *      flood:S       kernel messages as fast as the console takes them, for S seconds
  */
 #include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -38,6 +53,10 @@
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/slab.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/rcupdate.h>
 
 static unsigned long guestdbg_counter;
 module_param_named(counter, guestdbg_counter, ulong, 0444);
@@ -104,12 +123,42 @@ noinline void guestdbg_set_tf(void)
 		     ::: "memory", "cc");
 }
 
+static DEFINE_MUTEX(guestdbg_mutex_a);
+static DEFINE_MUTEX(guestdbg_mutex_b);
+static DEFINE_SPINLOCK(guestdbg_spinlock);
+static int __rcu *guestdbg_rcu_ptr;
+
+struct guestdbg_bounds {
+	int a[4];
+	int b;	/* a[4] lands here: UBSAN's report, not KASAN's */
+};
+
 static void busy_wait_seconds(unsigned int s)
 {
 	unsigned int ms;
 
 	for (ms = 0; ms < s * 1000; ms++)
 		mdelay(1);
+}
+
+/* flood:S -- kernel messages as fast as the console takes them, for S seconds,
+ * from a kthread (the trigger returns at once): commands run meanwhile. */
+static struct task_struct *flood_task;
+static unsigned int flood_secs;
+
+static int guestdbg_flood_fn(void *unused)
+{
+	unsigned long end = jiffies + flood_secs * HZ;
+	unsigned long n = 0;
+
+	while (!kthread_should_stop() && time_before(jiffies, end)) {
+		pr_info("guestdbg_test: flood %lu\n", n++);
+		usleep_range(200, 400);
+	}
+	pr_info("guestdbg_test: flood done after %lu messages\n", n);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
 }
 
 static int trigger_set(const char *val, const struct kernel_param *kp)
@@ -172,6 +221,66 @@ static int trigger_set(const char *val, const struct kernel_param *kp)
 		/* __schedule_bug() reset the count it complained about */
 		__preempt_count_add(SOFTIRQ_DISABLE_OFFSET);
 		local_bh_enable();
+	} else if (!strcmp(cmd, "uaf")) {
+		char *p = kmalloc(64, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		kfree(p);
+		OPTIMIZER_HIDE_VAR(p);
+		pr_info("guestdbg_test: read %d after free\n", READ_ONCE(p[8]));
+	} else if (!strcmp(cmd, "double_free")) {
+		char *p = kmalloc(64, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		kfree(p);
+		OPTIMIZER_HIDE_VAR(p);
+		kfree(p);
+	} else if (!strcmp(cmd, "ubsan_shift")) {
+		volatile int by = 40;
+
+		pr_info("guestdbg_test: shifted %d\n", 1 << by);
+	} else if (!strcmp(cmd, "ubsan_index")) {
+		static struct guestdbg_bounds bounds;
+		volatile int i = 4;
+
+		pr_info("guestdbg_test: indexed %d\n", bounds.a[i]);
+	} else if (!strcmp(cmd, "lockdep")) {
+		mutex_lock(&guestdbg_mutex_a);
+		mutex_lock(&guestdbg_mutex_b);
+		mutex_unlock(&guestdbg_mutex_b);
+		mutex_unlock(&guestdbg_mutex_a);
+		mutex_lock(&guestdbg_mutex_b);
+		mutex_lock(&guestdbg_mutex_a);
+		mutex_unlock(&guestdbg_mutex_a);
+		mutex_unlock(&guestdbg_mutex_b);
+	} else if (!strcmp(cmd, "might_sleep")) {
+		spin_lock(&guestdbg_spinlock);
+		mutex_lock(&guestdbg_mutex_a);
+		mutex_unlock(&guestdbg_mutex_a);
+		spin_unlock(&guestdbg_spinlock);
+	} else if (!strcmp(cmd, "rcu")) {
+		pr_info("guestdbg_test: rcu pointer %px\n", rcu_dereference(guestdbg_rcu_ptr));
+	} else if (!strcmp(cmd, "leak")) {
+		char *p = kmalloc(128, GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		memset(p, 0x5a, 128);
+		OPTIMIZER_HIDE_VAR(p);
+		p = NULL;
+	} else if (!strcmp(cmd, "flood")) {
+		if (flood_task)
+			kthread_stop(flood_task);
+		flood_secs = secs;
+		flood_task = kthread_run(guestdbg_flood_fn, NULL, "guestdbg_flood");
+		if (IS_ERR(flood_task)) {
+			int err = PTR_ERR(flood_task);
+
+			flood_task = NULL;
+			return err;
+		}
 	} else {
 		return -EINVAL;
 	}
@@ -183,7 +292,8 @@ static const struct kernel_param_ops trigger_ops = {
 };
 module_param_cb(trigger, &trigger_ops, NULL, 0200);
 MODULE_PARM_DESC(trigger, "tf|warn|oops|bug|spin:S|spin_irqoff:S|hung:S|panic|gpf|pagefault|"
-		 "refcount|listdel|sched_atomic");
+		 "refcount|listdel|sched_atomic|uaf|double_free|ubsan_shift|ubsan_index|lockdep|"
+		 "might_sleep|rcu|leak|flood:S");
 
 static int __init guestdbg_test_init(void)
 {
@@ -204,6 +314,8 @@ static void __exit guestdbg_test_exit(void)
 {
 	if (hot_task)
 		kthread_stop(hot_task);
+	if (flood_task)
+		kthread_stop(flood_task);
 	pr_info("guestdbg_test: unloaded at counter=%lu\n", guestdbg_counter);
 }
 

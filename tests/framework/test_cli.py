@@ -59,3 +59,69 @@ def test_a_kernel_tree_that_is_not_one_is_one_sentence(tmp_path: Path) -> None:
         "build the tree first ('make bzImage')"
     ]
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--smp", "x"], "argument --smp: 'x' is not a whole number"),
+        (["run", "--smp", "0"], "argument --smp: '0' must be at least 1"),
+        (["run", "--sstep", "zz"], "argument --sstep: 'zz' is not a number"),
+        (["run", "--bp-kind", "xx"], "argument --bp-kind: unknown breakpoint kind xx"),
+        (["run", "--accel", "foo"], "argument --accel: unknown accelerator foo"),
+        (["run", "--repeat", "0"], "argument --repeat: '0' must be at least 1"),
+        (["run", "--kernel-tree", "/nonexistent"], "'/nonexistent' is neither a kernel tree"),
+        (["nightly", "--out", "x", "--smp", "x"], "argument --smp: 'x' is not a whole number"),
+        (["repro", "step", "--sstep", "zz"], "argument --sstep: 'zz' is not a number"),
+        (["boot", "--memory", "-1", "--", "true"], "argument --memory: '-1' must be at least 1"),
+    ],
+)
+def test_a_bad_option_is_one_sentence_and_exit_2(args: list[str], says: str) -> None:
+    run = guestdbg(*args, timeout=60)
+    assert run.returncode == 2, run.stdout + run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert says in line and "Traceback" not in run.stderr
+
+
+def test_an_unwritable_path_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    afile = tmp_path / "a-file"
+    afile.write_text("")
+    run = guestdbg("nightly", "--out", str(afile), timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"guestdbg: cannot write the results to {afile}: File exists"
+    ]
+    boot = guestdbg("boot", "--artifacts", "/proc/guestdbg", "--", "true")
+    assert boot.returncode == 2
+    assert boot.stderr.strip().splitlines() == [
+        "guestdbg: cannot write the guest's artifacts to /proc/guestdbg: No such file or directory"
+    ]
+
+
+def test_option_values_are_never_test_paths(tmp_path: Path) -> None:
+    """A path given as an option value in the space-separated form (an
+    existing directory) must not replace the suite as pytest's test path."""
+    run = guestdbg(
+        "run", "--artifacts", str(tmp_path), "--kernel-tree", "default", "--collect-only", "-q",
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "tests collected" in run.stdout and "no tests ran" not in run.stdout
+
+
+@pytest.mark.guest
+def test_the_report_names_the_qemu_that_was_given(tmp_path: Path) -> None:
+    """--qemu is the QEMU under test: its path (and its version) are what the
+    JUnit properties and the header name, not the default QEMU's."""
+    mine = tmp_path / "bin" / "qemu-system-x86_64"
+    mine.parent.mkdir()
+    mine.symlink_to(host.probe().qemu.path or "/usr/bin/qemu-system-x86_64")
+    run = guestdbg(
+        "nightly", "--out", str(tmp_path / "out"), "--qemu", str(mine), "-k", "boots_clean",
+        timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    junit = (tmp_path / "out" / "junit.xml").read_text()
+    assert f'name="qemu" value="{mine}"' in junit
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert f"({mine})" in summary

@@ -201,3 +201,26 @@ def test_qemu_that_fails_to_start_says_why(
         ).start()
     assert "QEMU failed to start" in str(err.value)
     assert "-no-such-option" in str(err.value)
+
+
+@pytest.mark.parametrize("command_port", [True, False], ids=["command-port", "shared-console"])
+def test_commands_are_exact_while_the_kernel_floods_the_console(
+    spec: GuestSpec, tmp_path: Path, command_port: bool, no_leftover_qemu: None
+) -> None:
+    """Kernel messages as fast as the console takes them, while 40 commands
+    run: every status is found and every output is exactly what was printed,
+    on the command port (ttyS1) and on a console the shell shares."""
+    spec = dataclasses.replace(spec, command_port=command_port)
+    with Guest(spec, artifacts=tmp_path) as guest:
+        assert (guest.ready is not None) and (
+            guest.ready.commands == ("ttyS1" if command_port else None)
+        )
+        assert guest.run("insmod /lib/modules/guestdbg_test.ko hot=0").ok
+        assert guest.run("echo flood:8 > /sys/module/guestdbg_test/parameters/trigger").ok
+        for i in range(40):
+            result = guest.run(f"echo line-{i}-a; echo line-{i}-b; exit {i % 3}")
+            assert result.status == i % 3, result.raw
+            assert result.output == f"line-{i}-a\nline-{i}-b\n", result.raw
+        guest.console.expect(rb"flood done after \d+ messages", 30, "the end of the flood")
+    flood = guest.console_log.read_text(errors="replace").count("guestdbg_test: flood ")
+    assert flood > 100, f"only {flood} kernel messages: the flood did not flood"

@@ -36,12 +36,17 @@ def test_control_step_lands_in_the_nmi_handler_when_steps_take_interrupts(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:
     result = scenarios.single_step_run(session, steps=300, nmis=3, sstep=0x1)
+    # A step that did not execute its instruction is the same defect seen from
+    # the other side: QEMU processed an interrupt request at the step boundary
+    # and reported the step (measured: with flags 0x1 and NMIs pending, 16 of
+    # 16 runs had a stalled step inside the NMI path, 2 in a row in about 1 run
+    # in 10; with NOIRQ (0x3, 0x7), 0 of 24). So step-stalled belongs to it.
     expect_found(
         request,
         result,
         artifacts,
         "stepped-into-interrupt-handler",
-        allowed=("step-went-elsewhere",),
+        allowed=("step-went-elsewhere", "step-stalled"),
     )
 
 

@@ -74,6 +74,20 @@ def test_detector_rates_over_repeats() -> None:
     assert "stuck-breakpoint 2/3" in md
 
 
+def test_a_control_that_fires_more_than_its_defect_is_flagged() -> None:
+    control = [
+        case("ctl", "tcg-smp2", "passed", ["stepped-into-interrupt-handler"]),
+        case("ctl", "tcg-smp2", "failed", ["stepped-into-interrupt-handler", "guest-warning"]),
+    ]
+    for c in control:
+        c.expected = ["stepped-into-interrupt-handler", "step-stalled"]
+    rates = summarize(control)["detector_rates"]["ctl[tcg-smp2]"]
+    assert rates["found_its_defect"] == "2/2"
+    assert rates["fired_besides"] == {"guest-warning": "1/2"}
+    md = markdown(control, summarize(control), [])
+    assert "**fired besides its defect: guest-warning 1/2**" in md
+
+
 def test_the_summary_names_each_nested_host() -> None:
     c = case("a", "kvm-nested-debian-5.10-smp2-hw", "passed")
     c.nested = {

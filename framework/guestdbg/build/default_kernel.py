@@ -1,5 +1,7 @@
 """The default guest kernel: Debian's linux-source-6.1 with tinyconfig and
-the project's fragment (``images/kernel/guestdbg.config``), built into the cache."""
+the project's fragment (``images/kernel/guestdbg.config``), built into the
+cache; and the ``debug`` kernel: the same plus ``guestdbg-debug.config``
+(KASAN, UBSAN, lockdep, kmemleak), whose reports the console corpus needs."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from guestdbg.build.cache import (
 )
 from guestdbg.build.trees import KernelTree, config_options
 from guestdbg.errors import BuildError
-from guestdbg.recipes import CONFIG_FRAGMENT
+from guestdbg.recipes import CONFIG_FRAGMENT, DEBUG_FRAGMENT
 
 LINUX_SOURCE_TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
 
@@ -47,7 +49,7 @@ def _gcc_version() -> str:
         ) from None
 
 
-def default_kernel_key() -> str:
+def default_kernel_key(extra: tuple[Path, ...] = ()) -> str:
     if not LINUX_SOURCE_TARBALL.exists():
         raise BuildError(
             f"{LINUX_SOURCE_TARBALL} is missing: the default kernel is built from Debian's "
@@ -61,16 +63,28 @@ def default_kernel_key() -> str:
         version,
         _gcc_version(),
         CONFIG_FRAGMENT,
+        *extra,
     )
 
 
 def build_default_kernel() -> KernelTree:
     """The default tree: linux-source-6.1 + tinyconfig + the project fragment."""
-    key = default_kernel_key()
+    return _build_tree("the default kernel", ())
+
+
+def build_debug_kernel() -> KernelTree:
+    """The debug tree: the default tree's recipe plus guestdbg-debug.config
+    (KASAN, UBSAN, lockdep, kmemleak); several minutes to build on 2 cores."""
+    return _build_tree("the debug kernel", (DEBUG_FRAGMENT,))
+
+
+def _build_tree(what: str, extra: tuple[Path, ...]) -> KernelTree:
+    key = default_kernel_key(extra)
+    fragments = (CONFIG_FRAGMENT, *extra)
     with cache_entry(f"kernel-{key}") as (path, complete):
         if complete:
             return KernelTree.at(path / "linux")
-        progress = Progress("building the default kernel (linux-source-6.1)")
+        progress = Progress(f"building {what} (linux-source-6.1)")
         path.mkdir(parents=True)
         log = path / "build.log"
         progress.update("extracting the source", force=True)
@@ -80,13 +94,15 @@ def build_default_kernel() -> KernelTree:
         jobs = str(os.cpu_count() or 1)
         run_logged(["make", "tinyconfig"], log, progress, cwd=src)
         run_logged(
-            ["scripts/kconfig/merge_config.sh", "-m", ".config", str(CONFIG_FRAGMENT)],
+            ["scripts/kconfig/merge_config.sh", "-m", ".config", *map(str, fragments)],
             log,
             progress,
             cwd=src,
         )
         run_logged(["make", "olddefconfig"], log, progress, cwd=src)
-        wanted = config_options(CONFIG_FRAGMENT.read_text())
+        wanted: dict[str, str] = {}
+        for fragment in fragments:
+            wanted.update(config_options(fragment.read_text()))
         got = config_options((src / ".config").read_text())
         lost = [f"{k}={v}" for k, v in wanted.items() if got.get(k, "n") != v]
         if lost:

@@ -2,7 +2,9 @@
 
 ``default`` (or nothing): the default 6.1 tree, built into the cache;
 ``debian-cloud``: Debian's cloud kernel with its -dbg vmlinux
-(:mod:`guestdbg.build.distro`); anything else: the path of a built tree.
+(:mod:`guestdbg.build.distro`); ``debug``: the default tree with KASAN,
+UBSAN, lockdep and kmemleak (the console corpus's sanitizer captures);
+anything else: the path of a built tree.
 """
 
 from __future__ import annotations
@@ -11,16 +13,23 @@ from pathlib import Path
 
 from guestdbg.build import distro
 from guestdbg.build.cache import cache_dir
-from guestdbg.build.default_kernel import build_default_kernel, default_kernel_key
+from guestdbg.build.default_kernel import (
+    build_debug_kernel,
+    build_default_kernel,
+    default_kernel_key,
+)
 from guestdbg.build.images import GuestImage, guest_image
 from guestdbg.build.trees import KernelTree
 from guestdbg.errors import GuestdbgError
+from guestdbg.recipes import DEBUG_FRAGMENT
 
 DEFAULT_TREE = "default"
 DISTRO_TREE = "debian-cloud"
+DEBUG_TREE = "debug"
 NAMED_TREES = {
     DEFAULT_TREE: "the 6.1 tree built from linux-source-6.1 into the cache",
     DISTRO_TREE: "Debian's cloud kernel with its -dbg vmlinux",
+    DEBUG_TREE: "the default tree plus KASAN, UBSAN, lockdep and kmemleak",
 }
 
 
@@ -36,6 +45,8 @@ def kernel_tree(name: str | Path | None) -> KernelTree:
         tree = build_default_kernel()
     elif str(name) == DISTRO_TREE:
         tree = distro.debian_cloud_kernel()
+    elif str(name) == DEBUG_TREE:
+        tree = build_debug_kernel()
     else:
         tree = KernelTree.at(name)
     tree.check_vmlinux()
@@ -78,10 +89,12 @@ def release_of(name: str | Path | None) -> str:
             )
         if not is_named(name):
             return KernelTree.at(name).release  # type: ignore[arg-type]
-        entry = cache_dir() / f"kernel-{default_kernel_key()}"
+        which = "debug" if str(name) == DEBUG_TREE else "default"
+        extra = (DEBUG_FRAGMENT,) if which == "debug" else ()
+        entry = cache_dir() / f"kernel-{default_kernel_key(extra)}"
         release = entry / "linux" / "include" / "config" / "kernel.release"
         if (entry / ".complete").exists():
-            return release.read_text().strip() + " (default tree)"
-        return "default tree, not built yet"
+            return release.read_text().strip() + f" ({which} tree)"
+        return f"{which} tree, not built yet"
     except GuestdbgError as err:
         return f"unusable: {err.message}"

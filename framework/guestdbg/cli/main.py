@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from guestdbg import verdicts
-from guestdbg.cli.guest_options import add_guest_options, positive_float
 from guestdbg.errors import GuestdbgError, InputError
 
 
@@ -114,6 +113,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Here, not at the top: guest options import the QEMU spec, which
+    # `guestdbg kernlog` (the fast path) never needs.
+    from guestdbg.cli.guest_options import add_guest_options, positive_float
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
 

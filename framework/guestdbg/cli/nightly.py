@@ -58,6 +58,7 @@ class CaseResult:
     verdict: str = ""  # for failures: "defect" (a judge found it) or "cannot-judge"
     findings: list[str] = field(default_factory=list)
     cause: str = ""  # for cannot-judge failures: the one sentence why
+    expected: list[str] = field(default_factory=list)  # a control: its defect (and co-findings)
     message: str = ""
     artifacts: str = ""
     seconds: float = 0.0
@@ -89,6 +90,8 @@ class Collector:
             case.findings = json.loads(str(props["findings"]))
         if "artifacts" in props:
             case.artifacts = str(props["artifacts"])
+        if "expected" in props:
+            case.expected = json.loads(str(props["expected"]))
         for key in NESTED_PROPERTIES:
             if key in props:
                 case.nested[key] = str(props[key])
@@ -137,12 +140,18 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
         verdict = EXIT_DEFECT
     else:
         verdict = EXIT_GOOD
-    rates: dict[str, dict[str, Any]] = defaultdict(lambda: {"runs": 0, "fired": Counter()})
+    rates: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"runs": 0, "fired": Counter(), "control": None, "extra": Counter()}
+    )
     for c in cases:
         key = f"{c.test}[{c.point}]"
         rates[key]["runs"] += 1
         for kind in c.findings:
             rates[key]["fired"][kind] += 1
+        if c.expected:  # a positive control: its defect, and anything else it found
+            rates[key]["control"] = c.expected[0]
+            for kind in set(c.findings) - set(c.expected):
+                rates[key]["extra"][kind] += 1
     nested: dict[str, dict[str, str]] = {}
     for c in cases:
         if c.nested:
@@ -160,6 +169,15 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
                 "runs": v["runs"],
                 "fired": {kind: f"{n}/{v['runs']}" for kind, n in sorted(v["fired"].items())},
             }
+            | (
+                {
+                    "control": v["control"],
+                    "found_its_defect": f"{v['fired'][v['control']]}/{v['runs']}",
+                    "fired_besides": {kind: f"{n}/{v['runs']}" for kind, n in v["extra"].items()},
+                }
+                if v["control"]
+                else {}
+            )
             for k, v in sorted(rates.items())
         },
     }
@@ -207,7 +225,13 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
     lines += ["", "## Detector rates", ""]
     for key, v in summary["detector_rates"].items():
         fired = ", ".join(f"{k} {n}" for k, n in v["fired"].items()) or "none fired"
-        lines.append(f"- `{key}`: {v['runs']} run(s): {fired}")
+        line = f"- `{key}`: {v['runs']} run(s): {fired}"
+        if v.get("control"):
+            line += f"; control of `{v['control']}`: found it {v['found_its_defect']}"
+            if v["fired_besides"]:
+                extra = ", ".join(f"{k} {n}" for k, n in v["fired_besides"].items())
+                line += f"; **fired besides its defect: {extra}**"
+        lines.append(line)
     failures = [c for c in cases if c.outcome in ("failed", "error", "xpassed")]
     if failures:
         lines += ["", "## Failures", ""]

@@ -28,13 +28,13 @@ def pytest_argv(plugin_args: list[str], pytest_args: list[str]) -> list[str]:
         "-p",
         "guestdbg.pytest_plugin",
         f"--rootdir={SUITE}",
-        "-o",
-        f"cache_dir={Path(os.getcwd()) / '.pytest_cache'}",
         # guestdbg is imported before pytest starts: assertion rewriting of the
         # already-imported plugin does not apply and would only warn.
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]
+    if "no:cacheprovider" not in pytest_args:
+        argv += ["-o", f"cache_dir={Path(os.getcwd()) / '.pytest_cache'}"]
     argv += plugin_args
     return argv + ([] if suite_selected(pytest_args) else [str(SUITE)]) + pytest_args
 

@@ -1,888 +1,236 @@
-"""Read the guest console like a kernel developer: structured kernel reports.
+"""The streaming console parser: lines in, :class:`KernelReport` out.
 
-Feed console text to a :class:`ConsoleParser` (in chunks of any size, as it
-streams, or a whole file with :func:`parse_file`) and get
-:class:`KernelReport` objects: WARNING (the classic ``WARNING: CPU: N PID: N
-at FILE:LINE FUNC+0xOFF/0xLEN`` and the newer ``WARNING: FILE:LINE at
-FUNC+0xOFF/0xLEN, CPU#N: COMM/PID``), BUG (page faults, NULL dereferences,
-``kernel BUG at``, scheduling while atomic, sleeping in atomic context),
-KASAN, soft lockups, Oopses (general protection fault, invalid opcode),
-panics, hard lockups, RCU stalls, hung tasks, UBSAN, lockdep, refcount and
-list corruption, and NMIs nobody claimed.
+Feed console text to a :class:`ConsoleParser` (chunks of any size, as it
+streams) or use :func:`parse_text` / :func:`parse_file` / :func:`parse_stream`.
 
 How it reads, in short:
 
-* Each kind of report is a row of :data:`FORMATS` (header regex, title
-  templates, how it ends, which lines it may contain, which frames are never
-  the guilty one). Kinds that the kernel prints as a WARNING with a telling
-  message or location (refcount_t, list corruption, old hard lockups) are
-  rows of :data:`REFINEMENTS`. Adding a format is adding a row.
-* Every line is cleaned (``\\r``, NUL, ANSI escapes, the printk timestamp,
-  syslog and caller-id prefixes) and classified (header, frame, context
-  marker, register, ``CPU:`` line, end marker, text...). Several reports can
-  be open at once; each line goes to the open report whose state accepts it
-  best (caller id, CPU number, register order, the context-marker stack,
-  then the report whose printk timestamps the line continues, then recency):
-  that is how two CPUs' interleaved output is told apart. A line with a
-  ``[ T123]``/``[ C1]`` caller id (CONFIG_PRINTK_CALLER) only goes to a
-  report of the same caller. Without timestamps or caller ids, two CPUs'
-  frame lines interleaved line by line cannot be told apart; the reports
-  themselves still are.
-* A report ends at its end marker (``---[ end trace``, the closing ``=====``
-  of KASAN/UBSAN), when its call trace is over, when the console shows a new
-  boot (a reset), or at :meth:`ConsoleParser.close`. A report that ends
-  before its call trace (or its closing marker, for kinds that have one) is
-  returned with ``truncated=True``, never dropped.
+* Every line is cleaned and classified (:mod:`guestdbg.kernlog.lines`). A
+  line holding a report header (:data:`~guestdbg.kernlog.formats.FORMATS`),
+  wherever in the line it starts, opens a report.
+* Several reports can be open at once; each line goes to the open report
+  that accepts it best, per :data:`ROUTES` (which line types a report takes
+  in which state, and how much caller id, CPU number, register order and the
+  context-marker stack add), then the report whose printk timestamps the line
+  continues, then the most recent one. That is how two CPUs' interleaved
+  output is told apart; a line with a ``[ T123]``/``[ C1]`` caller id only
+  goes to a report of the same caller.
+* A report ends at its end marker (``---[ end trace``, KASAN's closing
+  ``=====``), when its call trace is over, at a reset (a new boot) or at
+  :meth:`ConsoleParser.close`. One that ends early is ``truncated``; one
+  whose span holds lines it could not tell apart from its own (another
+  CPU's, without caller ids) is ``corrupted``. A ``Kernel panic`` that
+  follows a report (panic_on_warn, ``Fatal exception``) is part of it.
 * Work per line is constant: parsing is linear in the size of the console.
-
-Formats handled: x86-64 Linux 3.x to 6.x console output as printed (with or
-without printk timestamps, ``dmesg``, syslog/journal prefixes) and as
-symbolized by syzkaller (``func+0x1/0x2 file.c:12``, ``[inline]`` lines).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
+import enum
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from guestdbg.errors import InputError
+from guestdbg.kernlog.formats import (
+    ANY,
+    FORMATS,
+    HEADER_HINT,
+    HUNG_BUCKETS,
+    REFINEMENTS,
+    SKIP_ALWAYS,
+    SKIP_HEADER,
+    SKIP_HUNG,
+    SKIP_STALL,
+    STALL_ANCHORS,
+    WQ_FUNCTION,
+    WQ_PWQ,
+    Pick,
+    ReportFormat,
+    Source,
+    Title,
+    plain,
+    sanitize,
+    strip_syscall_prefix,
+)
+from guestdbg.kernlog.lines import (
+    CPU_RE,
+    FRAME_RE,
+    MODULE_CONT_RE,
+    MODULE_NAME_RE,
+    RELEASE_RE,
+    RIP_FUNC,
+    Line,
+    LineType,
+    classify_rest,
+    clean,
+)
+from guestdbg.kernlog.reports import Expected, Frame, KernelReport, is_tf_leak
 
-# -- reports ---------------------------------------------------------------------
+__all__ = [
+    "ROUTES",
+    "ConsoleParser",
+    "State",
+    "parse_file",
+    "parse_stream",
+    "parse_text",
+    "reports_of_guest",
+]
+
+L = LineType
+
+
+class State(enum.Enum):
+    PREAMBLE = "preamble"  # header to call trace: CPU line, registers, body text
+    TRACE = "trace"  # in a call trace
+    AFTER = "after"  # the trace is over; waiting for an end line or tail lines
+    SUMMARY = "summary"  # after an oops' end line: its registers printed again
+
+
+S = State
 
 
 @dataclass(frozen=True)
-class Frame:
-    """One call-trace line.
+class Route:
+    """How a report in some state takes a line of some type: a base score,
+    plus what ``check`` (a method of :class:`_Open`) adds; None rejects."""
 
-    function: the symbol as printed (compiler suffixes such as ``.isra.0``
-        kept), None for an address-only frame. offset/size: the ``+0x1/0x2``.
-    module: the ``[module]`` the symbol is in, None for the kernel.
-    context: the stack the frame is on, from the kernel's markers: ``TASK``,
-        ``IRQ``, ``SOFTIRQ``, ``NMI``, ``#DB``, ``#MC``..., "" before any marker.
-    reliable: False for the unwinder's ``? func`` guesses.
-    source: ``file.c:123`` when the trace was symbolized, else None.
-    """
-
-    function: str | None
-    offset: int | None
-    size: int | None
-    module: str | None
-    context: str
-    reliable: bool
-    source: str | None
-    inline: bool
-    line: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "function": self.function,
-            "offset": self.offset,
-            "size": self.size,
-            "module": self.module,
-            "context": self.context,
-            "reliable": self.reliable,
-            "source": self.source,
-            "inline": self.inline,
-        }
-
-    def __str__(self) -> str:
-        return self.line.strip()
+    base: int
+    check: str | None = None
 
 
-@dataclass(frozen=True)
-class KernelReport:
-    """What the kernel said went wrong, as data.
+# (state, line type) -> Route. A pair not listed is a line the report never takes.
+ROUTES: dict[tuple[State, LineType], Route] = {
+    (S.PREAMBLE, L.CALLTRACE): Route(10, "calltrace"),
+    (S.PREAMBLE, L.CPULINE): Route(20, "cpuline"),
+    (S.PREAMBLE, L.MODULES): Route(10, "first_modules"),
+    (S.PREAMBLE, L.REGS): Route(10, "regs"),
+    (S.PREAMBLE, L.INFO): Route(5),
+    (S.PREAMBLE, L.SECTION): Route(0, "body"),
+    (S.PREAMBLE, L.FRAME): Route(2, "has_trace"),
+    (S.PREAMBLE, L.MARKER): Route(2, "has_trace"),
+    (S.PREAMBLE, L.END): Route(1, "own_end"),
+    (S.PREAMBLE, L.SEP): Route(1, "own_end_or_body"),
+    (S.PREAMBLE, L.TEXT): Route(0, "body"),
+    (S.PREAMBLE, L.BLANK): Route(0, "blank"),
+    (S.TRACE, L.FRAME): Route(10),
+    (S.TRACE, L.MARKER): Route(0, "marker"),
+    (S.TRACE, L.REGS): Route(8, "regs"),
+    (S.TRACE, L.END): Route(10, "own_end"),
+    (S.TRACE, L.SEP): Route(10, "own_end"),
+    (S.TRACE, L.TEXT): Route(0, "tail"),
+    (S.TRACE, L.SECTION): Route(0, "tail"),
+    (S.TRACE, L.CALLTRACE): Route(0, "tail"),
+    (S.TRACE, L.CPULINE): Route(0, "tail_cpu"),
+    (S.TRACE, L.INFO): Route(1),
+    (S.TRACE, L.BLANK): Route(0, "blank"),
+    (S.AFTER, L.END): Route(10, "own_end"),
+    (S.AFTER, L.SEP): Route(10, "own_end"),
+    (S.AFTER, L.TEXT): Route(0, "tail"),
+    (S.AFTER, L.SECTION): Route(0, "tail"),
+    (S.AFTER, L.CALLTRACE): Route(0, "tail"),
+    (S.AFTER, L.FRAME): Route(0, "frame_after"),
+    (S.AFTER, L.MARKER): Route(0, "tail"),
+    (S.AFTER, L.CPULINE): Route(8, "tail_cpu"),
+    (S.AFTER, L.MODULES): Route(3, "later_modules"),
+    (S.AFTER, L.REGS): Route(5, "regs"),
+    (S.AFTER, L.INFO): Route(3),
+    (S.AFTER, L.BLANK): Route(0, "blank"),
+    (S.SUMMARY, L.REGS): Route(20, "regs"),
+}
 
-    kind: ``WARNING``, ``BUG``, ``OOPS``, ``PANIC``, ``KASAN``, ``UBSAN``,
-        ``LOCKDEP``, ``SOFT_LOCKUP``, ``HARD_LOCKUP``, ``RCU_STALL``,
-        ``HUNG_TASK``, ``REFCOUNT``, ``LIST_CORRUPTION`` or ``NMI``.
-    title: one stable line naming the bug (``WARNING in exc_debug``): no
-        addresses, offsets or line numbers, so equal bugs have equal titles.
-    header: the line that started the report, console prefix removed.
-    location: ``file:line`` the kernel named (WARNING, kernel BUG, UBSAN...).
-    function: the guilty function (the WARN site, the faulting RIP, or the
-        first call-trace frame that is not reporting machinery), compiler
-        suffixes removed. module: the module it is in, None for the kernel.
-    cpu, pid, comm: where it happened. taint: the taint flags (``"O"``, ``"OL"``),
-        "" for "Not tainted", None when not printed. release: ``uname -r``.
-    rip: the ``RIP:`` line of the report's own register dump.
-    message: the text the kernel attached (the WARN message, the panic reason).
-    frames: the call trace, all stacks, in order. modules: ``Modules linked in``.
-    raw: the report's console lines exactly as printed (line terminators
-        removed), joined with ``\\n``.
-    start_line, end_line: 1-based line numbers in the console text.
-    start_time, end_time: printk timestamps (seconds since boot) of its first
-        and last timestamped lines.
-    truncated: the console stopped (end of text, a reset, a panic) before the
-        report was complete.
-    tf_leak: the WARN in exc_debug (arch/x86/kernel/traps.c) that a host's
-        single-step TF flag leaking into the guest causes (see :func:`is_tf_leak`).
-    expected: declared expected by the caller (see :class:`Expected`); an
-        expected report is not a finding. expected_because says why.
-    """
-
-    kind: str
-    title: str
-    header: str
-    location: str | None = None
-    function: str | None = None
-    module: str | None = None
-    cpu: int | None = None
-    pid: int | None = None
-    comm: str | None = None
-    taint: str | None = None
-    release: str | None = None
-    rip: str | None = None
-    message: str | None = None
-    frames: tuple[Frame, ...] = ()
-    modules: tuple[str, ...] = ()
-    raw: str = ""
-    start_line: int = 0
-    end_line: int = 0
-    start_time: float | None = None
-    end_time: float | None = None
-    truncated: bool = False
-    tf_leak: bool = False
-    expected: bool = False
-    expected_because: str | None = None
-
-    @property
-    def is_finding(self) -> bool:
-        return not self.expected
-
-    @property
-    def file(self) -> str | None:
-        """The path part of :attr:`location`."""
-        return self.location.rsplit(":", 1)[0] if self.location else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "title": self.title,
-            "tf_leak": self.tf_leak,
-            "truncated": self.truncated,
-            "expected": self.expected,
-            "expected_because": self.expected_because,
-            "location": self.location,
-            "function": self.function,
-            "module": self.module,
-            "cpu": self.cpu,
-            "pid": self.pid,
-            "comm": self.comm,
-            "taint": self.taint,
-            "release": self.release,
-            "rip": self.rip,
-            "message": self.message,
-            "header": self.header,
-            "modules": list(self.modules),
-            "frames": [f.to_json() for f in self.frames],
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "start_time": self.start_time,
-            "end_time": self.end_time,
-            "raw": self.raw,
-        }
-
-
-@dataclass(frozen=True)
-class Expected:
-    """A message a scenario declares expected: a report of ``kind`` (any kind
-    when None) whose title or header matches ``pattern`` is marked
-    ``expected`` and is not a finding. ``why`` is shown with the report."""
-
-    pattern: str
-    kind: str | None = None
-    why: str = ""
-
-    def matches(self, report: KernelReport) -> bool:
-        if self.kind is not None and report.kind != self.kind:
-            return False
-        rx = re.compile(self.pattern)
-        return bool(rx.search(report.title) or rx.search(report.header))
-
-
-# The guest's answer to an NMI nobody claims, e.g. one injected over QMP.
-NMI_AFTER_INJECTION = Expected(
-    r"NMI received for unknown reason",
-    kind="NMI",
-    why="an NMI injected over QMP (inject-nmi) that no guest handler claims",
-)
-
-TF_LEAK_FUNCTIONS = frozenset({"exc_debug", "exc_debug_kernel"})
-TF_LEAK_FILE = "arch/x86/kernel/traps.c"
-
-
-def is_tf_leak(report: KernelReport) -> bool:
-    """The host's single-step TF leaked into the guest: the
-    ``WARN_ON_ONCE(dr6 & DR_STEP)`` in exc_debug_kernel() (inlined into
-    exc_debug) at arch/x86/kernel/traps.c, any line number."""
-    return (
-        report.kind == "WARNING"
-        and report.function in TF_LEAK_FUNCTIONS
-        and report.file is not None
-        and report.file.endswith(TF_LEAK_FILE)
-    )
-
-
-def findings(reports: Iterable[KernelReport]) -> list[KernelReport]:
-    """The reports that are not declared expected."""
-    return [r for r in reports if not r.expected]
-
-
-# -- the format table --------------------------------------------------------------
-
-ANY = re.compile(r"")  # a body/tail that accepts every line
-
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _names(*names: str) -> re.Pattern[str]:
-    """Function names (compiler suffixes removed) that are never guilty."""
-    return re.compile(r"^(?:" + "|".join(names) + r")$")
-
-
-@dataclass(frozen=True)
-class ReportFormat:
-    """One kind of report, as the kernel prints it.
-
-    header: the line that starts it (named groups fill fields: function,
-        location, cpu, pid, comm, message, and any name a title uses).
-    titles: title templates; the first whose fields are all known is used.
-    end: a line that ends the report (kept in it). complete: what a report
-        needs to not be truncated: ``"trace"`` its call trace to the end,
-        ``"end"`` its end line, ``"header"`` nothing more.
-    body: lines it takes between the header and the call trace besides the
-        common ones (CPU, Modules linked in, registers...), ANY for all.
-    tail: lines it takes after its call trace (another backtrace, an
-        allocation stack...), ANY for all.
-    absorbs: kinds whose header lines, close after this header, are part of
-        this report (the ``Oops:`` line after ``BUG: kernel NULL pointer``).
-    summary: registers printed again after the end line (x86 oopses).
-    trace: whether it has a call trace at all.
-    guilty: where the guilty function comes from, in order: ``header``
-        (the header's function group), ``body`` (function_re on the body),
-        ``rip`` (the RIP line), ``frames`` (the first reliable frame).
-    skip: functions never guilty for this kind (besides :data:`NEVER_GUILTY`).
-    fields: regexes tried on every line of the report; named groups fill
-        fields not yet known (e.g. KASAN's ``Read of size``).
-    body_message: the first body line is the report's message (UBSAN's
-        ``index 5 is out of range``).
-    message_after_header: the line right after the header is the WARN message
-        (architectures that print it after the WARNING line).
-    """
-
-    kind: str
-    header: re.Pattern[str]
-    titles: tuple[str, ...]
-    end: re.Pattern[str] | None = None
-    complete: str = "trace"
-    body: re.Pattern[str] | None = None
-    tail: re.Pattern[str] | None = None
-    absorbs: frozenset[str] = frozenset()
-    summary: bool = False
-    trace: bool = True
-    guilty: tuple[str, ...] = ("header", "rip", "frames")
-    skip: re.Pattern[str] | None = None
-    function_re: re.Pattern[str] | None = None
-    fields: tuple[re.Pattern[str], ...] = ()
-    message_after_header: bool = False
-    body_message: bool = False
-
-
-@dataclass(frozen=True)
-class Refinement:
-    """A report of one of ``kinds`` whose message, location or absorbed header
-    says more becomes ``kind`` (refcount_t and list corruption are WARNINGs
-    with a message; a 3.x hard lockup is a WARNING with a second header)."""
-
-    kind: str
-    kinds: frozenset[str]
-    titles: tuple[str, ...]
-    message: re.Pattern[str] | None = None
-    location: re.Pattern[str] | None = None
-    absorbed: str | None = None
-    guilty: tuple[str, ...] = ("rip", "frames")
-    skip: re.Pattern[str] | None = None
-
-
-END_TRACE = _rx(r"^---\[ end trace\b")
-END_PANIC = _rx(r"^---\[ end Kernel panic\b")
-SEPARATOR = _rx(r"^={20,}\s*$")
-FUNC = r"(?P<function>[A-Za-z_.$][\w.$]*)"
-OFFSETS = r"\+0x[0-9a-f]+/0x[0-9a-f]+"
-
-# Reporting machinery: never the guilty function of any report.
-NEVER_GUILTY = _names(
-    r"dump_stack\w*",
-    r"show_stack\w*",
-    r"show_trace_log_lvl",
-    r"__warn\w*",
-    r"warn_slowpath\w*",
-    r"report_bug",
-    r"handle_bug",
-    r"exc_invalid_op",
-    r"asm_exc_\w+",
-    r"panic",
-    r"vpanic",
-    r"nmi_panic",
-    r"__die\w*",
-    r"die\w*",
-    r"oops_\w+",
-    r"page_fault_oops",
-    r"kernelmode_fixup_or_oops",
-    r"no_context",
-    r"__?bad_area\w*",
-    r"do_user_addr_fault",
-    r"do_kern_addr_fault",
-    r"exc_page_fault",
-    r"do_error_trap",
-    r"do_trap",
-    r"exc_general_protection",
-    r"kasan_\w+",
-    r"__kasan_\w+",
-    r"__asan_\w+",
-    r"print_report",
-    r"print_address_description\w*",
-    r"ubsan_\w+",
-    r"__ubsan_\w+",
-    r"lock_acquire\w*",
-    r"__lock_acquire\w*",
-    r"check_noncircular",
-    r"check_prev_add",
-    r"validate_chain",
-    r"print_circular_bug\w*",
-    r"__schedule_bug",
-    r"_*might_sleep",
-    r"__might_resched",
-    r"__might_fault",
-    r"rcu_dump_cpu_stacks",
-    r"dump_cpu_task",
-    r"nmi_cpu_backtrace\w*",
-    r"nmi_trigger_cpumask_backtrace",
-    r"arch_trigger_cpumask_backtrace",
-    r"watchdog_timer_fn",
-    r"watchdog_overflow_callback",
-    r"__hrtimer_run_queues",
-    r"hrtimer_interrupt",
-    r"sysvec_\w+",
-    r"asm_sysvec_\w+",
-)
-SPINNING = _names(
-    r"delay_tsc",
-    r"delay_loop",
-    r"__const_udelay",
-    r"__udelay",
-    r"__delay",
-    r"native_safe_halt",
-    r"cpu_relax",
-    r"rep_nop",
-    r"native_queued_spin_lock_slowpath",
-    r"queued_spin_lock_slowpath",
-    r"_raw_spin_lock\w*",
-    r"do_raw_spin_lock",
-    r"rcu_\w+",
-    r"update_process_times",
-    r"tick_\w+",
-)
-SLEEPING_NAMES = (
-    r"__schedule",
-    r"schedule",
-    r"schedule_timeout\w*",
-    r"schedule_preempt_disabled",
-    r"schedule_hrtimeout\w*",
-    r"io_schedule\w*",
-    r"msleep\w*",
-    r"usleep_range\w*",
-    r"__wait_\w+",
-    r"wait_for_\w+",
-    r"\w+_wait_\w+",
-    r"__mutex_lock\w*",
-    r"mutex_lock\w*",
-    r"rwsem_down_\w+",
-    r"down_\w+",
-)
-SLEEPING = _names(*SLEEPING_NAMES)
-ALLOCATING_NAMES = (
-    r"kmem_cache_alloc\w*",
-    r"__?kmalloc\w*",
-    r"kzalloc\w*",
-    r"slab_pre_alloc_hook",
-    r"__alloc_pages\w*",
-    r"alloc_pages\w*",
-    r"might_alloc",
-    r"__mutex_lock\w*",
-    r"mutex_lock\w*",
-    r"down_\w+",
-    r"prepare_alloc_pages\w*",
-)
-REFCOUNTING = _names(r"refcount_\w+", r"__refcount_\w+")
-LISTING = _names(r"__list_\w+", r"list_\w+")
-
-HUNG_BODY = _rx(
-    r"^(?:\s+(?:Not tainted|Tainted:)|\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\"|"
-    r"task:\S*\s+state:)"
-)
-RCU_BODY = _rx(
-    r"^(?:rcu: |\t|\s+\(|\s*\(detected by|\s+\d+-|\s*\d+-\S*: |rcu_\w+ kthread|"
-    r"Unless rcu_\w+ kthread|\s+Unless)"
-)
-BACKTRACE_TAIL = _rx(
-    r"^(?:rcu: |\t|NMI backtrace for cpu|Sending NMI from CPU|CPU: \d+ |Hardware name:|"
-    r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call Trace:|task:\S*\s+state:)"
-)
-MIGHT_SLEEP_BODY = _rx(
-    r"^(?:in_atomic\(\)|preempt_count:|RCU nest depth:|\d+ locks? held by|\s+#\d+: |"
-    r"Preemption disabled at:|\[<[0-9a-f]+>\])"
-)
-NMI_BODY = _rx(
-    r"^(?:Do you have a strange power saving mode enabled\?|"
-    r"Dazed and confused, but trying to continue)"
-)
-LOCK_AT = _rx(r"\bat: (?P<function>[A-Za-z_.$][\w.$]*)\+0x")
-LOCKDEP_TASK = _rx(r"^(?P<comm>\S+)/(?P<pid>\d+) is trying to (?:acquire|release) lock")
-KASAN_FIELDS = (
-    _rx(r"^(?P<access>Read|Write) of size \d+ at addr \S+ by task (?P<comm>.+)/(?P<pid>\d+)\s*$"),
-)
-OOPS_ABSORBS = frozenset({"OOPS"})
-
-
-def _row(kind: str, header: str, *titles: str, **kw: Any) -> ReportFormat:
-    return ReportFormat(kind, _rx(header), titles, **kw)
-
-
-FORMATS: tuple[ReportFormat, ...] = (
-    # lockdep first: its headers start with "WARNING:" too.
-    _row(
-        "LOCKDEP",
-        r"^WARNING: possible (?:circular locking dependency|recursive locking) detected",
-        "possible deadlock in {function}",
-        "possible deadlock",
-        body=ANY,
-        guilty=("body", "frames"),
-        function_re=LOCK_AT,
-        fields=(LOCKDEP_TASK,),
-    ),
-    _row(
-        "LOCKDEP",
-        r"^WARNING: (?P<what>inconsistent lock state|bad unlock balance|suspicious RCU usage|"
-        r"lock held when returning to user space|held lock freed|nested lock was not taken|"
-        r"possible irq lock inversion dependency|[\w-]+-safe -> [\w-]+-unsafe lock order)",
-        "{what} in {function}",
-        "{what}",
-        body=ANY,
-        guilty=("body", "frames"),
-        function_re=LOCK_AT,
-        fields=(LOCKDEP_TASK,),
-    ),
-    # The newer form (Linux 6.18+): WARNING: FILE:LINE at FUNC+0x1/0x2, CPU#N: COMM/PID
-    _row(
-        "WARNING",
-        r"^WARNING: (?P<location>\S+:\d+) at " + FUNC + r"(?:" + OFFSETS + r")?"
-        r"(?: \[(?P<module>[\w-]+)\])?(?: \S+:\d+)?(?: \[inline\])?, "
-        r"CPU#(?P<cpu>\d+): (?P<comm>.*)/(?P<pid>\d+)\s*$",
-        "WARNING in {function}",
-        end=END_TRACE,
-        absorbs=frozenset({"WARNING", "HARD_LOCKUP"}),
-        message_after_header=True,
-    ),
-    # The classic form: WARNING: CPU: N PID: N at FILE:LINE FUNC+0x1/0x2 [module]
-    _row(
-        "WARNING",
-        r"^WARNING: (?:CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) )?at (?:(?P<location>\S+:\d+) )?"
-        + FUNC
-        + OFFSETS
-        + r"(?: \[(?P<module>[\w-]+)\])?",
-        "WARNING in {function}",
-        end=END_TRACE,
-        absorbs=frozenset({"WARNING", "HARD_LOCKUP"}),
-        message_after_header=True,
-    ),
-    _row(
-        "KASAN",
-        r"^BUG: KASAN: (?P<bug>[\w-]+) (?:in|on address|on) " + FUNC + r"?(?:" + OFFSETS + r")?",
-        "KASAN: {bug} {access} in {function}",
-        "KASAN: {bug} in {function}",
-        "KASAN: {bug}",
-        end=SEPARATOR,
-        complete="end",
-        body=ANY,
-        tail=ANY,
-        fields=KASAN_FIELDS,
-    ),
-    _row(
-        "BUG",
-        r"^BUG: (?:unable to handle )?kernel NULL pointer dereference(?:, address:| at) "
-        r"(?P<address>\S+)",
-        "BUG: kernel NULL pointer dereference in {function}",
-        "BUG: kernel NULL pointer dereference",
-        end=END_TRACE,
-        absorbs=OOPS_ABSORBS,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "BUG",
-        r"^BUG: unable to handle (?:page fault|kernel paging request) (?:for address:|at) "
-        r"(?P<address>\S+)",
-        "BUG: unable to handle page fault in {function}",
-        "BUG: unable to handle page fault",
-        end=END_TRACE,
-        absorbs=OOPS_ABSORBS,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "BUG",
-        r"^kernel BUG at (?P<location>\S+?:\d+)!",
-        "kernel BUG in {function}",
-        "kernel BUG at {location}",
-        end=END_TRACE,
-        absorbs=OOPS_ABSORBS,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "BUG",
-        r"^BUG: scheduling while atomic: (?P<comm>.+)/(?P<pid>\d+)/0x[0-9a-f]+",
-        "BUG: scheduling while atomic in {function}",
-        "BUG: scheduling while atomic",
-        body=MIGHT_SLEEP_BODY,
-        guilty=("frames",),
-        skip=SLEEPING,
-    ),
-    _row(
-        "BUG",
-        r"^BUG: sleeping function called from invalid context at (?P<location>\S+)",
-        "BUG: sleeping function called from invalid context in {function}",
-        "BUG: sleeping function called from invalid context",
-        body=MIGHT_SLEEP_BODY,
-        guilty=("frames",),
-        skip=_names(*SLEEPING_NAMES, *ALLOCATING_NAMES),
-    ),
-    _row(
-        "SOFT_LOCKUP",
-        r"^(?:watchdog: )?BUG: soft lockup - CPU#(?P<cpu>\d+) stuck for (?P<seconds>\d+)s! "
-        r"\[(?P<comm>.+):(?P<pid>\d+)\]",
-        "BUG: soft lockup in {function}",
-        "BUG: soft lockup",
-        tail=BACKTRACE_TAIL,
-        guilty=("rip", "frames"),
-        skip=SPINNING,
-    ),
-    _row(
-        "BUG",
-        r"^BUG: (?P<what>[A-Za-z][\w ,'-]*?)(?: in |[:!\[(]|\s*$)",
-        "BUG: {what} in {function}",
-        "BUG: {what}",
-        end=END_TRACE,
-        absorbs=OOPS_ABSORBS,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "OOPS",
-        r"^(?:Oops: )?general protection fault(?:, (?P<detail>[^:]+))?: [0-9a-f]{4} \[#\d+\]",
-        "general protection fault in {function}",
-        "general protection fault",
-        end=END_TRACE,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "OOPS",
-        r"^(?:Oops: )?(?P<what>invalid opcode|double fault|stack segment|int3|alignment check|"
-        r"divide error|bounds|invalid TSS|segment not present): [0-9a-f]{4} \[#\d+\]",
-        "{what} in {function}",
-        "{what}",
-        end=END_TRACE,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "OOPS",
-        r"^(?:Internal error: )?Oops(?: - BUG)?: [0-9a-f]+ \[#\d+\]",
-        "Oops in {function}",
-        "Oops",
-        end=END_TRACE,
-        summary=True,
-        guilty=("rip", "frames"),
-    ),
-    _row(
-        "PANIC",
-        r"^Kernel panic - not syncing: (?P<message>.*?)\s*$",
-        "Kernel panic: {message}",
-        end=END_PANIC,
-        guilty=("frames",),
-        skip=_names(r"sysrq_handle_\w+", r"__handle_sysrq", r"write_sysrq_trigger"),
-    ),
-    _row(
-        "HARD_LOCKUP",
-        r"^(?:NMI watchdog: )?Watchdog detected hard LOCKUP on cpu (?P<cpu>\d+)",
-        "hard lockup in {function}",
-        "hard lockup",
-        tail=BACKTRACE_TAIL,
-        guilty=("rip", "frames"),
-        skip=SPINNING,
-    ),
-    _row(
-        "RCU_STALL",
-        r"^(?:rcu: )?INFO: (?P<flavor>[\w-]+) (?:self-)?detected (?:expedited )?stalls?\b",
-        "INFO: rcu detected stall in {function}",
-        "INFO: rcu detected stall",
-        complete="header",
-        body=RCU_BODY,
-        tail=BACKTRACE_TAIL,
-        guilty=("rip", "frames"),
-        skip=SPINNING,
-    ),
-    _row(
-        "HUNG_TASK",
-        r"^INFO: task (?P<comm>.+):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds",
-        "INFO: task hung in {function}",
-        "INFO: task hung",
-        body=HUNG_BODY,
-        tail=BACKTRACE_TAIL,
-        guilty=("frames",),
-        skip=SLEEPING,
-    ),
-    _row(
-        "UBSAN",
-        r"^UBSAN: (?P<bug>[\w-]+) in (?P<location>\S+?:\d+)(?::\d+)?\s*$",
-        "UBSAN: {bug} in {function}",
-        "UBSAN: {bug} in {location}",
-        end=SEPARATOR,
-        complete="end",
-        body=ANY,
-        guilty=("frames",),
-        body_message=True,
-    ),
-    _row(
-        "NMI",
-        r"^Uhhuh\. NMI received for unknown reason (?P<reason>\w+) on CPU (?P<cpu>\d+)",
-        "NMI received for unknown reason",
-        complete="header",
-        body=NMI_BODY,
-        trace=False,
-    ),
-    _row(
-        "NMI",
-        r"^NMI: (?P<what>PCI system error \(SERR\)|IOCK error \(debug interrupt\?\))",
-        "NMI: {what}",
-        complete="header",
-        body=NMI_BODY,
-        trace=False,
-    ),
-)
-
-REFINEMENTS: tuple[Refinement, ...] = (
-    Refinement(
-        "REFCOUNT",
-        frozenset({"WARNING"}),
-        ("refcount bug in {function}", "refcount bug"),
-        message=_rx(r"^refcount_t: "),
-        location=_rx(r"(?:^|/)lib/refcount\.c:"),
-        skip=REFCOUNTING,
-    ),
-    Refinement(
-        "LIST_CORRUPTION",
-        frozenset({"WARNING", "BUG"}),
-        ("list corruption in {function}", "list corruption"),
-        message=_rx(r"^list_\w+ corruption"),
-        location=_rx(r"(?:^|/)lib/list_debug\.c:"),
-        skip=LISTING,
-    ),
-    Refinement(
-        "HARD_LOCKUP",
-        frozenset({"WARNING"}),
-        ("hard lockup in {function}", "hard lockup"),
-        message=_rx(r"Watchdog detected hard LOCKUP"),
-        absorbed="HARD_LOCKUP",
-        skip=SPINNING,
-    ),
-)
-
-# -- line classification ------------------------------------------------------------
-
-_NOISE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00\r\x07]")
-_PREFIX = re.compile(
-    r"(?:<\d+>)?"  # console loglevel (dmesg -r)
-    r"(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel: )?"  # syslog, journalctl -k
-    r"(?:\[(?P<ts>\s*\d+\.\d+)\]|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:]{8} \d{4}\])?"
-    r"(?:\[\s*(?P<caller>[CT]\d+)\])?"
-)
-_CUT = re.compile(r"^-+\[ cut here \]-+\s*$")
-_CALLTRACE = re.compile(r"^\s*(?:Call Trace|Call trace|Backtrace):?\s*$")
-_MARKER = re.compile(
-    r"^\s*<(?P<close>/?)(?P<name>IRQ|NMI|TASK|SOFTIRQ|EOI|EOE|#[A-Z]{2})>\s*(?P<rest>.*)$"
-)
-_FRAME = re.compile(
-    r"^\s*(?:\[<[0-9a-f]+>\]\s+)?(?P<q>\?\s+)?(?:\[<[0-9a-f]+>\]\s+)?"
-    r"(?P<func>[A-Za-z_.$][\w.$]*)\+0+x(?P<off>[0-9a-f]+)/0+x(?P<size>[0-9a-f]+)"
-    r"(?:\s+\[(?P<mod>[\w-]+)\])?(?:\s+(?P<src>\S+:\d+))?(?P<inline>\s+\[inline\])?\s*$"
-)
-_INLINE_FRAME = re.compile(r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)\s+\[inline\]\s*$")
-_ADDR_FRAME = re.compile(r"^\s*(?P<q>\?\s+)?0x[0-9a-f]+\s*$")
-_REGS = re.compile(
-    r"^(?:[RE](?:IP|SP|AX|BX|CX|DX|SI|DI|BP)|R\d{1,2}|[CDEFGS]S|CR\d|DR\d|PKRU|Code):"
-)
-_RIP_FUNC = re.compile(
-    r"^[RE]IP: [0-9a-f]{4}:(?:\[<[0-9a-f]+>\]\s+)*"
-    + FUNC
-    + OFFSETS
-    + r"(?: \[(?P<module>[\w-]+)\])?"
-)
-_CPU = re.compile(
-    r"^CPU: (?P<cpu>\d+) (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.*?) "
-    r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]*?)) *(?P<release>[^\s#]+) #"
-)
-_OLD_PID = re.compile(
-    r"^Pid: (?P<pid>\d+), comm: (?P<comm>\S+) (?:Not tainted|Tainted: (?P<taint>[A-Z ]*?)) *"
-    r"(?P<release>[^\s#]+) #"
-)
-_RELEASE = re.compile(
-    r"^(?:\s+(?:Not tainted|Tainted: (?P<taint>[A-Z ]*?)) *(?P<release>[^\s#]+) #|"
-    r"(?P<release2>\d[^\s#]*) #\S+ (?:Not tainted|Tainted: (?P<taint2>[A-Z ]*)))"
-)
-_MODULES = re.compile(r"^Modules linked in:(?P<mods>.*)$")
-_MODULE_CONT = re.compile(r"^\s+[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*$")
-_MODULE_NAME = re.compile(r"^(?P<name>[\w-]+)(?:\([A-Z+-]+\))?$")
-_INFO = re.compile(
-    r"^(?:Hardware name:|Workqueue:|irq event stamp:|hardirqs last|softirqs last|Tainted: \[|"
-    r"Kernel Offset:|task: [0-9a-f]+ |#PF: |PGD [0-9a-f]+|Dumping ftrace|\s+\(ftrace buffer|"
-    r"Sending NMI from CPU|NMI backtrace for cpu|stack backtrace:|Preemption disabled at:|"
-    r"Rebooting in|note: \S+ exited with|Showing all locks held|Fixing recursive fault|"
-    r"Shutting down cpus)"
-)
-_RESET = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version)")
-_SUFFIX = re.compile(
-    r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm|clone|localalias)(?:\.\d+)*)+$"
-)
+_STRUCTURAL = frozenset({L.CALLTRACE, L.CPULINE, L.MODULES, L.REGS, L.END, L.SEP})
 _REG_ORDER = {
     k: i
     for i, k in enumerate(
         ["RIP", "Code", "RSP", "RAX", "RDX", "RBP", "R10", "R13", "FS", "CS", "CR2", "DR0", "DR3"]
     )
 }
-
-(
-    HEADER,
-    END,
-    CUT,
-    CALLTRACE,
-    MARKER,
-    FRAME,
-    REGS,
-    CPULINE,
-    MODULES,
-    INFO,
-    SEP,
-    RESET,
-    TEXT,
-) = range(13)
-
-# All headers at once, to skip the (many) ordinary lines with one match.
-_HEADER_ANY = re.compile(
-    "|".join("(?:" + re.sub(r"\(\?P<\w+>", "(?:", f.header.pattern) + ")" for f in FORMATS)
-)
-_INTERESTING_END = re.compile(r"^---\[ end (?:trace|Kernel panic)\b")
+_INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
+IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one of its own
+LINGER = 8  # lines during which a report closed by a foreign line may take frames again
+PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
+SPAN_MEMORY = 4096  # lines remembered to judge what lay inside a report's span
 
 
-def _plain(function: str | None) -> str | None:
-    return _SUFFIX.sub("", function) if function else function
+@dataclass(frozen=True)
+class _Entry:
+    """A candidate for the guilty frame: a call-trace frame or a RIP line."""
+
+    function: str
+    module: str | None
+    context: str
+    rip: bool
+    main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
+    after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
+
+
+def _in_order(before: float | None, after: float | None) -> bool:
+    """Could a line stamped ``after`` follow one stamped ``before`` on the same CPU?"""
+    return before is None or after is None or after >= before
 
 
 def _taint(flags: str | None) -> str:
     return "".join(c for c in (flags or "") if c.isalpha() and c != "G")
 
 
-@dataclass
-class _Line:
-    no: int
-    raw: str
-    text: str
-    ts: float | None
-    caller: str | None
+# What may be glued before a header: the end of a timestamp (text printed
+# over the line's start), a login prompt, a printk-dropped notice, a subsystem tag.
+_GLUE = re.compile(r"(?:\]\s?|login:\s|\*\*\s|watchdog:\s|rcu:\s|kmemleak:\s)$")
+# A pr_fmt() prefix: the line is one subsystem word, a colon, then the header
+# ("IPv6: BUG: Address ... is missing its host route", net/ipv6/addrconf.c).
+_PR_FMT = re.compile(r"[A-Za-z][\w/.-]*: $")
 
 
-def _clean(no: int, raw: str) -> _Line:
-    text = (
-        _NOISE.sub("", raw)
-        if ("\x1b" in raw or "\x00" in raw or "\r" in raw or "\x07" in raw)
-        else raw
-    )
-    m = _PREFIX.match(text)
-    ts: float | None = None
-    caller: str | None = None
-    if m and m.end():
-        if m.group("ts"):
-            ts = float(m.group("ts"))
-        caller = m.group("caller")
-        text = text[m.end() :]
-        if text.startswith(" "):
-            text = text[1:]
-    return _Line(no, raw, text, ts, caller)
-
-
-def _classify(text: str) -> tuple[int, Any]:
-    if _HEADER_ANY.match(text):
+def find_header(text: str) -> tuple[ReportFormat, re.Match[str]] | None:
+    """The report header in a line, at its start or glued after other output."""
+    for hint in HEADER_HINT.finditer(text):
+        pos = hint.start()
+        if pos and not _GLUE.search(text, 0, pos) and not _PR_FMT.fullmatch(text, 0, pos):
+            continue
         for fmt in FORMATS:
-            m = fmt.header.match(text)
+            m = fmt.header.match(text, pos)
             if m:
-                return HEADER, (fmt, m)
-    if text.startswith("---[") and _INTERESTING_END.match(text):
-        return END, None
-    if _REGS.match(text):
-        return REGS, text.split(":", 1)[0]
-    m = _FRAME.match(text) or _INLINE_FRAME.match(text) or _ADDR_FRAME.match(text)
-    if m:
-        return FRAME, m
-    m = _MARKER.match(text)
-    if m:
-        return MARKER, m
-    if _CALLTRACE.match(text):
-        return CALLTRACE, None
-    if text.startswith(("CPU: ", "Pid: ")):
-        m = _CPU.match(text) or _OLD_PID.match(text)
-        if m:
-            return CPULINE, m
-    if text.startswith("Modules linked in:"):
-        return MODULES, _MODULES.match(text)
-    if _INFO.match(text):
-        return INFO, None
-    if text.startswith("==") and SEPARATOR.match(text):
-        return SEP, None
-    if _CUT.match(text):
-        return CUT, None
-    if _RESET.match(text):
-        return RESET, None
-    return TEXT, None
+                return fmt, m
+    return None
 
 
-# -- a report being read ---------------------------------------------------------------
-
-PREAMBLE, TRACE, AFTER, SUMMARY = "preamble", "trace", "after", "summary"
-_STRUCTURAL = (CALLTRACE, CPULINE, MODULES, REGS, END, SEP)
-IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one of its own
-LINGER = 8  # lines during which a report closed by a foreign line may take frames again
+# The bottom of a task's stack: the syscall, exception or thread entry code
+# (x86 entry_64.S/entry_32.S across 3.x-6.x, arm64 entry.S, arm, riscv) or
+# the idle/boot path. A trace that ends there ended, whatever follows.
+_TRACE_BOTTOM = re.compile(
+    r"^(?:entry_SYSCALL_64(?:_after_hwframe|_fastpath)?|entry_SYSCALL_compat|"
+    r"entry_SYSENTER_(?:compat|32)|entry_INT80_(?:compat|32)|int_ret_from_sys_call|"
+    r"entry_(?:SYSCALL|SYSENTER|INT80)_compat_after_hwframe|sysenter_flags_fixed|"
+    r"system_call_fastpath|tracesys(?:_phase2)?|sysenter_dispatch|ret_from_fork(?:_asm)?|"
+    r"ret_from_kernel_thread|el0t_(?:64|32)_sync|el0_sync(?:_compat)?|ret_fast_syscall|"
+    r"ret_from_exception|handle_exception|secondary_startup_64(?:_no_verify)?|"
+    r"x86_64_start_(?:kernel|reservations)|start_secondary|common_startup_64)$"
+)
+# x86 show_regs() of the syscall entry frame: user-mode CS (64-bit or compat).
+_USER_RIP = re.compile(r"^RIP: 00[23]3:")
+# The last lines kernel/panic.c prints: the panic is over, the kernel stops
+# ("Kernel Offset:" from the x86 panic notifier, "Rebooting in N seconds..",
+# "---[ end Kernel panic - not syncing: ... ]---" since 4.9).
+_PANIC_DONE = re.compile(r"^(?:Kernel Offset: |Rebooting in \d+ seconds|---\[ end Kernel panic)")
 
 
 class _Open:
     """A report still being read."""
 
-    def __init__(self, fmt: ReportFormat, line: _Line, match: re.Match[str]) -> None:
+    def __init__(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> None:
         self.fmt = fmt
-        self.header = line.text
-        self.lines: list[_Line] = []
+        self.header = match.string[match.start() :]
+        self.glued = match.start() > 0
+        self.lines: list[Line] = []
         self.fields: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
-        self.state = PREAMBLE
+        self.state = S.PREAMBLE
         self.frames: list[Frame] = []
+        self.entries: list[_Entry] = []
         self.contexts: list[str] = []
         self.modules: list[str] = []
         self.rip: str | None = None
@@ -890,90 +238,126 @@ class _Open:
         self.absorbed: list[str] = []
         self.body: list[str] = []
         self.has_cpu_line = False
+        self.traces = 0  # call traces started (the first is the report's own)
+        self.section = False  # frames now belong to a secondary stack
+        self.interrupted = False  # past the interrupt that printed the report
         self.trace_done = False
         self.ended = False
-        self.last_type = HEADER
+        self.frozen = False  # a panic cut in: later frames are the panic's
+        self.cut_by_panic = False
+        self.panic_done = False  # the panic it absorbed printed its last lines
+        self.code_ended = False  # a Code: line ended the trace (frames may go on)
+        self.at_eof = False  # still open when the console ended
+        self.text_ended = False  # a foreign text line ended an old-style trace
+        self.last_type = L.HEADER
         self.last_reg: str | None = None
         self.idle = 0
         self.caller = line.caller
         self.last_ts = line.ts
 
-    # -- routing ---------------------------------------------------------------
-    def score(self, lt: int, line: _Line, extra: Any) -> int:
+    # -- routing -----------------------------------------------------------------
+    def score(self, lt: LineType, line: Line, extra: Any) -> int:
         """How well the line fits this report (<0: not at all)."""
         if self.caller is not None and line.caller is not None and line.caller != self.caller:
             return -1
-        bonus = 100 if (self.caller is not None and line.caller == self.caller) else 0
-        s = self._score(lt, line, extra)
-        return s + bonus if s >= 0 else s
-
-    def _score(self, lt: int, line: _Line, extra: Any) -> int:
-        fmt, text, st = self.fmt, line.text, self.state
         if (
-            lt == TEXT
-            and self.last_type == MODULES
-            and st in (PREAMBLE, AFTER)
-            and _MODULE_CONT.match(text)
+            lt == L.TEXT
+            and self.last_type == L.MODULES
+            and self.state in (S.PREAMBLE, S.AFTER)
+            and MODULE_CONT_RE.match(line.text)
         ):
             return 40
-        if st == PREAMBLE:
-            if lt == CALLTRACE:
-                if _REG_ORDER.get(self.last_reg or "", 99) < _REG_ORDER["CR2"]:
-                    return -1  # its register dump is not over: the trace comes after it
-                lead_in = self.last_type in (CPULINE, INFO, REGS) or (
-                    self.body and self.lines[-1].text is self.body[-1]
-                )
-                return 10 + (10 if self.has_cpu_line else 0) + (10 if lead_in else 0)
-            if lt == CPULINE:
-                if self.has_cpu_line:
-                    return -1
-                return 20 + self._cpu_affinity(extra)
-            if lt == MODULES:
-                return -1 if self.modules else 10
-            if lt == REGS:
-                # show_regs() prints the CPU line first
-                return 10 + self._reg_affinity(extra) if self.has_cpu_line else -1
-            if lt not in _STRUCTURAL and fmt.body is not None and fmt.body.match(text):
-                return 5 if fmt.body is ANY else 20
-            if lt == TEXT and fmt.message_after_header and len(self.lines) == 1:
-                return 1 if _in_order(self.last_ts, line.ts) else -1
-            if lt == INFO:
-                return 5
-            if lt in (FRAME, MARKER) and fmt.trace:
-                return 2
-            if lt == END and fmt.end is not None and fmt.end.match(text):
-                return 1
+        route = ROUTES.get((self.state, lt))
+        if route is None:
             return -1
-        if st == TRACE:
-            if lt == FRAME:
-                return 10
-            if lt == MARKER:
-                return self._marker_affinity(extra)
-            if lt == REGS:
-                return 8 + self._reg_affinity(extra)
-            if lt in (END, SEP) and fmt.end is not None and fmt.end.match(text):
-                return 10
-            if fmt.tail is not None and lt == TEXT and fmt.tail.match(text):
-                return 5 if fmt.tail is not ANY else 2
-            if lt == INFO:
-                return 1
-            return -1
-        if st == AFTER:
-            if lt in (END, SEP) and fmt.end is not None and fmt.end.match(text):
-                return 10
-            if fmt.tail is not None and fmt.tail.match(text):
-                if lt == CPULINE:
-                    return 8 + self._cpu_affinity(extra)
-                return 8 if fmt.tail is not ANY else 2
-            if lt == MODULES:
-                return 3 if self.modules else 10
-            if lt == REGS:
-                return 5 + self._reg_affinity(extra)
-            if lt == INFO:
-                return 3
-            return -1
-        # SUMMARY: the registers printed again after an oops' end line
-        return 20 + self._reg_affinity(extra) if lt == REGS else -1
+        delta = 0
+        if route.check is not None:
+            got = getattr(self, "_" + route.check)(line, extra)
+            if got is None:
+                return -1
+            delta = got
+        bonus = 100 if (self.caller is not None and line.caller == self.caller) else 0
+        return route.base + delta + bonus
+
+    # Each check returns what it adds to the route's base score, or None to reject.
+    def _calltrace(self, line: Line, extra: Any) -> int | None:
+        if _REG_ORDER.get(self.last_reg or "", 99) < _REG_ORDER["CR2"]:
+            return None  # its register dump is not over: the trace comes after it
+        lead_in = self.last_type in (L.CPULINE, L.INFO, L.REGS) or bool(
+            self.body and self.lines[-1].text is self.body[-1]
+        )
+        return (10 if self.has_cpu_line else 0) + (10 if lead_in else 0)
+
+    def _cpuline(self, line: Line, m: re.Match[str]) -> int | None:
+        return None if self.has_cpu_line else self._cpu_affinity(m)
+
+    def _first_modules(self, line: Line, extra: Any) -> int | None:
+        return None if self.modules else 0
+
+    def _later_modules(self, line: Line, extra: Any) -> int | None:
+        return 0 if self.modules else 7
+
+    def _regs(self, line: Line, key: str) -> int | None:
+        # show_regs() prints the CPU line first; old x86 and arm print IP:/pc first
+        if (
+            self.state == S.PREAMBLE
+            and not self.has_cpu_line
+            and key not in ("IP", "RIP", "EIP", "pc", "PC")
+        ):
+            return None
+        if self.last_reg is None:
+            return 10 if key in ("RIP", "IP", "pc", "PC") else 0
+        a, b = _REG_ORDER.get(self.last_reg), _REG_ORDER.get(key)
+        return 20 if a is not None and b is not None and b == a + 1 else 0
+
+    def _has_trace(self, line: Line, extra: Any) -> int | None:
+        return 0 if self.fmt.trace else None
+
+    def _own_end(self, line: Line, extra: Any) -> int | None:
+        end = self.fmt.end
+        return 0 if end is not None and end.match(line.text) else None
+
+    def _own_end_or_body(self, line: Line, extra: Any) -> int | None:
+        got = self._own_end(line, extra)
+        return got if got is not None else self._body(line, extra)
+
+    def _body(self, line: Line, extra: Any) -> int | None:
+        fmt = self.fmt
+        if fmt.body is not None and fmt.body.match(line.text):
+            return 5 if fmt.body is ANY else 20
+        if fmt.message_after_header and len(self.lines) == 1:
+            return 1 if _in_order(self.last_ts, line.ts) else None
+        return None
+
+    def _blank(self, line: Line, extra: Any) -> int | None:
+        return 0 if (self.fmt.body is ANY or self.fmt.tail is ANY) else None
+
+    def _tail(self, line: Line, extra: Any) -> int | None:
+        tail = self.fmt.tail
+        if tail is None or not tail.match(line.text):
+            return None
+        return 2 if tail is ANY else 5
+
+    def _frame_after(self, line: Line, extra: Any) -> int | None:
+        # An oops of Linux < 5.x prints the interrupted registers inside its
+        # trace: frames right after the Code: line go on with the same trace.
+        if self.last_type == L.REGS and self.code_ended and not self.frozen:
+            return 10
+        if self.text_ended and self.last_type == L.FRAME and not self.frozen:
+            return 5
+        return self._tail(line, extra)
+
+    def _tail_cpu(self, line: Line, m: re.Match[str]) -> int | None:
+        got = self._tail(line, m)
+        return None if got is None else max(0, got + self._cpu_affinity(m))
+
+    def _marker(self, line: Line, m: re.Match[str]) -> int | None:
+        name = m.group("name")
+        if m.group("close"):
+            return 30 if self.contexts and self.contexts[-1] == name else None
+        if name in ("EOI", "EOE"):
+            return 30 if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS else 5
+        return 10 if not self.contexts else None
 
     def _cpu_affinity(self, m: re.Match[str]) -> int:
         score = 0
@@ -983,153 +367,222 @@ class _Open:
                 score += 30 if mine == theirs else -15
         return score
 
-    def _reg_affinity(self, key: str) -> int:
-        if self.last_reg is None:
-            return 10 if key == "RIP" else 0
-        a, b = _REG_ORDER.get(self.last_reg), _REG_ORDER.get(key)
-        return 20 if a is not None and b is not None and b == a + 1 else 0
-
-    def _marker_affinity(self, m: re.Match[str]) -> int:
-        name = m.group("name")
-        if m.group("close"):
-            return 30 if self.contexts and self.contexts[-1] == name else -1
-        return 10 if not self.contexts else -1
-
-    # -- taking a line -----------------------------------------------------------
-    def add(self, lt: int, line: _Line, extra: Any) -> None:
+    # -- taking a line -------------------------------------------------------------
+    def add(self, lt: LineType, line: Line, extra: Any) -> None:
         self.lines.append(line)
         self.idle = 0
         if line.ts is not None:
             self.last_ts = line.ts
         text, fmt = line.text, self.fmt
-        in_body = (
-            self.state == PREAMBLE
-            and fmt.body is not None
-            and lt not in _STRUCTURAL
-            and fmt.body.match(text) is not None
-        )
         for rx in fmt.fields:
             m = rx.match(text)
             if m:
                 for k, v in m.groupdict().items():
                     if v is not None:
                         self.fields.setdefault(k, v)
-        if lt == TEXT and self.last_type == MODULES and _MODULE_CONT.match(text):
+        if lt == L.TEXT and self.last_type == L.MODULES and MODULE_CONT_RE.match(text):
             self._add_modules(text)
             return  # keep last_type: module lists can take several lines
         self.last_type = lt
-        if in_body:
+        if (
+            self.state == S.PREAMBLE
+            and fmt.body is not None
+            and lt not in _STRUCTURAL
+            and fmt.body.match(text)
+        ):
             self.body.append(text)
-            if self.message is None and lt == TEXT and text.strip() and fmt.body_message:
+            if self.message is None and lt == L.TEXT and text.strip() and fmt.body_message:
                 self.message = text.strip()
+            if lt == L.SECTION:
+                self.section = True
+            elif lt == L.FRAME:
+                # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
+                # the report's own; after a section line, a secondary one
+                self._frame(extra, line)
             self._release_from(text)
             return
-        if (
-            lt == TEXT
-            and self.state == PREAMBLE
-            and fmt.message_after_header
-            and len(self.lines) == 2
-        ):
+        if lt == L.TEXT and self.state == S.PREAMBLE and fmt.message_after_header:
             self.message = self.message or text.strip()
             return
-        if self.state in (AFTER, TRACE) and fmt.tail is ANY and lt not in (END, SEP, CALLTRACE):
-            return  # KASAN's allocation stacks and memory dump: kept in raw only
-        if lt == CPULINE:
-            self.has_cpu_line = True
-            for key in ("cpu", "pid", "comm", "release"):
-                v = extra.groupdict().get(key)
-                if v is not None:
-                    self.fields.setdefault(key, v.strip() if key == "comm" else v)
-            self.fields.setdefault("taint", _taint(extra.group("taint")))
-        elif lt == MODULES:
+        if lt == L.CPULINE:
+            if not self.has_cpu_line:
+                self.has_cpu_line = True
+                for key in ("cpu", "pid", "comm", "release"):
+                    v = extra.groupdict().get(key)
+                    if v is not None:
+                        self.fields.setdefault(key, v.strip() if key == "comm" else v)
+                self.fields.setdefault("taint", _taint(extra.group("taint")))
+        elif lt == L.MODULES:
             self._add_modules(extra.group("mods"))
-        elif lt == CALLTRACE:
-            self.state = TRACE
+        elif lt == L.CALLTRACE:
+            self.traces += 1
+            self.section = self.traces > 1 or self.frozen
+            self.state = S.TRACE
             self.contexts = []
-        elif lt == MARKER:
-            self._marker(extra, line)
-        elif lt == FRAME:
-            if self.state in (PREAMBLE, AFTER):
-                self.state = TRACE
+            self.interrupted = False
+        elif lt == L.SECTION:
+            self.section = True
+        elif lt == L.MARKER:
+            self._marker_line(extra, line)
+        elif lt == L.FRAME:
+            if self.state in (S.PREAMBLE, S.AFTER):
+                if self.state == S.AFTER and (self.code_ended or self.text_ended):
+                    self.trace_done = False
+                    self.code_ended = self.text_ended = False
+                self.state = S.TRACE
+                if self.traces == 0:
+                    self.traces = 1
             self._frame(extra, line)
-        elif lt == REGS:
-            self._regs(extra, text)
-        elif lt in (END, SEP) and fmt.end is not None and fmt.end.match(text):
+        elif lt == L.REGS:
+            self._regs_line(extra, text)
+        elif lt == L.INFO:
+            self._panic_end(text)
+        elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
             self.ended = True
-            if self.state == TRACE and self.frames:
+            if self.state == S.TRACE and self.frames:
                 self.trace_done = True
-            self.state = SUMMARY if fmt.summary else AFTER
+            self.state = S.SUMMARY if fmt.summary else S.AFTER
         self._release_from(text)
+
+    def _panic_end(self, text: str) -> None:
+        if "PANIC" in self.absorbed and _PANIC_DONE.match(text):
+            self.panic_done = True
+            if self.state == S.TRACE and self.frames and not self.contexts:
+                self.trace_done = True
+
+    def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
+        """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
+        self.lines.append(line)
+        self.idle = 0
+        self.absorbed.append("PANIC")
+        self.message = self.message or match.groupdict().get("message")
+        if self.state == S.TRACE and not self.trace_done:
+            self.cut_by_panic = True  # the panic cut the report's own trace short
+        if self.state != S.PREAMBLE:
+            self.frozen = True  # what follows is the panic's stack, not this report's
+            self.section = True
+            if self.state == S.SUMMARY:
+                self.state = S.AFTER
 
     def _release_from(self, text: str) -> None:
         if "release" in self.fields:
             return
-        m = _RELEASE.match(text)
+        m = RELEASE_RE.match(text)
         if m:
             self.fields["release"] = m.group("release") or m.group("release2")
             self.fields.setdefault("taint", _taint(m.group("taint") or m.group("taint2")))
 
     def _add_modules(self, text: str) -> None:
         for token in text.split():
-            m = _MODULE_NAME.match(token)
+            m = MODULE_NAME_RE.match(token)
             if m:
                 self.modules.append(m.group("name"))
 
-    def _marker(self, m: re.Match[str], line: _Line) -> None:
+    def _marker_line(self, m: re.Match[str], line: Line) -> None:
         name = m.group("name")
-        if self.state != TRACE:
-            self.state = TRACE
+        if self.state != S.TRACE:
+            self.state = S.TRACE
         if m.group("close"):
             if self.contexts and self.contexts[-1] == name:
                 self.contexts.pop()
+            if name in _INTERRUPT_CONTEXTS:
+                self.interrupted = True
             if name == "TASK" and not self.contexts:
                 self.trace_done = True
-                self.state = AFTER
-        elif name not in ("EOI", "EOE"):
+                self.state = S.AFTER
+        elif name in ("EOI", "EOE"):
+            if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS:
+                self.contexts.pop()
+            self.interrupted = True
+        else:
             self.contexts = [name]
         rest = m.group("rest")
         if rest:
-            fm = _FRAME.match(rest) or _INLINE_FRAME.match(rest) or _ADDR_FRAME.match(rest)
+            fm = FRAME_RE.match(rest)
             if fm:
                 self._frame(fm, line)
 
-    def _frame(self, m: re.Match[str], line: _Line) -> None:
+    def _frame(self, m: re.Match[str], line: Line) -> None:
         gd = m.groupdict()
         func = gd.get("func")
-        self.frames.append(
-            Frame(
-                function=func,
-                offset=int(gd["off"], 16) if gd.get("off") else None,
-                size=int(gd["size"], 16) if gd.get("size") else None,
-                module=gd.get("mod"),
-                context=self.contexts[-1] if self.contexts else "",
-                reliable=not gd.get("q"),
-                source=gd.get("src"),
-                inline=bool(gd.get("inline")) or (gd.get("off") is None and func is not None),
-                line=line.text,
-            )
+        reliable = not gd.get("q")
+        context = self.contexts[-1] if self.contexts else ""
+        frame = Frame(
+            function=func,
+            offset=int(gd["off"], 16) if gd.get("off") else None,
+            size=int(gd["size"], 16) if gd.get("size") else None,
+            module=gd.get("mod"),
+            context=context,
+            reliable=reliable,
+            source=gd.get("src"),
+            inline=bool(gd.get("inline")) or (gd.get("off") is None and func is not None),
+            line=line.text,
         )
+        self.frames.append(frame)
+        if func and reliable:
+            self.entries.append(
+                _Entry(
+                    func,
+                    frame.module,
+                    context,
+                    rip=False,
+                    main=not self.section and not self.frozen,
+                    after_interrupt=self.interrupted,
+                )
+            )
 
-    def _regs(self, key: str, text: str) -> None:
+    def _regs_line(self, key: str, text: str) -> None:
         self.last_reg = key
-        if key in ("RIP", "EIP") and self.rip is None and not self.contexts:
-            self.rip = text.split(":", 1)[1].strip()
-            m = _RIP_FUNC.match(text)
-            if m:
-                self.fields.setdefault("rip_function", m.group("function"))
-                if m.group("module"):
-                    self.fields.setdefault("rip_module", m.group("module"))
-        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line.
-        if key == "Code" and self.state == TRACE and not self.contexts and self.frames:
+        m = RIP_FUNC.match(text)
+        if key in ("RIP", "EIP", "IP", "pc", "PC") and self.rip is None and m:
+            self.rip = text.split(":", 1)[1].strip() if ":" in text else text
+        if m and not self.section and not self.frozen:
+            context = self.contexts[-1] if self.contexts else ""
+            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP"):
+                self.entries.append(
+                    _Entry(
+                        m.group("function"),
+                        m.group("module"),
+                        context,
+                        rip=True,
+                        main=True,
+                        after_interrupt=self.interrupted,
+                    )
+                )
+        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line,
+        # or (before 4.19, no Code: line there) with the user-mode registers of
+        # the syscall entry frame: RIP: 0033: (0023: for 32-bit tasks).
+        if key == "Code" and self.state == S.TRACE and not self.contexts and self.frames:
             self.trace_done = True
-            self.state = AFTER
+            self.state = S.AFTER
+            # ... unless frames follow its register block (4.x prints the
+            # interrupted registers inside the trace: Code: then RSP..R15)
+            self.code_ended = True
+        elif (
+            key == "RIP"
+            and self.state == S.TRACE
+            and not self.contexts
+            and self.frames
+            and _USER_RIP.match(text)
+        ):
+            self.trace_done = True
 
-    # -- the result ---------------------------------------------------------------
+    # -- the result ------------------------------------------------------------------
     @property
     def complete(self) -> bool:
-        if self.ended:
+        if self.cut_by_panic:
+            return False
+        if self.ended or self.panic_done:
             return True
-        if self.state == TRACE and (self.contexts or not self.trace_done):
+        if (
+            self.state == S.TRACE
+            and not self.contexts
+            and not self.trace_done
+            and self.frames
+            and _TRACE_BOTTOM.search(self.frames[-1].function or "")
+        ):
+            return True  # the console ends where the trace does anyway
+        if self.state == S.TRACE and (self.contexts or not self.trace_done):
             return False
         if self.fmt.complete == "end":
             return False
@@ -1137,27 +590,73 @@ class _Open:
             return self.trace_done
         return True
 
-    def build(self, expected: Sequence[Expected]) -> KernelReport:
+    def build(self, expected: Sequence[Expected], foreign: int) -> KernelReport:
         fmt = self.fmt
-        kind, titles, guilty, skip = fmt.kind, fmt.titles, fmt.guilty, fmt.skip
+        kind, titles, sources, skip, pick = (
+            fmt.kind,
+            fmt.titles,
+            fmt.sources,
+            fmt.skip,
+            fmt.pick,
+        )
         location = self.fields.get("location")
+        header_function = self.fields.get("function")
         for ref in REFINEMENTS:
             if kind not in ref.kinds:
                 continue
             if (
-                (ref.message and self.message and ref.message.search(self.message))
-                or (ref.location and location and ref.location.search(location))
+                (ref.location and location and ref.location.search(location))
+                or (ref.message and self.message and ref.message.search(self.message))
+                or (ref.function and header_function and ref.function.search(header_function))
                 or (ref.absorbed and ref.absorbed in self.absorbed)
             ):
-                kind, titles, guilty, skip = ref.kind, ref.titles, ref.guilty, ref.skip
+                kind, titles, sources, skip, pick = (
+                    ref.kind,
+                    ref.titles,
+                    ref.sources,
+                    ref.skip,
+                    ref.pick,
+                )
                 break
-        function, module = self._guilty(guilty, skip)
-        values = dict(self.fields)
-        values.update(function=function or "", location=location or "", message=self.message or "")
-        title = next(
-            (t.format(**values) for t in titles if all(values.get(k) for k in _keys(t))),
-            fmt.kind,
+        function, module = self._guilty(sources, skip, pick)
+        if function is None and Source.HEADER not in sources and header_function:
+            # no stack to choose from: the function the header names
+            function = strip_syscall_prefix(plain(header_function))
+            if (skip is not None and skip.search(function)) or SKIP_ALWAYS.search(function):
+                function = None
+        truncated = not self.complete
+        reasons = []
+        if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
+            reasons.append("no call trace")
+        if truncated and any("{function}" in t for t in titles):
+            # a cut stack can name the wrong function; a message title stays right
+            reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
+        if foreign:
+            reasons.append(f"{foreign} line(s) of other output interleaved")
+        if fmt.corrupted:
+            reasons.append("the report this message follows was not printed")
+        if any(e.function.startswith("should_fail") for e in self.entries):
+            reasons.append("fault-injection stack interleaved")
+        corrupted = bool(reasons)
+        if (
+            corrupted
+            and function is None
+            and fmt.complete == "trace"
+            and any("{function}" in t for t in titles)
+        ):
+            function = "corrupted"
+        values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
+        values.update(
+            function=function or "",
+            location=location or "",
+            message=sanitize_message(self.message or ""),
+            trap=_trap_name(self.fields.get("what", "")),
+            freebug=_free_bug(self.header),
+            level=(self.fields.get("level") or "").lstrip("[ "),
         )
+        title = Title(values).fill(titles, fmt.kind)
+        if function == "corrupted":
+            function = None
         times = [ln.ts for ln in self.lines if ln.ts is not None]
         report = KernelReport(
             kind=kind,
@@ -1180,7 +679,9 @@ class _Open:
             end_line=self.lines[-1].no,
             start_time=times[0] if times else None,
             end_time=times[-1] if times else None,
-            truncated=not self.complete,
+            truncated=truncated,
+            corrupted=corrupted,
+            corrupted_reason="; ".join(reasons) if corrupted else None,
         )
         report = replace(report, tf_leak=is_tf_leak(report))
         for exp in expected:
@@ -1188,52 +689,189 @@ class _Open:
                 return replace(report, expected=True, expected_because=exp.why or exp.pattern)
         return report
 
+    def _candidates(self, source: Source) -> list[_Entry]:
+        main = [e for e in self.entries if e.main]
+        if source == Source.RIP:
+            return [e for e in main if e.rip][:1]
+        if source == Source.TRACE:
+            # The WARN/oops stack starts at its RIP line when the trace holds one
+            # (panic_on_warn prints the panic's frames first).
+            rips = [i for i, e in enumerate(main) if e.rip]
+            start = 0
+            if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
+                start = rips[0] + 1
+            return [e for e in main[start:] if not e.rip and e.context not in _INTERRUPT_CONTEXTS]
+        if source == Source.TASK:
+            # What the timer interrupt that detected the stall interrupted: the
+            # frames below it, in any context (a softirq it hit runs on the IRQ
+            # stack before <EOI>), else those after the interrupt's end marker.
+            timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            if timer and timer[-1] + 1 < len(main):
+                return main[timer[-1] + 1 :]
+            after = [e for e in main if e.after_interrupt]
+            if after:
+                return after
+            return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
+        if source == Source.BACKTRACE:
+            return list(self.entries)
+        return []
+
     def _guilty(
-        self, sources: tuple[str, ...], skip: re.Pattern[str] | None
+        self, sources: tuple[Source, ...], skip: re.Pattern[str] | None, pick: Pick
     ) -> tuple[str | None, str | None]:
         """The guilty function and its module, from the first source that has one."""
-
-        def ok(name: str | None) -> bool:
-            plain = _plain(name)
-            return (
-                bool(plain)
-                and not NEVER_GUILTY.match(plain or "")
-                and not (skip and skip.match(plain or ""))
-            )
-
+        names: list[tuple[str, str | None]] = []
         for source in sources:
-            if source == "header" and self.fields.get("function"):
-                return _plain(self.fields["function"]), self.fields.get("module")
-            if source == "body" and self.fmt.function_re is not None:
+            if source == Source.HEADER and self.fields.get("function"):
+                name = plain(self.fields["function"])
+                if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
+                    return strip_syscall_prefix(name), self.fields.get("module")
+            elif source == Source.RIP and self.fmt.rip_guilty:
+                rips = [e for e in self._candidates(source) if e.rip]
+                if rips and not SKIP_HEADER.search(plain(rips[0].function)):
+                    return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
+                names.extend((e.function, e.module) for e in self._candidates(source))
+            elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
+                work = _stuck_work(self.body, self.fields.get("pool_cpus"))
+                if work:
+                    names.append((work, None))
+            elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
                     if m:
-                        return _plain(m.group("function")), None
-            if source == "rip" and ok(self.fields.get("rip_function")):
-                return _plain(self.fields["rip_function"]), self.fields.get("rip_module")
-            if source == "frames":
-                for f in self.frames:
-                    if f.reliable and f.context not in ("IRQ", "NMI", "SOFTIRQ") and ok(f.function):
-                        return _plain(f.function), f.module
-        return None, None
+                        names.append((m.group("function"), None))
+                        break
+                if names and source == Source.LOCK_AT:
+                    return strip_syscall_prefix(plain(names[0][0])), None
+            else:
+                names.extend((e.function, e.module) for e in self._candidates(source))
+        kept = [
+            (strip_syscall_prefix(plain(n)), mod)
+            for n, mod in names
+            if not _skipped(plain(n), skip, pick)
+        ]
+        if not kept:
+            return None, None
+        if pick == Pick.STALL:
+            return _stall_frame(kept)
+        if pick == Pick.HUNG:
+            return _hung_frame(kept)
+        return kept[0]
 
 
-def _in_order(before: float | None, after: float | None) -> bool:
-    """Could a line stamped ``after`` follow one stamped ``before`` on the same CPU?"""
-    return before is None or after is None or after >= before
+def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
+    """The work in flight on the stuck pool's pwq (show_pwq() prints each pwq's
+    cpus, then its in-flight works), else the first one in flight at all."""
+    current, first = None, None
+    for text in body:
+        m = WQ_PWQ.match(text)
+        if m:
+            current = m.group("cpus")
+            continue
+        m = WQ_FUNCTION.match(text)
+        if m:
+            first = first or m.group("function")
+            if pool_cpus is not None and current == pool_cpus:
+                return str(m.group("function"))
+    return first
 
 
-def _keys(template: str) -> list[str]:
-    return re.findall(r"\{(\w+)\}", template)
+def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
+    if SKIP_ALWAYS.search(name) or (skip is not None and skip.search(name)):
+        return True
+    if pick == Pick.STALL and SKIP_STALL.search(name):
+        return True
+    return pick == Pick.HUNG and name not in HUNG_BUCKETS and bool(SKIP_HUNG.search(name))
 
 
-# -- the parser ---------------------------------------------------------------------
+def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    """The frame above the first dispatching one (syzkaller's convention:
+    the syscall, work item or file operation the CPU was stuck in)."""
+    prev = names[0]
+    for name, module in names:
+        if STALL_ANCHORS.search(name):
+            if "smp_call_function" in name:
+                return "smp_call_function", None
+            return prev
+        prev = (name, module)
+    return names[0]
+
+
+def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    for name, module in names:
+        for anchor, bucket in HUNG_BUCKETS.items():
+            if name.startswith(anchor):
+                return bucket, module
+    return names[0]
+
+
+def _trap_name(what: str) -> str:
+    return {"stack segment": "stack segment fault"}.get(what, what)
+
+
+def _free_bug(header: str) -> str:
+    if "double-free or invalid-free" in header or "invalid-free" in header:
+        return "invalid-free"
+    return "double-free"
+
+
+def sanitize_message(message: str) -> str:
+    """A panic message for a title: without numbers that change between runs."""
+    message = re.sub(r"\s*exitcode=0x[0-9a-f]+", "", message)
+    message = re.sub(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b", "ADDR", message)
+    return message.strip()
+
+
+# -- the parser -----------------------------------------------------------------------
+
+
+# What may matter while no report is open: a header hint, a cut line, or
+# noise that cleaning removes (and that could hide a hint) -- a superset of
+# what the per-line fast path in _line lets through. Searched separately, so
+# that each search keeps the regex engine's literal-prefix scan.
+_WAKE = (
+    HEADER_HINT,
+    re.compile(r"cut here"),
+    re.compile(r"[\x00\x07\x1b]"),
+    re.compile(r"\r(?!\n)"),
+)
+
+
+class _Wake:
+    """The next position at or after ``pos`` where any of ``_WAKE`` matches
+    in ``data`` (each pattern's next hit is remembered until passed)."""
+
+    def __init__(self, data: str, end: int) -> None:
+        self.data, self.end = data, end
+        # -1: not searched yet; None: no more matches
+        self.next: list[int | None] = [-1] * len(_WAKE)
+
+    def hit(self, i: int, pos: int) -> int | None:
+        """The next match of pattern ``i`` at or after ``pos``."""
+        hit = self.next[i]
+        if hit is not None and hit < pos:
+            m = _WAKE[i].search(self.data, pos, self.end)
+            hit = self.next[i] = m.start() if m else None
+        return hit
+
+    def at(self, pos: int) -> int | None:
+        best: int | None = None
+        for i in range(len(_WAKE)):
+            hit = self.hit(i, pos)
+            if hit is not None and (best is None or hit < best):
+                best = hit
+        return best
+
+    def noisy(self) -> bool:
+        """Whether the text holds noise that cleaning removes anywhere."""
+        return any(self.hit(i, 0) is not None for i in range(2, len(_WAKE)))
 
 
 class ConsoleParser:
     """Streaming console reader: ``feed()`` text as it arrives (any chunk
     size, partial lines fine), ``close()`` at the end; finished reports
-    appear in :attr:`reports` as soon as they end.
+    appear in :attr:`reports` as soon as they end (a panic that follows one
+    is merged into it in place).
 
     expected: messages declared expected (see :class:`Expected`)."""
 
@@ -1244,8 +882,11 @@ class ConsoleParser:
         self._no = 0
         self._open: list[_Open] = []
         self._lingering: list[tuple[int, _Open]] = []
-        self._cut: list[_Line] | None = None
+        self._cut: list[Line] | None = None
         self._closed = False
+        # per line: (number, caller, blank, taken by a report)
+        self._seen: deque[list[Any]] = deque(maxlen=SPAN_MEMORY)
+        self._last_end = -(10**9)
 
     def feed(self, text: str) -> list[KernelReport]:
         """Read more console text; return the reports that ended in it."""
@@ -1253,10 +894,38 @@ class ConsoleParser:
             raise ValueError("feed() after close()")
         before = len(self.reports)
         data = self._partial + text
-        lines = data.split("\n")
-        self._partial = lines.pop()
-        for raw in lines:
-            self._line(raw[:-1] if raw.endswith("\r") else raw)
+        end = data.rfind("\n") + 1  # complete lines end here
+        self._partial = data[end:]
+        pos = 0
+        wake = _Wake(data, end)
+        count = data.count
+        find = data.find
+        line = self._line
+        # Without noise to clean, the raw line holds a header hint exactly
+        # when the cleaned one does: one search finds the next for all lines.
+        hints = not wake.noisy()
+        next_hint: int | None = -1
+        while pos < end:
+            if not self._open and self._cut is None and not self._lingering:
+                # Idle: nothing but a header or a cut line can matter, so jump
+                # to the next line that may hold one (in C, not line by line).
+                hit = wake.at(pos)
+                if hit is None:
+                    self._no += count("\n", pos, end)
+                    break
+                start = data.rfind("\n", pos, hit) + 1
+                if start > pos:
+                    self._no += count("\n", pos, start)
+                    pos = start
+            eol = find("\n", pos, end)
+            raw = data[pos:eol]
+            hinted: bool | None = None
+            if hints:
+                if next_hint is not None and next_hint < pos:
+                    next_hint = wake.hit(0, pos)
+                hinted = next_hint is not None and next_hint < eol
+            line(raw[:-1] if raw.endswith("\r") else raw, hinted)
+            pos = eol + 1
         return self.reports[before:]
 
     def close(self) -> list[KernelReport]:
@@ -1268,36 +937,57 @@ class ConsoleParser:
                 self._partial = ""
                 self._line(raw[:-1] if raw.endswith("\r") else raw)
             for rep in list(self._open):
+                rep.at_eof = True
                 self._finish(rep)
             for _, rep in self._lingering:
-                self.reports.append(rep.build(self.expected))
-            self._lingering = []
+                rep.at_eof = True
+            self._flush_lingering()
             self._closed = True
             self.reports.sort(key=lambda r: r.start_line)
         return self.reports
 
-    # -- one line ----------------------------------------------------------------
-    def _line(self, raw: str) -> None:
+    # -- one line ------------------------------------------------------------------
+    def _line(self, raw: str, hinted: bool | None = None) -> None:
         self._no += 1
-        line = _clean(self._no, raw)
-        self._expire_lingering()
-        if not self._open and self._cut is None and not self._lingering:
-            # Fast path: outside any report only a header or a cut line matters.
-            text = line.text
-            if not (_HEADER_ANY.match(text) or text.startswith("-")):
-                return
-        lt, extra = _classify(line.text)
-        if lt == RESET:
+        line = clean(self._no, raw)
+        if self._lingering:
+            self._expire_lingering()
+        text = line.text
+        if hinted is None:
+            hinted = HEADER_HINT.search(text) is not None
+        # Fast path: outside any report only a header or a cut line matters.
+        if (
+            not self._open
+            and self._cut is None
+            and not self._lingering
+            and not (hinted or text.startswith("-"))
+        ):
+            return
+        seen = [self._no, line.caller, not text.strip(), False]
+        self._seen.append(seen)
+        found = find_header(text) if hinted else None
+        if found is not None and any(
+            rep.state == S.PREAMBLE
+            and rep.fmt.body is not None
+            and rep.fmt.body is not ANY
+            and rep.fmt.body.match(text)
+            for rep in self._open
+        ):
+            found = None  # a line an open report's own body format claims (SLUB's INFO: lines)
+        if found is not None:
+            seen[3] = True
+            self._header(line, *found)
+            return
+        lt, extra = classify_rest(text)
+        if lt == L.RESET:
             for rep in list(self._open):
                 self._finish(rep)
             self._flush_lingering()
             self._cut = None
             return
-        if lt == HEADER:
-            self._header(line, *extra)
-            return
-        if lt == CUT:
+        if lt == L.CUT:
             self._cut = [line]
+            seen[3] = True
             return
         best, best_key = None, (-1, 0.0, 0)
         for rep in self._open:
@@ -1315,44 +1005,53 @@ class ConsoleParser:
         if best is None:
             best = self._reopen(lt, line, extra)
         if best is not None:
+            seen[3] = True
             best.add(lt, line, extra)
-            if (best.ended and best.state != SUMMARY) or (
-                best.state == AFTER and best.fmt.end is None and best.fmt.tail is None
+            if (best.ended and best.state != S.SUMMARY) or (
+                best.state == S.AFTER and best.fmt.end is None and best.fmt.tail is None
             ):
                 self._finish(best)  # nothing more can belong to it
         elif (
-            lt == TEXT
+            lt == L.TEXT
             and self._cut is not None
             and len(self._cut) < 4
-            and line.text.strip()
+            and text.strip()
             and _in_order(self._cut[-1].ts, line.ts)
         ):
+            seen[3] = True
             self._cut.append(line)  # a WARN message between "cut here" and its header
         for rep in list(self._open):
             if rep is best:
                 continue
             rep.idle += 1
             if self._foreign_ends(rep, lt):
-                self._finish(rep, linger=rep.state == AFTER)
+                self._finish(rep, linger=rep.state == S.AFTER)
             elif rep.idle > IDLE_LIMIT:
                 self._finish(rep)
 
-    def _foreign_ends(self, rep: _Open, lt: int) -> bool:
+    def _foreign_ends(self, rep: _Open, lt: LineType) -> bool:
         """Does a line that is not this report's end it?"""
-        if rep.state == SUMMARY or (not rep.fmt.trace and rep.state == PREAMBLE):
+        if lt == L.BLANK:
+            return False
+        if rep.state == S.SUMMARY or (not rep.fmt.trace and rep.state == S.PREAMBLE):
             return True
-        if rep.state == AFTER and rep.fmt.end is None:
+        if rep.state == S.AFTER and rep.fmt.end is None:
             return True
-        if rep.state == TRACE and not rep.contexts and rep.frames and lt == TEXT:
-            # An old-style trace (no <TASK> markers) ends at the first text line.
+        if rep.state == S.TRACE and not rep.contexts and rep.frames and lt == L.TEXT:
+            # An old-style trace (no <TASK> markers) ends at the first text line
+            # ... unless frames go on right after it (another task's message
+            # printed into the trace, "used greatest stack depth").
             rep.trace_done = True
-            rep.state = AFTER
+            rep.state = S.AFTER
+            rep.text_ended = True
             return rep.fmt.end is None
         return False
 
-    def _header(self, line: _Line, fmt: ReportFormat, match: re.Match[str]) -> None:
+    def _header(self, line: Line, fmt: ReportFormat, match: re.Match[str]) -> None:
+        if fmt.kind == "PANIC" and self._panic_joins(line, match):
+            return
         for rep in reversed(self._open):
-            if rep.state == PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
+            if rep.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
                 if fmt.kind == rep.fmt.kind and (
                     len(rep.lines) > 1 or loc != rep.fields.get("location")
@@ -1379,29 +1078,51 @@ class ConsoleParser:
         self._age_others(rep)
         self._open.append(rep)
 
+    def _panic_joins(self, line: Line, match: re.Match[str]) -> bool:
+        """A panic is part of the report it follows: an open one, or one that
+        ended a moment ago (merged into it in :attr:`reports`)."""
+        for rep in reversed(self._open):
+            if rep.fmt.kind != "PANIC" and (
+                line.caller is None or rep.caller is None or line.caller == rep.caller
+            ):
+                rep.absorb_panic(line, match)
+                self._age_others(rep)
+                return True
+        if self.reports and self._no - self._last_end <= PANIC_WINDOW:
+            last = self.reports[-1]
+            if last.kind != "PANIC":
+                self.reports[-1] = replace(
+                    last,
+                    message=last.message or match.groupdict().get("message"),
+                    raw=last.raw + "\n" + line.raw,
+                    end_line=line.no,
+                )
+                return True
+        return False
+
     def _age_others(self, current: _Open) -> None:
         for rep in list(self._open):
             if rep is current:
                 continue
             rep.idle += 1
             if (
-                rep.state == SUMMARY
-                or (rep.state == AFTER and rep.fmt.end is None)
-                or (not rep.fmt.trace and rep.state == PREAMBLE)
+                rep.state == S.SUMMARY
+                or (rep.state == S.AFTER and rep.fmt.end is None)
+                or (not rep.fmt.trace and rep.state == S.PREAMBLE)
             ):
                 self._finish(rep)
 
-    def _reopen(self, lt: int, line: _Line, extra: Any) -> _Open | None:
+    def _reopen(self, lt: LineType, line: Line, extra: Any) -> _Open | None:
         """A line with nowhere to go: give it back to a report that a foreign
         line (another CPU's) closed a moment ago, if it fits there."""
         for i in range(len(self._lingering) - 1, -1, -1):
             _, rep = self._lingering[i]
             fits = rep.score(lt, line, extra) >= 0
-            if not fits and lt in (FRAME, MARKER):
-                rep.state = TRACE
+            if not fits and lt in (L.FRAME, L.MARKER):
+                rep.state = S.TRACE
                 fits = rep.score(lt, line, extra) >= 0
                 if not fits:
-                    rep.state = AFTER
+                    rep.state = S.AFTER
             if fits:
                 del self._lingering[i]
                 self._open.append(rep)
@@ -1413,20 +1134,45 @@ class ConsoleParser:
         if linger and rep.fmt.trace:
             self._lingering.append((self._no + LINGER, rep))
         else:
-            self.reports.append(rep.build(self.expected))
+            self._emit(rep)
+
+    def _emit(self, rep: _Open) -> None:
+        self.reports.append(rep.build(self.expected, self._foreign_lines(rep)))
+        self._last_end = self._no
+
+    def _foreign_lines(self, rep: _Open) -> int:
+        return len(self._foreign(rep))
+
+    def _foreign(self, rep: _Open) -> list[int]:
+        """Lines inside the report's span that it did not take and that
+        nothing (a different caller id, being blank) sets apart."""
+        first, last = rep.lines[0].no, rep.lines[-1].no
+        mine = {ln.no for ln in rep.lines}
+        found = []
+        for no, caller, blank, taken in reversed(self._seen):  # the span is the recent end
+            if no < first:
+                break
+            if no > last or no in mine or blank:
+                continue
+            if caller is not None and rep.caller is not None and caller != rep.caller:
+                continue
+            if not taken and not rep.fmt.trace:
+                continue
+            found.append(no)
+        return found
 
     def _expire_lingering(self) -> None:
         while self._lingering and self._lingering[0][0] < self._no:
             _, rep = self._lingering.pop(0)
-            self.reports.append(rep.build(self.expected))
+            self._emit(rep)
 
     def _flush_lingering(self) -> None:
         for _, rep in self._lingering:
-            self.reports.append(rep.build(self.expected))
+            self._emit(rep)
         self._lingering = []
 
 
-# -- entry points ----------------------------------------------------------------------
+# -- entry points ------------------------------------------------------------------------
 
 CHUNK = 1 << 20
 
@@ -1475,114 +1221,4 @@ def reports_of_guest(guest: _HasConsole, expected: Sequence[Expected] = ()) -> l
     return parse_text(guest.console.text(), expected)
 
 
-# -- guestdbg kernlog ---------------------------------------------------------------------
-
-
-def describe(report: KernelReport, max_frames: int = 16) -> str:
-    """A report as a few readable lines."""
-    flags = [
-        name
-        for name, on in (
-            ("TF leak", report.tf_leak),
-            ("truncated", report.truncated),
-            ("expected", report.expected),
-        )
-        if on
-    ]
-    out = [report.title + (f"  [{', '.join(flags)}]" if flags else "")]
-    facts = [f"kind {report.kind}"]
-    if report.cpu is not None:
-        facts.append(f"cpu {report.cpu}")
-    if report.pid is not None:
-        facts.append(f"pid {report.pid}" + (f" ({report.comm})" if report.comm else ""))
-    if report.taint:
-        facts.append(f"tainted {report.taint}")
-    if report.release:
-        facts.append(report.release)
-    if report.start_time is not None and report.end_time is not None:
-        facts.append(f"console {report.start_time:.6f}-{report.end_time:.6f} s")
-    out.append("  " + ", ".join(facts))
-    where = []
-    if report.location:
-        where.append(f"at {report.location}")
-    if report.function:
-        where.append(f"in {report.function}")
-    if where:
-        out.append("  " + " ".join(where))
-    if report.message and report.message not in report.title:
-        out.append(f"  message: {report.message}")
-    if report.expected_because:
-        out.append(f"  expected: {report.expected_because}")
-    if report.rip:
-        out.append(f"  RIP: {report.rip}")
-    if report.modules:
-        out.append(f"  modules: {' '.join(report.modules)}")
-    frames = [f for f in report.frames if f.reliable]
-    if frames:
-        out.append("  call trace:")
-        for f in frames[:max_frames]:
-            ctx = f"<{f.context}> " if f.context else ""
-            out.append(f"    {ctx}{f}")
-        if len(frames) > max_frames:
-            out.append(f"    ... {len(frames) - max_frames} more")
-    return "\n".join(out)
-
-
-def command(
-    files: Sequence[Path],
-    as_json: bool = False,
-    expected: Sequence[Expected] = (),
-    out: Any = None,
-) -> int:
-    """``guestdbg kernlog FILE... [--json]``: the reports in saved console
-    logs (``-`` is stdin). Exit status 0 when there is no finding, 1 when
-    there are."""
-    out = out or sys.stdout
-    results: list[tuple[str, KernelReport]] = []
-    for path in files:
-        name = str(path)
-        if name == "-":
-            reports = parse_stream(sys.stdin.buffer, expected)
-            name = "<stdin>"
-        else:
-            if not Path(path).is_file():
-                raise InputError(f"no console log at {path}")
-            reports = parse_file(path, expected)
-        results += [(name, r) for r in reports]
-    if as_json:
-        items = [{"file": name, **r.to_json()} for name, r in results]
-        out.write(json.dumps(items, indent=2) + "\n")
-    else:
-        for name, r in results:
-            out.write(f"{name}:{r.start_line}: {describe(r)}\n\n")
-        found = findings(r for _, r in results)
-        leaks = sum(1 for _, r in results if r.tf_leak)
-        where = f"{len(files)} file{'s' if len(files) != 1 else ''}"
-        if results:
-            out.write(
-                f"guestdbg kernlog: {len(results)} report(s) in {where}, "
-                f"{len(found)} finding(s), {leaks} TF leak(s)\n"
-            )
-        else:
-            out.write(f"guestdbg kernlog: no kernel reports in {where}\n")
-    return 1 if findings(r for _, r in results) else 0
-
-
-__all__ = [
-    "FORMATS",
-    "NMI_AFTER_INJECTION",
-    "REFINEMENTS",
-    "ConsoleParser",
-    "Expected",
-    "Frame",
-    "KernelReport",
-    "ReportFormat",
-    "command",
-    "describe",
-    "findings",
-    "is_tf_leak",
-    "parse_file",
-    "parse_stream",
-    "parse_text",
-    "reports_of_guest",
-]
+_ = CPU_RE  # re-exported for callers that classify CPU lines themselves

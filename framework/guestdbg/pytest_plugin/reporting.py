@@ -28,7 +28,9 @@ from guestdbg.build import kernels
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
 
-ARTIFACT_FILES = "console.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+ARTIFACT_FILES = (
+    "console.log, commands.log, qemu-stderr.log, qmp.log, mi.log, remote.log, findings.json"
+)
 
 DEFECT = "defect"
 CANNOT_JUDGE = "cannot-judge"
@@ -106,12 +108,13 @@ def record(request_node: Any, result: ScenarioResult, artifacts: Path, expected:
     """Write findings.json and attach the findings to the test's report."""
     result.write(artifacts / "findings.json")
     request_node.user_properties.append(("findings", json.dumps(sorted(result.kinds()))))
-    notes = [f"(expected: {e})" for e in expected]
+    notes = [f"(expected: {e})" for e in expected[:1]]
     if result.data.get("re_hits"):
         notes.append(f"(re-hits: {result.data['re_hits']}/{result.data['resumes']} resumes)")
     if result.data.get("stalled_steps"):
         notes.append(f"(stalled steps: {result.data['stalled_steps']}/{len(result.data['steps'])})")
     # user_properties travel with the report, also from pytest-xdist workers.
+    request_node.user_properties.append(("expected", json.dumps(expected)))
     request_node.user_properties.append(("scenario", result.name))
     request_node.user_properties.append(("notes", " ".join(notes)))
 
@@ -157,7 +160,7 @@ def expect_found(
 ) -> None:
     """A positive control: ``kind`` must be found; other findings (except
     ``allowed`` ones the planted defect also causes) fail it."""
-    record(request.node, result, artifacts, [kind])
+    record(request.node, result, artifacts, [kind, *allowed])
     if kind not in result.kinds():
         raise ControlSilent(
             bug_report(

@@ -1,13 +1,25 @@
-"""The guest's serial console: pexpect over the chardev socket.
+"""The guest's serial ports: the kernel console, and the shell's own port.
 
-QEMU writes everything the guest prints to its own logfile as well, so the
-full console log survives whatever happens to this reader. A pump thread
-drains the socket at all times: a console nobody reads would otherwise make
-QEMU hold the emulated UART, and the guest kernel would spin with interrupts
-off on every character it prints (lost panics, distorted timing). The guest's init
-(images/initramfs/init) runs a command loop without echo; :meth:`Console.run`
-sends a command base64-encoded (no quoting problems) followed by a marker
-that carries the exit status.
+Two 16550 UARTs, each a QEMU chardev socket this process listens on, each
+with QEMU's logfile as the complete record:
+
+- ``ttyS0``, the kernel console (``console=ttyS0``): everything the kernel
+  prints, and the readiness marker of the guest's init;
+- ``ttyS1``, the command port: the guest's init serves a shell loop there, so
+  a command's output and its end marker never mix with kernel output — the
+  kernel prints (boot stragglers, NMI messages, WARN splats: the very things
+  this project provokes) whenever it likes, on the other port.
+
+A guest whose init serves the shell on the console itself (an older init, or
+a kernel with one UART) is still driven: the end marker is matched wherever
+it sits in a line (a printk may follow it on the same line) and printk lines
+are taken out of the output.
+
+A pump thread per port drains its socket at all times: a port nobody reads
+would make QEMU hold the emulated UART, and the guest kernel would spin with
+interrupts off on every character it prints (lost panics, distorted timing).
+:meth:`Console.run` sends a command base64-encoded (no quoting problems)
+followed by a marker that carries the exit status.
 """
 
 from __future__ import annotations
@@ -31,8 +43,10 @@ import pexpect.fdpexpect
 
 from guestdbg.errors import DeadlineError, GuestError
 
-READY_RE = re.compile(rb"GUESTDBG-READY release=(\S+) cpus=(\d+)\r?\n")
+READY_RE = re.compile(rb"GUESTDBG-READY release=(\S+) cpus=(\d+)(?: commands=(\w+))?\r?\n")
 PRINTK_LINE_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
+PRINTK_RE = re.compile(r"\[\s*\d+\.\d{6}\] [^\n]*\n")
+COMMAND_PORT = "ttyS1"
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class CommandResult:
 class ReadyInfo:
     release: str
     cpus: int
+    commands: str | None = None  # the port of the shell loop: ttyS1, or None for the console
 
 
 def tail_of(path: Path, lines: int = 40) -> str:
@@ -68,37 +83,51 @@ def tail_of(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class Console:
-    """One guest serial console, connected to QEMU's chardev socket."""
+def command_line(command: str, nonce: str) -> str:
+    """The line the guest's shell loop evaluates: the command, decoded from
+    base64, in a subshell (so ``exit N`` reports N instead of ending the loop),
+    then the end marker with its status, ``@@NONCE@@STATUS@@``."""
+    encoded = base64.b64encode(command.encode()).decode()
+    # No newline after the marker: nothing of this command is left to be read
+    # as the start of the next one's output.
+    return f'(eval "$(echo {encoded} | base64 -d)"); printf "@@{nonce}@@%d@@" "$?"\n'
 
-    def __init__(
-        self,
-        sock: socket.socket,
-        log_path: Path,
-        on_dead: Callable[[], str] | None = None,
-        check: Callable[[], str | None] | None = None,
-    ) -> None:
-        """``sock``: connected socket carrying the guest's ttyS0.
-        ``log_path``: QEMU's logfile of the same chardev (the complete record).
-        ``on_dead``: called when the console closes: the sentence why (QEMU's exit).
-        ``check``: called each second of a wait: None while QEMU is alive and
-        answering, else the sentence why not (a frozen QEMU ends the wait)."""
+
+def end_marker(nonce: str) -> re.Pattern[bytes]:
+    """The end marker, wherever it sits: a printk may be glued right after it
+    (no newline required)."""
+    return re.compile(rf"@@{nonce}@@(\d+)@@".encode())
+
+
+def command_output(raw: str, kernel_lines: bool = False) -> str:
+    """A command's output, ``\\r\\n`` normalised; ``kernel_lines``: the shell
+    shares the kernel console, so printk records that interleaved with the
+    output (also those glued into one of its lines) are taken out."""
+    text = raw.replace("\r\n", "\n").replace("\x00", "")
+    if not kernel_lines:
+        return text
+    text = PRINTK_RE.sub("", text)
+    return "\n".join(line for line in text.split("\n") if not PRINTK_LINE_RE.match(line))
+
+
+class SerialPort:
+    """One serial port: socket -> pump thread -> pipe -> pexpect; QEMU's
+    logfile of the same chardev is the complete record."""
+
+    def __init__(self, name: str, sock: socket.socket, log_path: Path) -> None:
+        self.name = name
         self.sock = sock
         self.log_path = log_path
-        self._on_dead = on_dead
-        self._check = check
-        # socket -> pump thread -> pipe -> pexpect. The thread never blocks on
-        # the pipe: what does not fit waits in memory.
+        # The pump never blocks on the pipe: what does not fit waits in memory.
         self._rfd, self._wfd = os.pipe()
         fcntl.fcntl(self._wfd, fcntl.F_SETFL, os.O_NONBLOCK)
         with contextlib.suppress(OSError):
             fcntl.fcntl(self._wfd, 1031, 1 << 20)  # F_SETPIPE_SZ: 1 MiB
         self._stop_r, self._stop_w = os.pipe()
-        self._pump = threading.Thread(target=self._pump_forever, name="console-pump", daemon=True)
+        self._pump = threading.Thread(target=self._pump_forever, name=f"{name}-pump", daemon=True)
         self._pump.start()
         self.child = pexpect.fdpexpect.fdspawn(self._rfd, encoding=None, timeout=30)
         self.child.maxread = 65536
-        self.ready: ReadyInfo | None = None
 
     def _pump_forever(self) -> None:
         pending = b""
@@ -129,20 +158,79 @@ class Console:
             pass
         finally:
             with contextlib.suppress(OSError):
-                os.close(self._wfd)  # EOF for pexpect: the console closed
+                os.close(self._wfd)  # EOF for pexpect: the port closed
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(text.encode())
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._stop_w, b"x")
+        self._pump.join(timeout=5)
+        for fd in (self._rfd, self._stop_r, self._stop_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class Console:
+    """The guest's kernel console (ttyS0) and its command port (ttyS1)."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        log_path: Path,
+        on_dead: Callable[[], str] | None = None,
+        check: Callable[[], str | None] | None = None,
+        command_sock: socket.socket | None = None,
+        command_log: Path | None = None,
+    ) -> None:
+        """``sock``, ``log_path``: the kernel console (ttyS0) and QEMU's logfile of it.
+        ``command_sock``, ``command_log``: the command port (ttyS1), if QEMU has one.
+        ``on_dead``: called when a port closes: the sentence why (QEMU's exit).
+        ``check``: called each second of a wait: None while QEMU is alive and
+        answering, else the sentence why not (a frozen QEMU ends the wait)."""
+        self.log_path = log_path
+        self.kernel = SerialPort("console", sock, log_path)
+        self.commands = (
+            SerialPort("commands", command_sock, command_log or log_path)
+            if command_sock is not None
+            else None
+        )
+        self._on_dead = on_dead
+        self._check = check
+        self.ready: ReadyInfo | None = None
+
+    @property
+    def child(self) -> pexpect.fdpexpect.fdspawn:
+        """The kernel console's pexpect reader."""
+        return self.kernel.child
+
+    @property
+    def shell(self) -> SerialPort:
+        """The port the guest's shell loop serves (known once the guest is ready)."""
+        if self.ready is not None and self.ready.commands and self.commands is not None:
+            return self.commands
+        return self.kernel
 
     def tail(self, lines: int = 40) -> str:
         return tail_of(self.log_path, lines)
 
     def text(self) -> str:
-        """Everything the console printed so far (from QEMU's logfile)."""
+        """Everything the kernel console printed so far (from QEMU's logfile)."""
         try:
             return self.log_path.read_bytes().decode(errors="replace")
         except OSError:
             return ""
 
     def _evidence(self) -> dict[str, str]:
-        return {f"console tail ({self.log_path})": self.tail()}
+        evidence = {f"console tail ({self.log_path})": self.tail()}
+        if self.shell is not self.kernel:
+            evidence[f"command port tail ({self.shell.log_path})"] = tail_of(
+                self.shell.log_path, 15
+            )
+        return evidence
 
     def _died(self, doing: str) -> GuestError:
         why = self._on_dead() if self._on_dead is not None else None
@@ -152,14 +240,14 @@ class Console:
             evidence=self._evidence(),
         )
 
-    def expect(self, pattern: bytes | re.Pattern[bytes], timeout: float, doing: str) -> re.Match:
-        """Wait for ``pattern``; GuestError at once when QEMU dies or freezes,
-        DeadlineError with the console tail when it never comes."""
+    def _expect_on(
+        self, port: SerialPort, pattern: bytes | re.Pattern[bytes], timeout: float, doing: str
+    ) -> re.Match[bytes]:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             try:
-                self.child.expect(pattern, timeout=max(0.0, min(left, 1.0)))
+                port.child.expect(pattern, timeout=max(0.0, min(left, 1.0)))
                 break
             except pexpect.TIMEOUT:
                 if left <= 1.0:
@@ -175,45 +263,44 @@ class Console:
                     ) from None
             except pexpect.EOF:
                 raise self._died(f"waiting for {doing}") from None
-        match = self.child.match
+        match = port.child.match
         assert isinstance(match, re.Match)
         return match
+
+    def expect(
+        self, pattern: bytes | re.Pattern[bytes], timeout: float, doing: str
+    ) -> re.Match[bytes]:
+        """Wait for ``pattern`` on the kernel console; GuestError at once when
+        QEMU dies or freezes, DeadlineError with the console tail when it never comes."""
+        return self._expect_on(self.kernel, pattern, timeout, doing)
 
     def wait_ready(self, timeout: float) -> ReadyInfo:
         """Wait for init's readiness marker (the shell is then taking commands)."""
         m = self.expect(READY_RE, timeout, "readiness marker (GUESTDBG-READY) from the guest")
-        self.ready = ReadyInfo(m.group(1).decode(), int(m.group(2)))
+        port = m.group(3).decode() if m.group(3) else None
+        if port is not None and (port != COMMAND_PORT or self.commands is None):
+            port = None  # a shell on a port we do not read: fall back to the console
+        self.ready = ReadyInfo(m.group(1).decode(), int(m.group(2)), port)
         return self.ready
 
     def send(self, text: str) -> None:
+        """Type ``text`` into the guest's shell."""
         try:
-            self.sock.sendall(text.encode())
+            self.shell.send(text)
         except OSError:
             raise self._died("sending to it") from None
 
     def run(self, command: str, timeout: float = 30.0) -> CommandResult:
         """Run ``command`` in the guest shell; return its output and exit status."""
         nonce = secrets.token_hex(4)
-        encoded = base64.b64encode(command.encode()).decode()
-        # A subshell, so `exit N` reports N instead of ending the command loop.
-        line = f'(eval "$(echo {encoded} | base64 -d)"); echo "@@{nonce}@@$?@@"\n'
-        self.send(line)
-        m = self.expect(
-            re.compile(rf"@@{nonce}@@(\d+)@@\r?\n".encode()),
-            timeout,
-            f"end of command {command!r}",
-        )
-        raw = (self.child.before or b"").decode(errors="replace")
-        text = raw.replace("\r\n", "\n").replace("\x00", "")
-        output = "\n".join(line for line in text.split("\n") if not PRINTK_LINE_RE.match(line))
+        port = self.shell
+        self.send(command_line(command, nonce))
+        m = self._expect_on(port, end_marker(nonce), timeout, f"end of command {command!r}")
+        raw = (port.child.before or b"").decode(errors="replace")
+        output = command_output(raw, kernel_lines=port is self.kernel)
         return CommandResult(command, int(m.group(1)), output, raw)
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self._stop_w, b"x")
-        self._pump.join(timeout=5)
-        for fd in (self._rfd, self._stop_r, self._stop_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        self.kernel.close()
+        if self.commands is not None:
+            self.commands.close()

@@ -355,10 +355,10 @@ class NestedHost:
         g._qmp = QEMUMonitorProtocol(("127.0.0.1", 0), server=True, nickname=nickname)
         g._qmp_log = _log_to_file(g._qmp._qmp.logger, g.qmp_log)
         qmp_port = g._qmp._qmp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        con_listener = socket.socket()
-        con_listener.bind(("127.0.0.1", 0))
-        con_listener.listen(1)
+        con_listener = _listen_tcp()
         con_port = con_listener.getsockname()[1]
+        cmd_listener = _listen_tcp() if g.spec.command_port else None
+        cmd_port = cmd_listener.getsockname()[1] if cmd_listener else None
         g.argv = spec.argv(
             Path(),
             Path(),
@@ -366,6 +366,9 @@ class NestedHost:
             f"socket,id=gdb0,host=0.0.0.0,port={L2_GDB_PORT},server=on,wait=off",
             qmp_chardev=f"socket,id=qmp0,host={HOST_ADDRESS},port={qmp_port}",
             console_chardev=f"socket,id=con0,host={HOST_ADDRESS},port={con_port}",
+            command_chardev=(
+                f"socket,id=cmd0,host={HOST_ADDRESS},port={cmd_port}" if cmd_port else None
+            ),
         )
         g.stderr_log.write_text(
             f"$ {shlex.join(g.argv)}\n# inside the nested KVM host {self.host_name} "
@@ -379,13 +382,22 @@ class NestedHost:
         try:
             try:
                 conn = g._accept(con_listener, L2_CONNECT_TIMEOUT, "the serial console")
+                cmd_conn = (
+                    g._accept(cmd_listener, L2_CONNECT_TIMEOUT, "the command port")
+                    if cmd_listener
+                    else None
+                )
             finally:
                 con_listener.close()
+                if cmd_listener:
+                    cmd_listener.close()
             g.console = Console(
                 ConsoleRelay.start(conn, g.console_log, on_eof=proc.console_closed.set),
                 g.console_log,
                 on_dead=g.death_reason,
                 check=g.problem,
+                command_sock=ConsoleRelay.start(cmd_conn, g.command_log) if cmd_conn else None,
+                command_log=g.command_log if cmd_conn else None,
             )
             try:
                 g._qmp.accept(timeout=L2_CONNECT_TIMEOUT)
@@ -613,6 +625,14 @@ class ConsoleRelay:
 
         threading.Thread(target=pump, name="nested-console-relay", daemon=True).start()
         return ours
+
+
+def _listen_tcp() -> socket.socket:
+    """A listener on a free port of 127.0.0.1 (L1's slirp reaches it as 10.0.2.2)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s
 
 
 def _shell_quote(text: str) -> str:

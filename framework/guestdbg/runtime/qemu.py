@@ -142,6 +142,12 @@ class Guest:
         return self.artifacts / "console.log"
 
     @property
+    def command_log(self) -> Path:
+        """The command port (ttyS1): every command the framework ran and its output."""
+        assert self.artifacts is not None
+        return self.artifacts / "commands.log"
+
+    @property
     def stderr_log(self) -> Path:
         assert self.artifacts is not None
         return self.artifacts / "qemu-stderr.log"
@@ -207,8 +213,12 @@ class Guest:
         nickname = f"guestdbg-{os.getpid()}-{next(_serial)}"
         self._qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=nickname)
         self._qmp_log = _log_to_file(self._qmp._qmp.logger, self.qmp_log)
+        cmd_path = self._sockdir / "commands.sock" if self.spec.command_port else None
         con_listener = _listen_unix(con_path)
-        self.argv = self.spec.argv(qmp_path, con_path, self.console_log, gdb_chardev)
+        cmd_listener = _listen_unix(cmd_path) if cmd_path else None
+        self.argv = self.spec.argv(
+            qmp_path, con_path, self.console_log, gdb_chardev, cmd_path, self.command_log
+        )
         started = time.monotonic()
         with open(self.stderr_log, "wb") as stderr:
             stderr.write(("$ " + shlex.join(self.argv) + "\n").encode())
@@ -224,10 +234,20 @@ class Guest:
         threading.Thread(target=self._watch, name="qemu-watch", daemon=True).start()
         try:
             con_sock = self._accept(con_listener, 20.0, "the serial console")
+            cmd_sock = (
+                self._accept(cmd_listener, 20.0, "the command port") if cmd_listener else None
+            )
         finally:
             con_listener.close()
+            if cmd_listener:
+                cmd_listener.close()
         self.console = Console(
-            con_sock, self.console_log, on_dead=self.death_reason, check=self.problem
+            con_sock,
+            self.console_log,
+            on_dead=self.death_reason,
+            check=self.problem,
+            command_sock=cmd_sock,
+            command_log=self.command_log,
         )
         try:
             self._qmp.accept(timeout=20.0)

@@ -32,6 +32,8 @@ class GuestSpec:
     paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
     gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
         port on 127.0.0.1).
+    command_port: give the guest a second UART (ttyS1) for its shell, apart
+        from the kernel console; without it the shell shares ttyS0.
     extra_args: appended verbatim to the QEMU command line.
     boot_timeout: seconds to wait for the readiness marker.
     qemu: the QEMU binary (a name on PATH or a path).
@@ -47,6 +49,7 @@ class GuestSpec:
     paused: bool = False
     gdbstub: str = "unix"
     extra_args: tuple[str, ...] = ()
+    command_port: bool = True
     boot_timeout: float = 90.0
     qemu: str = "qemu-system-x86_64"
     name: str = "guest"
@@ -86,15 +89,19 @@ class GuestSpec:
         console_sock: Path,
         console_log: Path,
         gdb_chardev: str,
+        command_sock: Path | None = None,
+        command_log: Path | None = None,
         *,
         qmp_chardev: str | None = None,
         console_chardev: str | None = None,
+        command_chardev: str | None = None,
     ) -> list[str]:
-        """The QEMU command line (pure: unit-tested without QEMU).
+        """The QEMU command line (pure: unit-tested without QEMU). ttyS0 is the
+        kernel console; ``command_sock``: ttyS1, the port of the guest's shell.
 
-        ``qmp_chardev``, ``console_chardev``: chardev specs instead of the
-        Unix sockets (a guest inside a nested KVM host reaches guestdbg over
-        TCP and its console log is written on this side)."""
+        ``qmp_chardev``, ``console_chardev``, ``command_chardev``: chardev specs
+        instead of the Unix sockets (a guest inside a nested KVM host reaches
+        guestdbg over TCP, and its logs are written on this side)."""
         qmp_chardev = qmp_chardev or f"socket,id=qmp0,path={qmp_sock}"
         console_chardev = console_chardev or (
             f"socket,id=con0,path={console_sock},logfile={console_log},logappend=off"
@@ -129,6 +136,13 @@ class GuestSpec:
             console_chardev,
             "-serial",
             "chardev:con0",
+        ]
+        if command_chardev is None and command_sock is not None:
+            log = f",logfile={command_log},logappend=off" if command_log else ""
+            command_chardev = f"socket,id=cmd0,path={command_sock}{log}"
+        if command_chardev is not None:
+            argv += ["-chardev", command_chardev, "-serial", "chardev:cmd0"]
+        argv += [
             "-chardev",
             gdb_chardev,
             "-gdb",

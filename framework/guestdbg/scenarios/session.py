@@ -72,10 +72,20 @@ class Session:
         """Insert the test module (from the guest shell; the guest must run).
         ``hot_cpu``: bind its hot loop to that vCPU (QMP inject-nmi reaches CPU 0);
         a module loaded earlier with another binding (a shared guest) is reloaded."""
-        loaded = self.guest.run(f"cat {PARAMETERS}/hot_cpu")
-        if loaded.ok and loaded.output.strip() == str(hot_cpu):
+        # One question, one answer: the module's state, not an error to interpret.
+        state = self.guest.run(
+            f"if [ -d /sys/module/{TEST_MODULE} ]; then cat {PARAMETERS}/hot_cpu; "
+            "else echo absent; fi"
+        )
+        bound = state.output.strip()
+        if not state.ok:
+            raise GuestError(
+                f"cannot read the state of {TEST_MODULE} in the guest: {bound}",
+                evidence={"console tail": self.guest.console.tail(20)},
+            )
+        if bound == str(hot_cpu):
             return
-        if loaded.ok:
+        if bound != "absent":
             self.guest.run(f"rmmod {TEST_MODULE}")
         result = self.guest.run(f"insmod {MODULE_PATH} hot_cpu={hot_cpu}")
         if not result.ok:
