@@ -135,7 +135,11 @@ def cmd_repro(args: argparse.Namespace) -> int:
         dbg = Debugger(artifacts=artifacts)
         try:
             dbg.load(image.tree.vmlinux)
-            session = scenarios.Session(image, guest, dbg, artifacts, hold=True)
+            # Under an outer TCG a nested guest takes software breakpoints itself.
+            hw_only = host_vm is not None and not host_vm.outer.faithful
+            session = scenarios.Session(
+                image, guest, dbg, artifacts, hold=True, hardware_breakpoints=hw_only
+            )
             result = fn(session, **_knobs(fn, args))
         except BaseException:
             dbg.close()
