@@ -88,7 +88,7 @@ def test_kvm_nested_guest_is_told_kvm_and_host_cpu(tmp_path: Path) -> None:
     assert argv[argv.index("-accel") + 1] == "kvm"
     assert argv[argv.index("-cpu") + 1] == "host"
     assert "socket,id=con0,host=10.0.2.2,port=6" in argv
-    assert not any("logfile=" in a for a in argv)  # the relay writes the log here
+    assert not any("logfile=" in a for a in argv)  # the port reader here keeps the log
 
 
 def test_a_host_tree_without_kvm_gets_one_sentence(tmp_path: Path) -> None:

@@ -95,3 +95,20 @@ def test_unreadable_kernel(kernel: Path) -> None:
     kernel.chmod(0)
     with pytest.raises(InputError, match="is not readable"):
         GuestSpec(kernel=kernel).validate()
+
+
+def test_a_restored_guest_waits_for_its_state_and_appends_to_the_logs(kernel: Path) -> None:
+    args = GuestSpec(kernel=kernel, incoming=True, log_append=True).argv(
+        Path("/s/qmp"),
+        Path("/s/con"),
+        Path("/a/console.log"),
+        "socket,id=gdb0,path=/s/gdb,server=on,wait=off",
+        Path("/s/cmd"),
+        Path("/a/commands.log"),
+    )
+    assert value_after(args, "-incoming") == "defer"
+    logs = [c for c in args if "logfile=" in c]
+    assert len(logs) == 2 and all(c.endswith("logappend=on") for c in logs)
+    booted = argv(GuestSpec(kernel=kernel))
+    assert "-incoming" not in booted
+    assert all("logappend=off" in c for c in booted if "logfile=" in c)

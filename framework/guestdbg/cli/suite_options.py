@@ -108,6 +108,11 @@ def add_suite_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--boot-timeout", type=positive_float, help="seconds to reach the shell")
     g.add_argument("--stop-timeout", type=positive_float, help="seconds for a gdb result or stop")
+    g.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="boot every guest instead of restoring a snapshot of a booted one",
+    )
     g.add_argument("--qemu", help="the QEMU binary")
     g.add_argument("--gdb", help="the gdb binary")
 
@@ -127,6 +132,8 @@ def plugin_args(args: argparse.Namespace) -> list[str]:
         out.append(f"--guestdbg-artifacts={args.artifacts.resolve()}")
     if args.keep_artifacts:
         out.append("--guestdbg-keep-artifacts")
+    if args.no_snapshot:
+        out.append("--guestdbg-no-snapshot")
     out += [f"--guestdbg-kernel-tree={t}" for t in args.kernel_tree]
     out += [f"--guestdbg-host-kernel={h}" for h in args.host_kernel]
     if args.repeat > 1:

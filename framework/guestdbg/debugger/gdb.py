@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guestdbg.build.cache import cache_dir
 from guestdbg.debugger.gdbstub import QemuGdbStub
 from guestdbg.debugger.mi import MiChannel, MiError, MiRecord, StopEvent, mi_quote
 from guestdbg.errors import DeadlineError, DebuggerError, HostError
@@ -86,13 +87,17 @@ class Debugger:
     temporary directory, removed on close, when None).  timeout: default
     deadline in seconds for a command's result record.  cwd: gdb's working
     directory, default the artifacts directory (lx-symbols scans it for
-    modules and reloads ``vmlinux`` by that name from there).
+    modules and reloads ``vmlinux`` by that name from there). index_cache:
+    keep gdb's symbol index of each vmlinux in the build cache (``gdb-index/``,
+    by build-id), so loading it again reads the index instead of the DWARF
+    (the default vmlinux: 0.7 s, then 0.1 s).
     """
 
     gdb: str = "gdb"
     artifacts: Path | None = None
     timeout: float = 30.0
     cwd: Path | None = None
+    index_cache: bool = True
     guest: Guest | None = field(default=None, init=False)
     mi: MiChannel = field(init=False)
     _own_artifacts: bool = field(default=False, init=False)
@@ -130,6 +135,11 @@ class Debugger:
             self.command("-gdb-set confirm off")
             self.command("-gdb-set width 0")
             self.command("-gdb-set auto-load python-scripts off")
+            if self.index_cache:
+                index = cache_dir() / "gdb-index"
+                index.mkdir(exist_ok=True)
+                self.console(f"set index-cache directory {index}")
+                self.console("set index-cache enabled on")
             has_python = self.console("python print('guestdbg-python-ok')")
             if "guestdbg-python-ok" not in has_python:
                 raise HostError(f"{path} has no Python support; lx-symbols needs it")

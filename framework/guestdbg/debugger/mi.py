@@ -326,8 +326,14 @@ class MiChannel:
             if rec is None:
                 self._inbox.put(None)  # stay at EOF for later readers
                 status = self.proc.wait()
+                # gdb may go because its target did (it lost the gdbstub): then
+                # the target's death is the cause, and the message says so.
+                target = self.lost() if self.disconnected and self.lost else None
+                target = target or (self.check() if self.check is not None else None)
                 raise DebuggerError(
-                    f"gdb exited unexpectedly (status {status})", evidence=self.evidence()
+                    f"gdb exited unexpectedly (status {status})"
+                    + (f" after its target went away: {target}" if target else ""),
+                    evidence=self.evidence(),
                 )
             if rec.kind != "done":
                 self._handle(rec)

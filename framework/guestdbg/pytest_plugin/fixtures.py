@@ -8,12 +8,14 @@ fails (or always with ``--keep-artifacts``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +24,15 @@ import pytest
 from guestdbg.build import kernels
 from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
-from guestdbg.errors import GuestdbgError
+from guestdbg.errors import DebuggerError, GuestdbgError
 from guestdbg.pytest_plugin import nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
-from guestdbg.runtime import host
+from guestdbg.runtime import host, snapshot
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
 from guestdbg.scenarios import Session
+from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
 
 _images: dict[str | None, GuestImage] = {}
 
@@ -134,22 +137,31 @@ def _boot(
     image: GuestImage,
     artifacts: Path,
     paused: bool = False,
-) -> Guest:
+) -> tuple[Guest, str]:
+    """A ready guest (or one paused at reset): restored from the snapshot of
+    its configuration unless ``paused`` or --no-snapshot; and how it started
+    (``snapshot KEY``, ``boot …``), for the JUnit property ``guest_start``."""
     spec = dataclasses.replace(_spec(request, point, image), paused=paused)
     host_vm = nested.host_for(request, point, image) if point.accel == "kvm-nested" else None
-    g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
+    g: Guest | None = None
     try:
-        g.__enter__()
+        if paused or opt(request.config, "no_snapshot") or spec.accel not in snapshot.ACCELS:
+            how = "boot (--no-snapshot)" if opt(request.config, "no_snapshot") else "boot"
+            g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
+            g.__enter__()
+        else:
+            g, how = snapshot.start_guest(spec, artifacts, SNAPSHOT_PREPARATION)
         if not paused:
             image.tree.check_running(g.proc_version())
     except GuestdbgError as err:
-        g.close()
+        if g is not None:
+            g.close()
         if host_vm is not None:
             err.evidence.update(host_vm.evidence())  # the nested host's console tail too
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
     if host_vm is not None and host_vm.sstep_report is None and not paused:
         host_vm.report_sstep(g, str(opt(request.config, "gdb")))
-    return g
+    return g, how
 
 
 @pytest.fixture
@@ -186,7 +198,9 @@ def guest(
     """A freshly booted guest for this test (closed, with QEMU gone, afterwards)."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    g = _boot(request, point, image, artifacts)
+    _start_debugger_early(request, image, artifacts)
+    g, how = _boot(request, point, image, artifacts)
+    request.node.user_properties.append(("guest_start", how))
     try:
         yield g
     finally:
@@ -205,7 +219,9 @@ def paused_guest(
     before the kernel runs; ``wait_ready()`` once it is resumed."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    g = _boot(request, point, image, artifacts, paused=True)
+    _start_debugger_early(request, image, artifacts)
+    g, how = _boot(request, point, image, artifacts, paused=True)
+    request.node.user_properties.append(("guest_start", how))
     try:
         yield g
     finally:
@@ -237,12 +253,14 @@ class SharedGuest:
     ) -> None:
         self._request, self._point, self._image, self._root = request, point, image, root
         self.guest: Guest | None = None
+        self.how = ""  # how the current guest started
         self.reboots: list[str] = []
 
     def _boot(self) -> Guest:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self._request.module.__name__}-{self._point.id}")
         path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self._root))  # unique per xdist worker
-        return _boot(self._request, self._point, self._image, path)
+        guest, self.how = _boot(self._request, self._point, self._image, path)
+        return guest
 
     def healthy(self) -> Guest:
         """The shared guest, rebooted first when the last test left it unusable."""
@@ -304,19 +322,98 @@ def qmp(guest: Guest) -> Guest:
     return guest
 
 
+def _new_debugger(config: pytest.Config, image: GuestImage, artifacts: Path) -> Debugger:
+    """gdb with the vmlinux loaded (ended again if loading fails)."""
+    dbg = Debugger(
+        gdb=str(opt(config, "gdb")),
+        artifacts=artifacts,
+        timeout=float(opt(config, "stop_timeout")),  # type: ignore[arg-type]
+    )
+    try:
+        dbg.load(image.tree.vmlinux)
+    except BaseException:
+        dbg.close()
+        raise
+    return dbg
+
+
+class EarlyDebugger:
+    """This test's debugger, started in a thread while its guest starts (gdb
+    and the vmlinux load take as long as a restore): the ``debugger`` fixture
+    takes it; one nobody took is ended at the guest's teardown. (scripts/bench
+    measures a test's start with it too.)
+
+    gdb gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG
+    names the thread, not the process), so the thread waits until the
+    debugger is released."""
+
+    WAIT = 300.0  # more than the Debugger's own deadlines (first prompt, the 120 s load)
+
+    def __init__(self, new_debugger: Callable[[], Debugger]) -> None:
+        """``new_debugger``: makes the Debugger (and loads the vmlinux)."""
+        self._result: Debugger | BaseException | None = None
+        self._ready = threading.Event()
+        self._released = threading.Event()
+        self.taken = False
+        threading.Thread(
+            target=self._run, args=(new_debugger,), name="early-gdb", daemon=True
+        ).start()
+
+    def _run(self, new_debugger: Callable[[], Debugger]) -> None:
+        try:
+            self._result = new_debugger()
+        except BaseException as err:
+            self._result = err
+        finally:
+            self._ready.set()
+        self._released.wait()
+
+    def take(self) -> Debugger:
+        self.taken = True
+        if not self._ready.wait(self.WAIT):
+            raise DebuggerError(f"gdb was not ready with the vmlinux loaded within {self.WAIT:g}s")
+        if isinstance(self._result, BaseException):
+            raise self._result
+        assert self._result is not None
+        return self._result
+
+    def release(self) -> None:
+        """The debugger has ended (or will never be used): let the thread go."""
+        if not self.taken and self._ready.wait(self.WAIT) and isinstance(self._result, Debugger):
+            with contextlib.suppress(Exception):
+                self._result.close()
+        self._released.set()
+
+
+_early_debugger = pytest.StashKey[EarlyDebugger | None]()
+
+
+def _start_debugger_early(
+    request: pytest.FixtureRequest, image: GuestImage, artifacts: Path
+) -> None:
+    """When the test also asks for ``debugger`` (and has not got it yet),
+    start it now, beside the guest."""
+    if "debugger" not in request.fixturenames or _early_debugger in request.node.stash:
+        return
+    early = EarlyDebugger(lambda: _new_debugger(request.config, image, artifacts))
+    request.node.stash[_early_debugger] = early
+    request.addfinalizer(early.release)
+
+
 @pytest.fixture
 def debugger(
     request: pytest.FixtureRequest, image: GuestImage, artifacts: Path
 ) -> Iterator[Debugger]:
     """gdb with the vmlinux loaded, not attached yet; detached and ended afterwards."""
-    config = request.config
-    with Debugger(
-        gdb=str(opt(config, "gdb")),
-        artifacts=artifacts,
-        timeout=float(opt(config, "stop_timeout")),  # type: ignore[arg-type]
-    ) as dbg:
-        dbg.load(image.tree.vmlinux)
-        yield dbg
+    early = request.node.stash.get(_early_debugger, None)
+    request.node.stash[_early_debugger] = None  # taken: no guest fixture starts another
+    try:
+        dbg = early.take() if early is not None else _new_debugger(request.config, image, artifacts)
+        with dbg:
+            yield dbg
+    finally:
+        if early is not None:
+            early.release()
 
 
 @pytest.fixture
@@ -355,6 +452,7 @@ def shared_session(
     sstep = opt(request.config, "sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
     request.node.user_properties.append(("shared_guest", str(guest.artifacts)))
+    request.node.user_properties.append(("guest_start", shared_guest.how))
     s = Session(image, guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
     yield s
     (artifacts / "console.log").write_text(s.console_text())

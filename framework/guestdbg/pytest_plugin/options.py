@@ -94,6 +94,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=60.0,
         help="seconds gdb may wait for a command's result or a stop",
     )
+    add(
+        "no-snapshot",
+        action="store_true",
+        help="boot every guest instead of restoring the snapshot of a booted one "
+        "(the early-boot scenario always boots)",
+    )
     add("qemu", default="qemu-system-x86_64", help="the QEMU binary")
     add("gdb", default="gdb", help="the gdb binary")
 

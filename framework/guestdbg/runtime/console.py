@@ -1,7 +1,10 @@
 """The guest's serial ports: the kernel console, and the shell's own port.
 
-Two 16550 UARTs, each a QEMU chardev socket this process listens on, each
-with QEMU's logfile as the complete record:
+Two 16550 UARTs, each a QEMU chardev socket this process listens on; each
+port's pump thread writes every byte it receives to the port's log file, the
+complete record (not QEMU's chardev logfile: QEMU 7.2 writes a byte there
+again when its socket write had to be retried, so under load a splat in it
+has doubled characters the guest never printed):
 
 - ``ttyS0``, the kernel console (``console=ttyS0``): everything the kernel
   prints, and the readiness marker of the guest's init;
@@ -32,6 +35,8 @@ import re
 import secrets
 import select
 import socket
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -111,19 +116,24 @@ def command_output(raw: str, kernel_lines: bool = False) -> str:
 
 
 class SerialPort:
-    """One serial port: socket -> pump thread -> pipe -> pexpect; QEMU's
-    logfile of the same chardev is the complete record."""
+    """One serial port: socket -> pump thread -> (log file, pipe -> pexpect).
+    The log gets every byte as it arrives, flushed, whatever the reader does."""
 
-    def __init__(self, name: str, sock: socket.socket, log_path: Path) -> None:
+    def __init__(
+        self, name: str, sock: socket.socket, log_path: Path, append: bool = False
+    ) -> None:
         self.name = name
         self.sock = sock
         self.log_path = log_path
+        self._log = open(log_path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
         # The pump never blocks on the pipe: what does not fit waits in memory.
         self._rfd, self._wfd = os.pipe()
         fcntl.fcntl(self._wfd, fcntl.F_SETFL, os.O_NONBLOCK)
         with contextlib.suppress(OSError):
             fcntl.fcntl(self._wfd, 1031, 1 << 20)  # F_SETPIPE_SZ: 1 MiB
         self._stop_r, self._stop_w = os.pipe()
+        self._closed = False
+        self._logging = threading.Lock()  # held from recv() to the log write
         self._pump = threading.Thread(target=self._pump_forever, name=f"{name}-pump", daemon=True)
         self._pump.start()
         self.child = pexpect.fdpexpect.fdspawn(self._rfd, encoding=None, timeout=30)
@@ -140,14 +150,16 @@ class SerialPort:
                 if self._stop_r in readable:
                     return
                 if self.sock in readable:
-                    try:
-                        chunk = self.sock.recv(65536)
-                    except OSError:
-                        chunk = b""
-                    if chunk:
-                        pending += chunk
-                    else:
-                        sock_open = False
+                    with self._logging:
+                        try:
+                            chunk = self.sock.recv(65536)
+                        except OSError:
+                            chunk = b""
+                        if chunk:
+                            self._log.write(chunk)
+                            pending += chunk
+                        else:
+                            sock_open = False
                 if pending and (writable or self.sock in readable):
                     try:
                         n = os.write(self._wfd, pending)
@@ -163,7 +175,25 @@ class SerialPort:
     def send(self, text: str) -> None:
         self.sock.sendall(text.encode())
 
+    def sync(self, timeout: float = 2.0) -> None:
+        """Wait until everything QEMU has sent is in the log. What the guest
+        printed before it finished a command on the other port is then here:
+        a printk returns only once QEMU took its bytes."""
+        deadline = time.monotonic() + timeout
+        while not self._closed and time.monotonic() < deadline:
+            with self._logging:
+                try:
+                    queued = struct.unpack("i", fcntl.ioctl(self.sock, termios.FIONREAD, b"\0" * 4))
+                except OSError:
+                    return
+            if queued[0] == 0:
+                return
+            time.sleep(0.002)
+
     def close(self) -> None:
+        if self._closed:
+            return  # closing twice would close descriptors reused meanwhile
+        self._closed = True
         with contextlib.suppress(OSError):
             os.write(self._stop_w, b"x")
         self._pump.join(timeout=5)
@@ -172,6 +202,7 @@ class SerialPort:
                 os.close(fd)
         with contextlib.suppress(OSError):
             self.sock.close()
+        self._log.close()
 
 
 class Console:
@@ -185,16 +216,18 @@ class Console:
         check: Callable[[], str | None] | None = None,
         command_sock: socket.socket | None = None,
         command_log: Path | None = None,
+        append: bool = False,
     ) -> None:
-        """``sock``, ``log_path``: the kernel console (ttyS0) and QEMU's logfile of it.
+        """``sock``, ``log_path``: the kernel console (ttyS0) and its log file.
+        ``append``: add to the logs (a guest restored from a snapshot).
         ``command_sock``, ``command_log``: the command port (ttyS1), if QEMU has one.
         ``on_dead``: called when a port closes: the sentence why (QEMU's exit).
         ``check``: called each second of a wait: None while QEMU is alive and
         answering, else the sentence why not (a frozen QEMU ends the wait)."""
         self.log_path = log_path
-        self.kernel = SerialPort("console", sock, log_path)
+        self.kernel = SerialPort("console", sock, log_path, append)
         self.commands = (
-            SerialPort("commands", command_sock, command_log or log_path)
+            SerialPort("commands", command_sock, command_log or log_path, append)
             if command_sock is not None
             else None
         )
@@ -215,10 +248,12 @@ class Console:
         return self.kernel
 
     def tail(self, lines: int = 40) -> str:
+        self.kernel.sync(0.5)
         return tail_of(self.log_path, lines)
 
     def text(self) -> str:
-        """Everything the kernel console printed so far (from QEMU's logfile)."""
+        """Everything the kernel console printed so far (from its log file)."""
+        self.kernel.sync()
         try:
             return self.log_path.read_bytes().decode(errors="replace")
         except OSError:

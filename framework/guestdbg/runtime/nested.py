@@ -392,11 +392,11 @@ class NestedHost:
                 if cmd_listener:
                     cmd_listener.close()
             g.console = Console(
-                ConsoleRelay.start(conn, g.console_log, on_eof=proc.console_closed.set),
+                ConsoleRelay.start(conn, on_eof=proc.console_closed.set),
                 g.console_log,
                 on_dead=g.death_reason,
                 check=g.problem,
-                command_sock=ConsoleRelay.start(cmd_conn, g.command_log) if cmd_conn else None,
+                command_sock=ConsoleRelay.start(cmd_conn) if cmd_conn else None,
                 command_log=g.command_log if cmd_conn else None,
             )
             try:
@@ -582,20 +582,15 @@ class RemoteProcess:
 
 
 class ConsoleRelay:
-    """Between L2's console connection and the guest's :class:`Console`: every
-    byte from QEMU is written to the console log first (locally QEMU's own
-    chardev logfile does this; inside L1 that file would be out of reach),
-    then passed on; what the console sends goes back to QEMU. Ends when
-    either side closes."""
+    """Between a nested guest's serial connection and its :class:`Console`
+    port (which keeps the log): passes bytes both ways and tells
+    ``on_eof`` when QEMU closes the port (it is exiting; its exit status is on
+    the way from the nested host). Ends when either side closes."""
 
     @staticmethod
-    def start(
-        conn: socket.socket, log_path: Path, on_eof: Callable[[], None] | None = None
-    ) -> socket.socket:
-        """Return the socket end the Console reads; the relay runs in a thread.
-        ``on_eof``: called when QEMU closes the console (it is exiting)."""
+    def start(conn: socket.socket, on_eof: Callable[[], None] | None = None) -> socket.socket:
+        """Return the socket end the Console reads; the relay runs in a thread."""
         ours, theirs = socket.socketpair()
-        log = open(log_path, "wb")  # noqa: SIM115 - owned by the relay thread
 
         def pump() -> None:
             try:
@@ -607,8 +602,6 @@ class ConsoleRelay:
                             if on_eof is not None:
                                 on_eof()
                             return
-                        log.write(data)
-                        log.flush()
                         theirs.sendall(data)
                     if theirs in readable:
                         data = theirs.recv(65536)
@@ -618,7 +611,6 @@ class ConsoleRelay:
             except OSError:
                 return
             finally:
-                log.close()
                 for s in (conn, theirs):
                     with contextlib.suppress(OSError):
                         s.close()

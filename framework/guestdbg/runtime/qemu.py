@@ -216,9 +216,7 @@ class Guest:
         cmd_path = self._sockdir / "commands.sock" if self.spec.command_port else None
         con_listener = _listen_unix(con_path)
         cmd_listener = _listen_unix(cmd_path) if cmd_path else None
-        self.argv = self.spec.argv(
-            qmp_path, con_path, self.console_log, gdb_chardev, cmd_path, self.command_log
-        )
+        self.argv = self.spec.argv(qmp_path, con_path, None, gdb_chardev, cmd_path, None)
         started = time.monotonic()
         with open(self.stderr_log, "wb") as stderr:
             stderr.write(("$ " + shlex.join(self.argv) + "\n").encode())
@@ -248,6 +246,7 @@ class Guest:
             check=self.problem,
             command_sock=cmd_sock,
             command_log=self.command_log,
+            append=self.spec.log_append,
         )
         try:
             self._qmp.accept(timeout=20.0)

@@ -36,6 +36,15 @@ MODULE_PATH = f"/lib/modules/{TEST_MODULE}.ko"
 PARAMETERS = f"/sys/module/{TEST_MODULE}/parameters"
 COUNTER = f"{PARAMETERS}/counter"
 TRIGGER = f"{PARAMETERS}/trigger"
+
+
+def module_load_command(hot_cpu: int = -1) -> str:
+    return f"insmod {MODULE_PATH} hot_cpu={hot_cpu}"
+
+
+# What a guest restored from a snapshot has already run (guestdbg.runtime.snapshot):
+# the test module loaded as ensure_module() loads it by default.
+SNAPSHOT_PREPARATION = (module_load_command(),)
 # What an NMI nobody claims prints (arch/x86/kernel/nmi.c): expected after inject-nmi.
 NMI_EXPECTED = (kernlog.NMI_AFTER_INJECTION,)
 
@@ -87,7 +96,7 @@ class Session:
             return
         if bound != "absent":
             self.guest.run(f"rmmod {TEST_MODULE}")
-        result = self.guest.run(f"insmod {MODULE_PATH} hot_cpu={hot_cpu}")
+        result = self.guest.run(module_load_command(hot_cpu))
         if not result.ok:
             raise GuestError(
                 f"insmod {MODULE_PATH} failed in the guest: {result.output.strip()}",
