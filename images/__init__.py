@@ -2,10 +2,11 @@
 
 ``kernel/guestdbg.config`` (the config fragment every tree under test
 needs), ``kernel/guestdbg-debug.config`` (the kernel's bug detectors, for
-the ``debug`` tree), ``modules/`` (the test module's source, built against the tree under
-test), ``initramfs/init`` (the guest's init: a command loop on ttyS0). Found
-through importlib.resources, so an installed guestdbg finds them from any
-directory.
+the ``debug`` tree), ``modules/`` (the test module's source, built against
+the tree under test), ``initramfs/init`` (the guest's init: a command loop
+on ttyS1), ``nested/`` (the nested KVM host's init, its ``kvmcaps`` tool and
+the config fragment a host kernel tree needs). Found through
+importlib.resources, so an installed guestdbg finds them from any directory.
 """
 
 from __future__ import annotations
@@ -20,3 +21,8 @@ DEBUG_FRAGMENT = RECIPES / "kernel" / "guestdbg-debug.config"
 INIT_SCRIPT = RECIPES / "initramfs" / "init"
 MODULE_SOURCES = RECIPES / "modules"
 TEST_MODULE = "guestdbg_test"
+# The nested KVM host (L1): its init, the tool that reads its KVM's
+# capabilities, and the config fragment a host kernel tree needs.
+HOST_INIT_SCRIPT = RECIPES / "nested" / "init"
+KVMCAPS_SOURCE = RECIPES / "nested" / "kvmcaps.c"
+HOST_FRAGMENT = RECIPES / "nested" / "host-kernel.config"

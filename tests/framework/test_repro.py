@@ -27,6 +27,7 @@ def test_list_names_every_scenario() -> None:
     assert [line.split()[0] for line in out.splitlines()] == [
         "bp-loop",
         "early-boot",
+        "injections",
         "lx-symbols",
         "planted",
         "step",

@@ -42,6 +42,7 @@ def test_resume_loop_with_an_nmi_pending_at_every_stop_makes_progress(
 
 
 @pytest.mark.control
+@pytest.mark.handler_landing
 def test_control_stuck_breakpoint_when_steps_take_interrupts(
     request: pytest.FixtureRequest, session: Session, artifacts: Path, bp_kind: str
 ) -> None:

@@ -13,6 +13,15 @@ pytestmark = pytest.mark.guest
 LEDGER_KINDS = {"resume-over-planted-breakpoint", "unbalanced-breakpoints"}
 
 
+def test_lx_symbols_finds_a_module_loaded_after_it(
+    request: pytest.FixtureRequest, session: Session, artifacts: Path
+) -> None:
+    """The first-load path alone: lx-symbols' do_init_module breakpoint loads
+    the module's symbols, a breakpoint in the module hits, the ledger balances."""
+    result = scenarios.lxsymbols_reload(session, rounds=0)
+    expect_clean(request, result, artifacts)
+
+
 def test_lx_symbols_survives_module_load_and_reload(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:
@@ -37,6 +46,7 @@ def test_lx_symbols_survives_module_load_and_reload(
 
 
 @pytest.mark.control
+@pytest.mark.sw_breakpoints
 def test_control_ledger_sees_a_step_over_a_planted_breakpoint(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:

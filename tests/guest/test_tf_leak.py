@@ -22,6 +22,7 @@ def test_control_tf_set_in_kernel_mode_is_reported(
 
 
 @pytest.mark.control
+@pytest.mark.eflags_tf_visible
 def test_control_tf_seen_in_eflags_at_a_stop(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:

@@ -86,3 +86,17 @@ def test_a_control_that_fires_more_than_its_defect_is_flagged() -> None:
     assert rates["fired_besides"] == {"guest-warning": "1/2"}
     md = markdown(control, summarize(control), [])
     assert "**fired besides its defect: guest-warning 1/2**" in md
+
+
+def test_the_summary_names_each_nested_host() -> None:
+    c = case("a", "kvm-nested-debian-5.10-smp2-hw", "passed")
+    c.nested = {
+        "host_kernel": "5.10.0-46-cloud-amd64 (linux-image-5.10.0-46-cloud-amd64 5.10.262-1)",
+        "kvm_guest_debug2": "KVM_CAP_SET_GUEST_DEBUG2 = 0x0 (none)",
+        "sstep_flags_reported": "supported ENABLE=1; default 0x1",
+        "outer_level": "TCG (QEMU 10.0.2, -cpu max)",
+    }
+    summary = summarize([c])
+    assert summary["nested_hosts"] == {"kvm-nested-debian-5.10-smp2": c.nested}
+    text = markdown([c], summary, [])
+    assert "## Nested KVM hosts" in text and "default 0x1" in text and "QEMU 10.0.2" in text

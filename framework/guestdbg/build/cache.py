@@ -79,6 +79,14 @@ def cache_entry(name: str) -> Iterator[tuple[Path, bool]]:
         yield path, complete
 
 
+@contextlib.contextmanager
+def locked(name: str) -> Iterator[None]:
+    """An exclusive lock named ``name`` in the cache (one builder at a time)."""
+    with open(cache_dir() / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def mark_complete(path: Path) -> None:
     (path / ".complete").write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from guestdbg.build import kernels
-from guestdbg.cli.guest_options import guest_options
+from guestdbg.cli.guest_options import guest_options, nested_host
 from guestdbg.runtime.qemu import Guest
 
 
@@ -17,7 +18,20 @@ def cmd_boot(args: argparse.Namespace) -> int:
         command = command[1:]
     image = kernels.image_for(args.kernel_tree)
     spec = guest_options(args).spec(image)
-    guest = Guest(spec, artifacts=args.artifacts)
+    with nested_host(args, image, args.artifacts) as host_vm:
+        if host_vm is not None:
+            print(
+                f"guestdbg: nested KVM host {host_vm.kernel.release} booted under "
+                f"{host_vm.outer.describe()} in {host_vm.boot_seconds:.2f}s; "
+                f"{host_vm.caps.describe() if host_vm.caps else ''}",
+                file=sys.stderr,
+            )
+        status = _boot(args, image, spec, command, host_vm)
+    return status
+
+
+def _boot(args: argparse.Namespace, image: Any, spec: Any, command: list[str], host_vm: Any) -> int:
+    guest = Guest(spec, artifacts=args.artifacts, nested_host=host_vm)
     with guest:
         ready = guest.ready
         assert ready is not None

@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from guestdbg.runtime.spec import ACCELS, GuestOptions
 
@@ -57,7 +62,18 @@ def add_guest_options(p: argparse.ArgumentParser) -> None:
         "'debian-cloud' (Debian's cloud kernel); default: default",
     )
     p.add_argument(
-        "--accel", type=accel, default=None, help="tcg or kvm (default: kvm where usable, else tcg)"
+        "--accel",
+        type=accel,
+        default=None,
+        help="tcg, kvm or kvm-nested (KVM inside a nested KVM host; default: kvm where "
+        "usable, else tcg)",
+    )
+    p.add_argument(
+        "--host-kernel",
+        default="debian-6.1",
+        metavar="NAME|PATH",
+        help="kvm-nested: the nested KVM host's kernel: debian-6.1 (default), debian-5.10 "
+        "or a built tree with KVM",
     )
     p.add_argument("--smp", type=positive_int, default=2, help="vCPUs (default 2)")
     p.add_argument("--cpu", default=None, help="QEMU -cpu model")
@@ -88,3 +104,39 @@ def guest_options(args: argparse.Namespace) -> GuestOptions:
         boot_timeout=args.boot_timeout,
         qemu=args.qemu,
     )
+
+
+@contextlib.contextmanager
+def nested_host(args: argparse.Namespace, image: Any, artifacts: Path | None) -> Iterator[Any]:
+    """For ``--accel kvm-nested``: the nested KVM host the guest runs inside
+    (booted here, shut down on exit; its logs under ``artifacts/nested-host``
+    or in a temporary directory removed afterwards), else None."""
+    if args.accel != "kvm-nested":
+        yield None
+        return
+    from guestdbg.cli.suite_options import host_kernel_value
+    from guestdbg.errors import GuestdbgError
+    from guestdbg.runtime.nested import NestedHost
+
+    try:
+        name = host_kernel_value(args.host_kernel)
+    except argparse.ArgumentTypeError as err:
+        from guestdbg.errors import InputError
+
+        raise InputError(str(err)) from None
+    own = artifacts is None
+    root = (
+        Path(tempfile.mkdtemp(prefix="guestdbg-nested-"))
+        if artifacts is None
+        else artifacts / "nested-host"
+    )
+    try:
+        with NestedHost(name, [(image.kernel, image.initrd)], root, qemu=args.qemu) as host:
+            try:
+                yield host
+            except GuestdbgError as err:
+                err.evidence.update(host.evidence())  # the nested host's console tail too
+                raise
+    finally:
+        if own:
+            shutil.rmtree(root, ignore_errors=True)

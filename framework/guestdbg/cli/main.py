@@ -29,12 +29,16 @@ from guestdbg.errors import GuestdbgError, InputError
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from guestdbg.runtime import host
+    from guestdbg.runtime.nested import probe_nested
 
     info = host.probe()
+    nested = probe_nested()
     if args.json:
-        print(json.dumps(info.to_json(), indent=2))
+        print(json.dumps({**info.to_json(), "kvm_nested": nested}, indent=2))
     else:
         print(host.describe(info))
+        can = "can run here" if nested["usable"] else f"cannot run here: {nested['problem']}"
+        print(f"kvm-nested: {can}; outer level: {nested['outer_level']}")
     return verdicts.GOOD
 
 
@@ -45,6 +49,11 @@ def cmd_images(args: argparse.Namespace) -> int:
         from guestdbg.recipes import CONFIG_FRAGMENT
 
         print(CONFIG_FRAGMENT)
+        return verdicts.GOOD
+    if args.host_fragment:
+        from guestdbg.recipes import HOST_FRAGMENT
+
+        print(HOST_FRAGMENT)
         return verdicts.GOOD
 
     image = kernels.image_for(args.kernel_tree)
@@ -125,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fragment",
         action="store_true",
         help="print the path of the kernel config fragment a tree under test needs",
+    )
+    p.add_argument(
+        "--host-fragment",
+        action="store_true",
+        help="print the path of the config fragment a host kernel tree (kvm-nested) needs",
     )
     p = sub.add_parser(
         "boot",

@@ -44,6 +44,9 @@ from guestdbg.runtime import host
 EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = verdicts.GOOD, verdicts.DEFECT, verdicts.CANNOT_JUDGE
 
 
+NESTED_PROPERTIES = ("host_kernel", "kvm_guest_debug2", "sstep_flags_reported", "outer_level")
+
+
 @dataclass
 class CaseResult:
     """One test case of the matrix as the nightly summary shows it."""
@@ -59,6 +62,9 @@ class CaseResult:
     message: str = ""
     artifacts: str = ""
     seconds: float = 0.0
+    # kvm-nested: the host kernel, its KVM's guest-debug bits, the single-step
+    # flags QEMU reported and the outer level (JUnit properties of the case).
+    nested: dict[str, str] = field(default_factory=dict)
 
     @property
     def infrastructure(self) -> bool:
@@ -86,6 +92,9 @@ class Collector:
             case.artifacts = str(props["artifacts"])
         if "expected" in props:
             case.expected = json.loads(str(props["expected"]))
+        for key in NESTED_PROPERTIES:
+            if key in props:
+                case.nested[key] = str(props[key])
         case.seconds += report.duration
         text = str(report.longrepr) if report.longrepr else ""
         if hasattr(report, "wasxfail"):
@@ -143,9 +152,16 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
             rates[key]["control"] = c.expected[0]
             for kind in set(c.findings) - set(c.expected):
                 rates[key]["extra"][kind] += 1
+    nested: dict[str, dict[str, str]] = {}
+    for c in cases:
+        if c.nested:
+            nested.setdefault(
+                c.point.rsplit("-", 1)[0] if c.point.endswith(("-sw", "-hw")) else c.point, {}
+            ).update(c.nested)
     return {
         "verdict": verdict,
         "outcomes": dict(outcomes),
+        "nested_hosts": nested,
         "defects": [c.nodeid for c in defects],
         "infrastructure": [c.nodeid for c in infra],
         "detector_rates": {
@@ -202,6 +218,10 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
                 )
             )
         lines.append(f"| {t} | " + " | ".join(row) + " |")
+    if summary.get("nested_hosts"):
+        lines += ["", "## Nested KVM hosts", ""]
+        for point, props in sorted(summary["nested_hosts"].items()):
+            lines.append(f"- `{point}`: " + "; ".join(f"{k}: {v}" for k, v in props.items()))
     lines += ["", "## Detector rates", ""]
     for key, v in summary["detector_rates"].items():
         fired = ", ".join(f"{k} {n}" for k, n in v["fired"].items()) or "none fired"
@@ -235,6 +255,26 @@ def preflight(trees: list[str], info: host.HostInfo) -> list[str]:
         problems.append(info.gdb.problem)
     for tree in trees:
         problems += kernels.problems(tree)
+    return problems
+
+
+def nested_preflight(hosts: list[str], header: list[str]) -> list[str]:
+    """kvm-nested: the outer level and each host kernel (fetched or checked
+    here, so a bad one is one sentence before anything boots)."""
+    from guestdbg.build.host_kernels import host_kernel
+    from guestdbg.runtime.nested import outer_level
+
+    problems = []
+    try:
+        header.append(f"kvm-nested outer level: {outer_level().describe()}")
+    except GuestdbgError as err:
+        problems.append(f"kvm-nested cannot run here: {err.message}")
+    for name in hosts:
+        try:
+            hk = host_kernel(name)
+            header.append(f"kvm-nested host kernel {name}: {hk.release} ({hk.origin})")
+        except GuestdbgError as err:
+            problems.append(err.message)
     return problems
 
 
@@ -277,6 +317,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         "kernel trees: " + (", ".join(trees) or "the default 6.1 tree"),
     ]
     problems = preflight(trees, info)
+    if "kvm-nested" in (args.accel or "").split(","):
+        problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
     if problems:
         return write_problems(out, problems, header)
     try:

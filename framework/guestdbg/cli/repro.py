@@ -24,7 +24,13 @@ from pathlib import Path
 from guestdbg import scenarios
 from guestdbg.build import kernels
 from guestdbg.build.images import GuestImage
-from guestdbg.cli.guest_options import guest_options, positive_float, positive_int, sstep_flags
+from guestdbg.cli.guest_options import (
+    guest_options,
+    nested_host,
+    positive_float,
+    positive_int,
+    sstep_flags,
+)
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.runtime.qemu import Guest
 
@@ -121,12 +127,19 @@ def cmd_repro(args: argparse.Namespace) -> int:
     )
     artifacts = artifacts.resolve()
     spec = guest_options(args).spec(image)
-    with Guest(spec, artifacts=artifacts) as guest:
+    with (
+        nested_host(args, image, artifacts) as host_vm,
+        Guest(spec, artifacts=artifacts, nested_host=host_vm) as guest,
+    ):
         image.tree.check_running(guest.proc_version())
         dbg = Debugger(artifacts=artifacts)
         try:
             dbg.load(image.tree.vmlinux)
-            session = scenarios.Session(image, guest, dbg, artifacts, hold=True)
+            # Under an outer TCG a nested guest takes software breakpoints itself.
+            hw_only = host_vm is not None and not host_vm.outer.faithful
+            session = scenarios.Session(
+                image, guest, dbg, artifacts, hold=True, hardware_breakpoints=hw_only
+            )
             result = fn(session, **_knobs(fn, args))
         except BaseException:
             dbg.close()

@@ -56,6 +56,20 @@ def _kernel_tree(text: str) -> str:
     return str(path.resolve())
 
 
+def host_kernel_value(text: str) -> str:
+    """A --host-kernel value: debian-6.1, debian-5.10 or a directory."""
+    from guestdbg.build.host_kernels import NAMED_HOSTS
+
+    if text in NAMED_HOSTS:
+        return text
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a built kernel tree directory nor one of {', '.join(NAMED_HOSTS)}"
+        )
+    return str(path.resolve())
+
+
 def add_suite_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("suite options (the rest goes to pytest)")
     g.add_argument(
@@ -73,6 +87,15 @@ def add_suite_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="PATH",
         help="a built kernel tree, 'default' or 'debian-cloud' (repeatable: a matrix axis)",
+    )
+    g.add_argument(
+        "--host-kernel",
+        action="append",
+        type=host_kernel_value,
+        default=[],
+        metavar="NAME|PATH",
+        help="kvm-nested: the nested KVM host's kernel: debian-6.1, debian-5.10 or a built "
+        "tree with KVM (repeatable: a matrix axis; default debian-6.1)",
     )
     g.add_argument("--sstep", type=_sstep_text, help="QEMU single-step flags, e.g. 0x1")
     g.add_argument("--bp-kind", type=_csv_of(BP_KINDS, "breakpoint kind"), help="comma list: sw,hw")
@@ -112,6 +135,7 @@ def plugin_args(args: argparse.Namespace) -> list[str]:
     if args.no_snapshot:
         out.append("--guestdbg-no-snapshot")
     out += [f"--guestdbg-kernel-tree={t}" for t in args.kernel_tree]
+    out += [f"--guestdbg-host-kernel={h}" for h in args.host_kernel]
     if args.repeat > 1:
         out.append(f"--count={args.repeat}")
     return out

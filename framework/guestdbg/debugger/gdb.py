@@ -180,6 +180,12 @@ class Debugger:
         return self.mi.stops
 
     @property
+    def target_exited(self) -> bool:
+        """gdb saw the remote target go away (QEMU exited: the guest died)."""
+        stops = self.mi.stops
+        return bool(stops) and (stops[-1].reason or "").startswith("exited")
+
+    @property
     def records(self) -> list[MiRecord]:
         return list(self.mi.records)
 
@@ -255,6 +261,19 @@ class Debugger:
         if not path.is_file():
             raise DebuggerError(f"vmlinux {path} does not exist")
         self.command(f"-file-exec-and-symbols {mi_quote(str(path))}", timeout=120)
+
+    # The kernel's text, its modules and fixmap: the top 2 GiB of the address space.
+    KERNEL_TEXT = (0xFFFFFFFF80000000, 0xFFFFFFFFFFFFFFFF)
+
+    def hardware_breakpoints_only(self, lo: int = KERNEL_TEXT[0], hi: int = KERNEL_TEXT[1]) -> None:
+        """Make every breakpoint in ``[lo, hi)`` a hardware one, also those that
+        scripts plant (lx-symbols' ``do_init_module``): gdb's ``auto-hw`` does so
+        for read-only memory regions. For guests that cannot take software
+        breakpoints (a nested guest under an outer TCG). Memory outside the
+        region stays accessible; gdb then refuses to write inside it."""
+        self.console("set mem inaccessible-by-default off")
+        self.console("set breakpoint auto-hw on")
+        self.console(f"mem {lo:#x} {hi:#x} ro")
 
     def source(self, script: Path | str) -> str:
         return self.console(f"source {script}", timeout=120)

@@ -272,6 +272,28 @@ class MiChannel:
         elif rec.kind == "notify" and rec.message == "running":
             self.running = True
 
+    def _drain_until(
+        self, done: Callable[[MiRecord], bool], seen: list[MiRecord], grace: float = 1.0
+    ) -> MiRecord | None:
+        """Records already sent (or arriving within ``grace``): the first that
+        ``done`` accepts, else None."""
+        end = time.monotonic() + grace
+        while True:
+            try:
+                rec = self._inbox.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                return None
+            if rec is None:
+                self._inbox.put(None)
+                return None
+            if rec.kind != "done":
+                self._handle(rec)
+                seen.append(rec)
+            if done(rec):
+                return rec
+            if self.disconnected and rec.kind == "log":
+                return None  # the stub went away: the check's verdict stands
+
     def read_until(
         self, done: Callable[[MiRecord], bool], deadline: float, what: str
     ) -> tuple[MiRecord, list[MiRecord]]:
@@ -291,6 +313,12 @@ class MiChannel:
                     ) from None
                 why = self.check() if self.check is not None else None
                 if why:
+                    # What gdb said while the check ran comes first: a guest
+                    # that died under the debugger (it took a breakpoint and
+                    # panicked) ends with gdb's stop, which is the finding.
+                    late = self._drain_until(done, seen)
+                    if late is not None:
+                        return late, seen
                     raise GuestError(
                         f"{why} (while gdb waited for {what})", evidence=self.evidence()
                     ) from None

@@ -8,12 +8,17 @@
   a stop where the debugger did not set it;
 - :func:`breakpoint_ledger` — a resume over a planted software breakpoint,
   and inserts/removes that do not balance;
-- :func:`guest_health` — any console report the scenario did not expect.
+- :func:`guest_health` — any console report the scenario did not expect;
+- :func:`debugger_breakpoint_taken` — the guest executed the debugger's int3
+  itself (an ``int3:`` Oops) instead of exiting to the debugger;
+- :func:`interrupts_while_stepping` — the host's KVM injected interrupts
+  during single-steps (host tracefs), or jiffies moved across them.
 """
 
 from guestdbg.judges.breakpoints import BreakpointHit, forward_progress, stuck_breakpoint
-from guestdbg.judges.console import guest_health, tf_leak
+from guestdbg.judges.console import debugger_breakpoint_taken, guest_health, tf_leak
 from guestdbg.judges.findings import Finding
+from guestdbg.judges.injections import interrupts_while_stepping
 from guestdbg.judges.ledger import breakpoint_ledger
 from guestdbg.judges.steps import expected_successors, stalled_steps, step_landing
 
@@ -21,9 +26,11 @@ __all__ = [
     "BreakpointHit",
     "Finding",
     "breakpoint_ledger",
+    "debugger_breakpoint_taken",
     "expected_successors",
     "forward_progress",
     "guest_health",
+    "interrupts_while_stepping",
     "stalled_steps",
     "step_landing",
     "stuck_breakpoint",

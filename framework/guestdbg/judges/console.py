@@ -74,3 +74,28 @@ def guest_health(
             )
         )
     return findings
+
+
+def is_debugger_breakpoint_taken(report: ReportLike) -> bool:
+    """An ``int3:`` Oops: the guest executed an int3 it did not plant itself
+    (``do_int3`` found no kprobe, kgdb or text_poke owner) — under a debugger,
+    a software breakpoint the hypervisor should have intercepted."""
+    return report.kind == "OOPS" and report.title.startswith("int3")
+
+
+def debugger_breakpoint_taken(reports: Iterable[ReportLike], where: str = "") -> list[Finding]:
+    """The guest took the debugger's software breakpoint (the int3 went to the
+    guest's own #BP handler instead of exiting to the debugger): the guest
+    Oopses ``int3: 0000 [#1]`` at the breakpoint address + 1."""
+    return [
+        Finding(
+            "breakpoint_delivery",
+            "guest-took-debugger-breakpoint",
+            f"the guest took the debugger's breakpoint: {r.title} (the int3 was delivered "
+            "to the guest instead of exiting to the debugger)",
+            {"console": r.raw},
+            where,
+        )
+        for r in reports
+        if is_debugger_breakpoint_taken(r)
+    ]

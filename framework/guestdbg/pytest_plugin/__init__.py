@@ -15,6 +15,7 @@ from guestdbg.pytest_plugin.fixtures import (
     early_session,
     guest,
     image,
+    nested_host_log,
     paused_guest,
     qmp,
     session,
@@ -22,6 +23,7 @@ from guestdbg.pytest_plugin.fixtures import (
     shared_session,
     sstep_override,
 )
+from guestdbg.pytest_plugin.nested import order_by_host
 from guestdbg.pytest_plugin.options import (
     MatrixPoint,
     matrix,
@@ -40,6 +42,12 @@ from guestdbg.pytest_plugin.reporting import (
     record,
 )
 
+
+def pytest_collection_modifyitems(items: list[object]) -> None:
+    """kvm-nested: each host kernel's tests together (one nested host at a time)."""
+    order_by_host(items)
+
+
 __all__ = [
     "MatrixPoint",
     "artifacts",
@@ -52,8 +60,10 @@ __all__ = [
     "guest",
     "image",
     "matrix",
+    "nested_host_log",
     "paused_guest",
     "pytest_addoption",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_report_header",

@@ -3,7 +3,8 @@
 
 The matrix is ordinary parametrisation: the module-scoped ``point`` fixture
 (kernel tree x accelerator x vCPUs, ids like ``tcg-smp2`` or
-``debian-cloud-tcg-smp2``) and ``bp_kind`` (``sw``/``hw``). ``guestdbg run``
+``debian-cloud-tcg-smp2``; under ``kvm-nested`` also x host kernel:
+``kvm-nested-debian-5.10-smp1``) and ``bp_kind`` (``sw``/``hw``). ``guestdbg run``
 and ``guestdbg nightly`` accept the same options without the prefix and
 check them before anything starts (:mod:`guestdbg.cli.suite_options`).
 """
@@ -29,11 +30,14 @@ class MatrixPoint:
     smp: int
     tree: str | None  # a --kernel-tree value, None for the default tree
     tree_label: str | None = None
+    host: str | None = None  # kvm-nested: a --host-kernel value
+    host_label: str | None = None
 
     @property
     def id(self) -> str:
         parts = [self.tree_label] if self.tree_label else []
-        return "-".join([*parts, self.accel, f"smp{self.smp}"])
+        accel = [self.accel, self.host_label] if self.host_label else [self.accel]
+        return "-".join([*parts, *accel, f"smp{self.smp}"])
 
 
 def opt(config: pytest.Config, name: str) -> object:
@@ -50,8 +54,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "accel",
         default=None,
-        help="comma list of accelerators: tcg,kvm (default: those the host probe "
-        "finds usable; KVM cases on a host without usable KVM skip with the reason)",
+        help="comma list of accelerators: tcg,kvm,kvm-nested (default: those the host "
+        "probe finds usable; KVM cases on a host without usable KVM skip with the reason; "
+        "kvm-nested runs KVM inside a nested KVM host, only when asked)",
+    )
+    add(
+        "host-kernel",
+        action="append",
+        default=[],
+        metavar="NAME|PATH",
+        help="kvm-nested: the nested KVM host's kernel, 'debian-6.1', 'debian-5.10' or a "
+        "built tree with KVM; repeatable, each is a matrix value (default: debian-6.1)",
     )
     add("smp", default="2", help="comma list of vCPU counts (default 2)")
     add("cpu", default=None, help="QEMU -cpu model (default: QEMU's for TCG, host for KVM)")
@@ -104,15 +117,24 @@ def trees(config: pytest.Config) -> list[str | None]:
     return list(opt(config, "kernel_tree") or []) or [None]  # type: ignore[call-overload]
 
 
+def host_kernels(config: pytest.Config) -> list[str]:
+    """The --host-kernel values (kvm-nested's axis); debian-6.1 when none."""
+    return list(opt(config, "host_kernel") or []) or ["debian-6.1"]  # type: ignore[call-overload]
+
+
 def matrix(config: pytest.Config) -> list[MatrixPoint]:
+    from guestdbg.build import host_kernels as hosts
+
     all_trees = trees(config)
     points = []
     for tree in all_trees:
         named = tree is not None and (len(all_trees) > 1 or tree != kernels.DEFAULT_TREE)
         label = kernels.label(tree) if named else None
         for accel in accels(config):
-            for smp in csv(str(opt(config, "smp"))):
-                points.append(MatrixPoint(accel, int(smp), tree, label))
+            for hk in host_kernels(config) if accel == "kvm-nested" else [None]:
+                host_label = hosts.label(hk) if hk else None
+                for smp in csv(str(opt(config, "smp"))):
+                    points.append(MatrixPoint(accel, int(smp), tree, label, hk, host_label))
     return points
 
 

@@ -100,10 +100,14 @@ class Guest:
 
     artifacts: directory for the console log, QEMU's stderr and the QMP log
         (a temporary one, removed on a clean exit, when not given).
+    nested_host: for ``accel=kvm-nested``, the running
+        :class:`~guestdbg.runtime.nested.NestedHost` whose QEMU runs this guest
+        (its console and QMP then arrive over TCP, its gdbstub is forwarded).
     """
 
     spec: GuestSpec
     artifacts: Path | None = None
+    nested_host: Any = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
     console: Console = field(init=False)
     gdbstub: GdbStub = field(init=False)
@@ -155,6 +159,10 @@ class Guest:
 
     def _check_host(self) -> None:
         self.spec.validate()
+        if self.spec.accel == "kvm-nested":
+            if self.nested_host is None or not self.nested_host.running:
+                raise HostError("accel=kvm-nested needs a running nested KVM host")
+            return  # QEMU runs inside the nested host
         binary = shutil.which(self.spec.qemu)
         if not binary:
             raise HostError(
@@ -188,6 +196,9 @@ class Guest:
             raise InputError(
                 f"cannot write the guest's artifacts to {self.artifacts}: {err.strerror or err}"
             ) from None
+        if self.nested_host is not None:
+            self.nested_host.start_guest(self)
+            return
         # Unix socket paths are limited to 108 bytes: the run directory is in /tmp.
         self._sockdir = rundir.mkdtemp("sock-")
         qmp_path = self._sockdir / "qmp.sock"
@@ -347,6 +358,9 @@ class Guest:
                 self._qmp.settimeout(QMP_PING_SECONDS)
                 self._qmp.cmd("query-status")
             except Exception as err:
+                exited = self.exit_reason()  # it may have exited during the ping
+                if exited:
+                    return exited
                 return (
                     f"QEMU (pid {self.proc.pid}, process state {state}) does not answer QMP "
                     f"(query-status: {err.__class__.__name__} within {QMP_PING_SECONDS:g}s): "

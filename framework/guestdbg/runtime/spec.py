@@ -12,7 +12,9 @@ from typing import Any
 from guestdbg.errors import InputError
 
 DEFAULT_CMDLINE = "console=ttyS0 nokaslr panic=-1 loglevel=7"
-ACCELS = ("tcg", "kvm")
+ACCELS = ("tcg", "kvm", "kvm-nested")
+# kvm-nested: KVM inside a nested KVM host (runtime.nested); QEMU is told "kvm".
+QEMU_ACCEL = {"tcg": "tcg", "kvm": "kvm", "kvm-nested": "kvm"}
 GDBSTUB_KINDS = ("unix", "tcp")
 
 
@@ -24,7 +26,8 @@ class GuestSpec:
     append: extra kernel command line after :data:`DEFAULT_CMDLINE` (which is
         always there: serial console, no KASLR, reboot on panic, and
         loglevel=7 because ``quiet`` hides WARN splats).
-    accel: ``tcg`` or ``kvm``.  smp: vCPUs.  cpu: -cpu model, None for
+    accel: ``tcg``, ``kvm`` or ``kvm-nested`` (KVM of a nested KVM host: QEMU
+        runs inside it, see :mod:`guestdbg.runtime.nested`).  smp: vCPUs.  cpu: -cpu model, None for
         QEMU's default under TCG and ``host`` under KVM.  memory_mb: RAM.
     paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
     gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
@@ -85,7 +88,7 @@ class GuestSpec:
     def cpu_model(self) -> str | None:
         if self.cpu:
             return self.cpu
-        return "host" if self.accel == "kvm" else None
+        return "host" if QEMU_ACCEL.get(self.accel) == "kvm" else None
 
     def argv(
         self,
@@ -95,21 +98,31 @@ class GuestSpec:
         gdb_chardev: str,
         command_sock: Path | None = None,
         command_log: Path | None = None,
+        *,
+        qmp_chardev: str | None = None,
+        console_chardev: str | None = None,
+        command_chardev: str | None = None,
     ) -> list[str]:
         """The QEMU command line (pure: unit-tested without QEMU). ttyS0 is the
         kernel console; ``command_sock``: ttyS1, the port of the guest's shell.
         ``console_log``/``command_log``: QEMU's own logfile of a port, or None
         when the reader keeps the log (QEMU 7.2's chardev logfile repeats bytes
         whose socket write had to be retried: measured under load, 20 to 40
-        doubled characters per boot)."""
+        doubled characters per boot).
+
+        ``qmp_chardev``, ``console_chardev``, ``command_chardev``: chardev specs
+        instead of the Unix sockets (a guest inside a nested KVM host reaches
+        guestdbg over TCP, and its logs are written on this side)."""
         append = "on" if self.log_append else "off"
         con_log = f",logfile={console_log},logappend={append}" if console_log else ""
+        qmp_chardev = qmp_chardev or f"socket,id=qmp0,path={qmp_sock}"
+        console_chardev = console_chardev or f"socket,id=con0,path={console_sock}{con_log}"
         argv = [
             self.qemu,
             "-name",
             self.name,
             "-accel",
-            self.accel,
+            QEMU_ACCEL.get(self.accel, self.accel),
             "-machine",
             "pc",
             "-smp",
@@ -127,22 +140,19 @@ class GuestSpec:
             # QMP and the console: QEMU connects to sockets we already listen on,
             # so nothing is polled and no console output is lost.
             "-chardev",
-            f"socket,id=qmp0,path={qmp_sock}",
+            qmp_chardev,
             "-mon",
             "chardev=qmp0,mode=control",
             "-chardev",
-            f"socket,id=con0,path={console_sock}{con_log}",
+            console_chardev,
             "-serial",
             "chardev:con0",
         ]
-        if command_sock is not None:
+        if command_chardev is None and command_sock is not None:
             log = f",logfile={command_log},logappend={append}" if command_log else ""
-            argv += [
-                "-chardev",
-                f"socket,id=cmd0,path={command_sock}{log}",
-                "-serial",
-                "chardev:cmd0",
-            ]
+            command_chardev = f"socket,id=cmd0,path={command_sock}{log}"
+        if command_chardev is not None:
+            argv += ["-chardev", command_chardev, "-serial", "chardev:cmd0"]
         argv += [
             "-chardev",
             gdb_chardev,

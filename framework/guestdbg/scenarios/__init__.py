@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from guestdbg.scenarios.breakpoints import breakpoint_resume_loop, planted_breakpoint
+from guestdbg.scenarios.injections import step_injection_run
 from guestdbg.scenarios.lxsymbols import lxsymbols_reload
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
 from guestdbg.scenarios.steps import early_boot_step_run, single_step_run
@@ -22,6 +23,10 @@ SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
     "tf": (tf_trigger, "control: set EFLAGS.TF in kernel mode (TF-leak WARN)"),
     "tf-stop": (tf_seen_at_stop, "control: step through a popf that sets TF, read EFLAGS"),
     "planted": (planted_breakpoint, "control: step over a breakpoint planted behind gdb"),
+    "injections": (
+        step_injection_run,
+        "single-step with interrupts on; host KVM injections (tracefs) and guest jiffies",
+    ),
 }
 
 
@@ -35,6 +40,7 @@ __all__ = [
     "lxsymbols_reload",
     "planted_breakpoint",
     "single_step_run",
+    "step_injection_run",
     "tf_seen_at_stop",
     "tf_trigger",
 ]

@@ -105,7 +105,7 @@ def planted_breakpoint(s: Session) -> ScenarioResult:
         f"stopped at guestdbg_tick ({tick:#x}), planted a software breakpoint there with a "
         "raw Z0 packet and single-stepped",
     )
-    bp = dbg.break_insert(f"*{tick:#x}")
+    bp = dbg.break_insert(f"*{tick:#x}", hardware=s.hardware_breakpoints)
     stop = s.run_to_breakpoint(result, "planted_breakpoint", "the breakpoint on guestdbg_tick")
     dbg.break_delete(bp)
     if stop is None:

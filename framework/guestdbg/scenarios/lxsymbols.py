@@ -9,16 +9,23 @@ from guestdbg.recipes import TEST_MODULE
 from guestdbg.scenarios.session import COUNTER, MODULE_PATH, ScenarioResult, Session, finish
 
 
-def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
+def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> ScenarioResult:
     """lx-symbols, then insmod (symbols appear, a breakpoint in the module
     hits), then rmmod + insmod ``rounds`` times (the reload path), and the
-    breakpoint must hit again. Judged by the ledger and the guest's health."""
+    breakpoint must hit again. Judged by the ledger and the guest's health.
+
+    hardware: every breakpoint in the kernel's text is a hardware one, also
+    lx-symbols' own (for guests that cannot take software breakpoints)."""
     dbg = s.debugger
+    hardware = hardware or s.hardware_breakpoints
     result = ScenarioResult(
         "lxsymbols_reload",
         f"ran lx-symbols, inserted {TEST_MODULE}, hit a breakpoint in it, then removed and "
-        f"re-inserted it {rounds} time(s) and hit the breakpoint again",
+        f"re-inserted it {rounds} time(s) and hit the breakpoint again"
+        + (" (all breakpoints hardware ones)" if hardware else ""),
     )
+    if hardware:
+        dbg.hardware_breakpoints_only()
     if s.guest.run(f"test -d /sys/module/{TEST_MODULE}").status == 0:
         s.guest.run(f"rmmod {TEST_MODULE}")
     dbg.attach(s.guest)
@@ -37,7 +44,7 @@ def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
                 )
             )
             return
-        bp = dbg.break_insert("guestdbg_tick")
+        bp = dbg.break_insert("guestdbg_tick", hardware=hardware)
         stop = s.run_to_breakpoint(result, "lxsymbols", f"after {when}, the module breakpoint")
         dbg.break_delete(bp)
         if stop is None:
@@ -57,14 +64,15 @@ def lxsymbols_reload(s: Session, rounds: int = 2) -> ScenarioResult:
     s.shell(f"insmod {MODULE_PATH}", result)
     dbg.interrupt()
     module_breakpoint_hits("the first insmod")
-    dbg.resume()
-    for _ in range(rounds):
-        s.shell(f"rmmod {TEST_MODULE}", result)
-        s.shell(f"insmod {MODULE_PATH}", result)
-    dbg.interrupt()
-    module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
+    if rounds:
+        dbg.resume()
+        for _ in range(rounds):
+            s.shell(f"rmmod {TEST_MODULE}", result)
+            s.shell(f"insmod {MODULE_PATH}", result)
+        dbg.interrupt()
+        module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
     result = finish(s, result)
-    alive = None if s.hold else s.guest.run(f"cat {COUNTER}")
+    alive = None if s.hold or not s.guest.running else s.guest.run(f"cat {COUNTER}")
     if alive is not None and not alive.ok:
         result.findings.append(
             Finding(

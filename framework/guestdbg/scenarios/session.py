@@ -28,6 +28,7 @@ from guestdbg.debugger.ledger import parse_remote_log_file
 from guestdbg.debugger.mi import StopEvent
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError
 from guestdbg.judges import Finding
+from guestdbg.judges.console import is_debugger_breakpoint_taken
 from guestdbg.recipes import TEST_MODULE
 from guestdbg.runtime.qemu import Guest
 
@@ -60,6 +61,9 @@ class Session:
     debugger: Debugger
     artifacts: Path
     hold: bool = False
+    # Scenarios' own stops use hardware breakpoints (a nested guest under an
+    # outer TCG takes software ones itself); bp_kind-driven ones are the test's.
+    hardware_breakpoints: bool = False
     console_start: int = 0  # offset of this scenario's first console byte
     undo: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -187,22 +191,37 @@ def finish(
     """Undo what the scenario changed and detach (unless the session holds the
     state), then run the judges every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
+    # gdb sees the stub close as soon as QEMU goes; QEMU's own exit may lag.
+    gone = dbg.target_exited or not s.guest.running
     if not s.hold:
-        s.undo.close()
-        if dbg.guest is not None:
-            dbg.detach()
-        if s.guest.running:
+        if gone:
+            # The guest died under the scenario (its console says why): there
+            # is nothing to undo or detach from, and the judges still run.
+            s.undo.pop_all()
+        else:
+            s.undo.close()
+            if dbg.guest is not None:
+                dbg.detach()
             # A shell round-trip lets the guest print what it still owes this
             # scenario (NMI messages are printed from deferred work), so it lands
             # in this scenario's console slice and not the next one's.
-            s.guest.run("true")
+            try:
+                s.guest.run("true")
+            except GuestError:
+                if s.guest.running:
+                    raise
+                # It died on resume (the console says why): the judges read that.
     dbg.flush_logs()
     reports = s.reports(expected)
     where = str(s.artifacts)
     result.findings += judges.tf_leak(reports, eflags_at_stops)
     result.findings += judges.breakpoint_ledger(parse_remote_log_file(dbg.remote_log), where)
-    # The TF-leak WARN is the tf_leak judge's; health judges the rest.
-    result.findings += judges.guest_health([r for r in reports if not r.tf_leak], where=where)
+    result.findings += judges.debugger_breakpoint_taken(reports, where)
+    # The TF-leak WARN is the tf_leak judge's, an int3 Oops the breakpoint
+    # judge's; health judges the rest.
+    result.findings += judges.guest_health(
+        [r for r in reports if not r.tf_leak and not is_debugger_breakpoint_taken(r)], where=where
+    )
     result.data["console_reports"] = [
         {"title": r.title, "expected": r.expected, "truncated": r.truncated} for r in reports
     ]

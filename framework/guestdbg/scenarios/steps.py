@@ -32,7 +32,7 @@ def single_step_run(
         + (f", injecting an NMI before each of the first {nmis}" if nmis else "")
         + (f", QEMU single-step flags {sstep:#x}" if sstep is not None else ""),
     )
-    bp = dbg.break_insert(f"*{work:#x}", hardware=hardware)
+    bp = dbg.break_insert(f"*{work:#x}", hardware=hardware or s.hardware_breakpoints)
     stop = s.run_to_breakpoint(result, "single_step_run", "the breakpoint on guestdbg_work")
     dbg.break_delete(bp)
     if stop is None:

@@ -1,0 +1,173 @@
+"""kvm-nested matrix points: the nested KVM host each guest runs inside.
+
+One host (L1) per host kernel and guest image per pytest session, booted on
+first use and reused: a health check before each test (KVM still there, the
+network up, QEMU alive; an unhealthy host is rebooted once), the slice of
+its console log a test saw kept as ``host-console.log`` in the test's
+artifacts, the whole log under ``<artifacts>/nested-hosts/``. Only one host
+runs at a time (tests are ordered by host kernel, see
+:func:`order_by_host`), and all are shut down when the session ends.
+
+Under an outer TCG, what it cannot show faithfully is marked here, never
+reported as a result about the kernel or QEMU under test: tests using
+software breakpoints, and controls that need a step to land in an interrupt
+handler, are ``xfail(strict)`` naming the outer level
+(:data:`guestdbg.runtime.nested.TCG_LIMITS`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guestdbg.build.images import GuestImage
+from guestdbg.errors import GuestdbgError
+from guestdbg.pytest_plugin.options import MatrixPoint, opt
+from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
+from guestdbg.runtime import nested as nested_rt
+from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, OuterLevel
+
+log = logging.getLogger("guestdbg.nested")
+
+_hosts: dict[tuple[str, str], NestedHost] = {}
+_boots: dict[tuple[str, str], int] = {}
+
+
+@functools.cache
+def outer() -> OuterLevel:
+    """The outer level of this session (fetched once)."""
+    return nested_rt.outer_level()
+
+
+@functools.cache
+def outer_problem() -> str | None:
+    return nested_rt.outer_level_problem()
+
+
+def _close_all(but: tuple[str, str] | None = None) -> None:
+    for key in [k for k in _hosts if k != but]:
+        _hosts.pop(key).close()
+
+
+def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> NestedHost:
+    """The running, healthy nested host of ``point`` (booted or rebooted here);
+    an infrastructure failure with L1's console tail when it cannot be had."""
+    assert point.host is not None
+    key = (point.host, str(image.kernel))
+    h = _hosts.get(key)
+    if h is not None:
+        problems = h.problems()
+        if problems:
+            log.warning("nested host %s unhealthy, rebooting: %s", point.host, problems[0])
+            _hosts.pop(key).close()
+            h = None
+    if h is None:
+        _close_all()  # one nested host at a time: 2 shared cores
+        if not _hosts and not getattr(request.config, "_guestdbg_nested_cleanup", False):
+            request.config.add_cleanup(_close_all)
+            request.config._guestdbg_nested_cleanup = True  # type: ignore[attr-defined]
+        n = _boots[key] = _boots.get(key, 0) + 1
+        root = Path(str(opt(request.config, "artifacts"))).resolve() / "nested-hosts"
+        label = point.host_label or "host"
+        h = NestedHost(
+            point.host,
+            [(image.kernel, image.initrd)],
+            root / f"{label}-{n}",
+            qemu=str(opt(request.config, "qemu")),
+        )
+        try:
+            h.__enter__()
+        except GuestdbgError as err:
+            pytest.fail(
+                f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False
+            )
+        _hosts[key] = h
+    return h
+
+
+def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
+    """xfail(strict) what the outer level cannot show faithfully, naming it."""
+    level = outer()
+    if level.faithful:
+        return
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    sw = params.get("bp_kind") == "sw" or request.node.get_closest_marker("sw_breakpoints")
+    cause = None
+    if sw:
+        cause = TCG_LIMITS["sw-breakpoints"]
+    elif request.node.get_closest_marker("handler_landing"):
+        cause = TCG_LIMITS["handler-landing"]
+    if cause:
+        request.applymarker(
+            pytest.mark.xfail(
+                reason=f"outer level {level.describe()}: {cause}",
+                strict=True,
+                # Only a judged outcome is the expected one; a crash of the
+                # harness is still a failure that cannot judge.
+                raises=(DefectFound, ControlSilent),
+            )
+        )
+
+
+def apply_blockirq_marks(request: pytest.FixtureRequest, h: NestedHost) -> None:
+    """Tests that need KVM_GUESTDBG_BLOCKIRQ, on a host kernel without it: an
+    xfail naming the host kernel where the outer level shows what happens;
+    under an outer TCG a skip, since their verdict would rest on steps landing
+    in handlers, which it never shows (the injection test judges such a host)."""
+    if h.caps is None or h.caps.blockirq or not request.node.get_closest_marker("needs_blockirq"):
+        return
+    assert h.kernel is not None and h.outer is not None
+    if not h.outer.faithful:
+        pytest.skip(
+            f"not judged: the host kernel {h.kernel.release} lacks KVM_GUESTDBG_BLOCKIRQ and "
+            f"under the outer level {h.outer.describe()} its consequence cannot be seen: "
+            f"{TCG_LIMITS['handler-landing']}; "
+            "test_single_steps_take_interrupts_only_where_kvm_lacks_blockirq judges this host"
+        )
+    request.applymarker(
+        pytest.mark.xfail(
+            reason=f"the host kernel {h.kernel.release} lacks KVM_GUESTDBG_BLOCKIRQ: interrupts "
+            "are injected while single-stepping",
+            strict=False,
+        )
+    )
+
+
+def record_host(request: pytest.FixtureRequest, h: NestedHost) -> None:
+    """JUnit properties naming the host kernel, its KVM's guest-debug bits and the outer level."""
+    assert h.kernel is not None and h.outer is not None
+    request.node.user_properties.extend(
+        [
+            ("host_kernel", f"{h.kernel.release} ({h.kernel.origin})"),
+            ("kvm_guest_debug2", h.caps.describe() if h.caps else "unknown"),
+            ("outer_level", h.outer.describe()),
+            ("host_console", str(h.guest.console_log if h.guest else "")),
+        ]
+    )
+
+
+def host_console_slice(h: NestedHost, start: int, artifacts: Path) -> None:
+    """This test's part of L1's console, as ``host-console.log``."""
+    if h.guest is None:
+        return
+    text = h.guest.console.text()
+    (artifacts / "host-console.log").write_text(text[start:])
+
+
+def console_offset(h: NestedHost) -> int:
+    return len(h.guest.console.text()) if h.guest is not None else 0
+
+
+def order_by_host(items: list[Any]) -> None:
+    """Run each host kernel's tests together (stable otherwise), so one nested
+    host boots once and runs alone."""
+
+    def key(item: Any) -> str:
+        point = getattr(getattr(item, "callspec", None), "params", {}).get("point")
+        return (point.host or "") if isinstance(point, MatrixPoint) else ""
+
+    items.sort(key=key)

@@ -1,0 +1,84 @@
+"""The nested KVM host as a user meets it: a guest under KVM inside it, a
+host tree without KVM, bounded waits with evidence, nothing left running.
+Boots real hosts under the outer level (TCG here: about a minute each)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from guestdbg.build import images
+from guestdbg.errors import DeadlineError
+from guestdbg.runtime.nested import NestedHost, outer_level_problem
+
+from tests.framework.conftest import qemu_pids
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    outer_level_problem() is not None, reason=f"kvm-nested cannot run here: {outer_level_problem()}"
+)
+
+
+def guestdbg(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "guestdbg", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_boot_runs_a_command_in_a_guest_under_the_nested_hosts_kvm(no_leftover_qemu: None) -> None:
+    run = guestdbg(
+        "boot", "--accel", "kvm-nested", "--host-kernel", "debian-6.1", "--smp", "1", "--",
+        "grep -c ^processor /proc/cpuinfo",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["1"]
+    assert "nested KVM host 6.1.0-" in run.stderr and "BLOCKIRQ" in run.stderr
+    assert "under kvm-nested" in run.stderr
+
+
+def test_a_host_tree_without_kvm_is_one_sentence(tmp_path: Path) -> None:
+    tree = tmp_path / "linux"
+    (tree / "arch" / "x86" / "boot").mkdir(parents=True)
+    (tree / "arch" / "x86" / "boot" / "bzImage").write_bytes(b"x")
+    (tree / "include" / "config").mkdir(parents=True)
+    (tree / "include" / "config" / "kernel.release").write_text("6.1.0\n")
+    (tree / ".config").write_text("# CONFIG_KVM is not set\n")
+    run = guestdbg("boot", "--accel", "kvm-nested", "--host-kernel", str(tree), "--", "true")
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "has no KVM (CONFIG_KVM is not set)" in run.stderr
+
+
+def test_a_host_that_never_boots_in_time_fails_with_its_console_tail(
+    tmp_path: Path, no_leftover_qemu: None
+) -> None:
+    image = images.guest_image()
+    host = NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path, boot_timeout=2)
+    with pytest.raises(DeadlineError) as err:
+        host.__enter__()
+    assert "within 2s" in err.value.message
+    assert "console tail" in str(err.value)
+    assert not host.running
+
+
+def test_nothing_of_the_nested_guest_outlives_its_host(tmp_path: Path) -> None:
+    from guestdbg.runtime.qemu import Guest
+    from guestdbg.runtime.spec import spec_for
+
+    image = images.guest_image()
+    before = qemu_pids()
+    with NestedHost("debian-5.10", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
+        assert host.caps is not None and not host.caps.blockirq
+        g = Guest(spec_for(image, accel="kvm-nested", smp=1), tmp_path / "l2", nested_host=host)
+        with g:
+            assert g.run("cat /proc/cmdline").ok
+        assert not g.running  # QEMU inside the host is gone
+        assert host.run("pidof qemu-system-x86_64 || echo none").strip() == "none"
+    assert qemu_pids() == before
