@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +59,18 @@ def no_leftover_qemu() -> Iterator[None]:
     for pid in leftover:
         os.kill(pid, signal.SIGKILL)
     assert not leftover, f"QEMU processes outlived the test: {sorted(leftover)}"
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def guestdbg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The ``guestdbg`` command as a user runs it, from the repository."""
+    return subprocess.run(
+        [sys.executable, "-m", "guestdbg", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from guestdbg.runtime import host
 
+from tests.framework.conftest import guestdbg
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def guestdbg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "guestdbg", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_probe_json_says_why_kvm_is_or_is_not_usable() -> None:

@@ -208,3 +208,37 @@ def test_a_vmlinux_that_is_not_the_running_kernel_is_refused(
         dbg.attach(guest)
         with pytest.raises(DebuggerError, match="is not the kernel running in the guest"):
             dbg.verify_kernel()
+
+
+@pytest.mark.parametrize(("function", "hit"), [("guestdbg_tick", True), ("guestdbg_set_tf", False)])
+def test_a_breakpoint_the_running_guest_never_reaches_is_a_finding_not_a_fault(
+    image: GuestImage, guest: Guest, tmp_path: Path, function: str, hit: bool
+) -> None:
+    """Positive control of ``breakpoint-not-hit``: a breakpoint on a function
+    the guest never calls (guestdbg_set_tf runs only on the tf trigger) while
+    the guest keeps running. It is a judge finding (verdict 1 material), the
+    guest is stopped again and left healthy; the same on the module's hot
+    function is hit and finds nothing."""
+    from guestdbg.scenarios import ScenarioResult, Session
+
+    with Debugger(artifacts=tmp_path / "gdb", timeout=5) as d:
+        d.load(image.tree.vmlinux)
+        s = Session(image, guest, d, tmp_path)
+        s.ensure_module()
+        address = s.kallsyms(function)
+        d.attach(guest)
+        result = ScenarioResult("control", f"a breakpoint on {function}")
+        bp = d.break_insert(f"*{address:#x}", hardware=True)
+        stop = s.run_to_breakpoint(result, "control", f"the breakpoint on {function}")
+        d.break_delete(bp)
+        d.detach()
+    if hit:
+        assert stop is not None and stop.pc == address and result.findings == []
+    else:
+        assert stop is None
+        (finding,) = result.findings
+        assert finding.kind == "breakpoint-not-hit"
+        assert finding.title == (
+            f"the breakpoint on {function} was not hit within 5s while the guest kept running"
+        )
+    assert guest.healthy() is None  # running again, QMP answers, no debugger holds it

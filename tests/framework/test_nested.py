@@ -4,8 +4,6 @@ Boots real hosts under the outer level (TCG here: about a minute each)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from guestdbg.build import images
 from guestdbg.errors import DeadlineError
 from guestdbg.runtime.nested import NestedHost, outer_level_problem
 
-from tests.framework.conftest import qemu_pids
+from tests.framework.conftest import guestdbg, qemu_pids
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,21 +20,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def guestdbg(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "guestdbg", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def test_boot_runs_a_command_in_a_guest_under_the_nested_hosts_kvm(no_leftover_qemu: None) -> None:
     run = guestdbg(
         "boot", "--accel", "kvm-nested", "--host-kernel", "debian-6.1", "--smp", "1", "--",
-        "grep -c ^processor /proc/cpuinfo",
+        "grep -c ^processor /proc/cpuinfo", timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["1"]
