@@ -107,6 +107,12 @@ def test_stepi_goes_to_the_next_instruction_or_the_branch_target(
     assert single.reason == "end-stepping-range"
     steps = dbg.stepi_trace(200)
     assert len(steps) == 200
+    # Every batched step's packets reach remote.log, so the ledger sees them
+    # (gdb.execute(to_string=True) would have swallowed them).
+    dbg.flush_logs()
+    stepped = [e for e in parse_remote_log_file(dbg.remote_log).events if e.kind == "step"]
+    assert len(stepped) == 1 + 200, len(stepped)
+    assert [e.addr for e in stepped[1:]] == [s.pc for s in steps]
     for s in steps:
         op = s.insn.split()[0]
         if s.fell_through:

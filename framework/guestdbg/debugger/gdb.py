@@ -368,7 +368,7 @@ class Debugger:
         """``n`` instructions in one round-trip (gdb's Python does the loop);
         each step says which instruction ran and where the guest went."""
         out = self.console(
-            f"python guestdbg_stepi({int(n)})",
+            f"python guestdbg_stepi({int(n)}, {str(self.remote_log) + '.steps'!r})",
             timeout=timeout or max(60, n / 50),
             until="GUESTDBG-STEPS ",
         )

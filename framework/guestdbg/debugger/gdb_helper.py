@@ -17,16 +17,40 @@ def _symbol(pc: int) -> str | None:
     return f"{name}+{int(rest or 0):#x}"
 
 
-def guestdbg_stepi(n: int) -> None:
+def _remote_lines(output: str) -> str:
+    return "".join(line for line in output.splitlines(keepends=True) if "[remote] " in line)
+
+
+def _log_packets(text: str, spill: str) -> None:
+    if not text:
+        return
+    if spill:
+        with open(spill, "w") as f:
+            f.write(text)
+        gdb.write(f"[remote] GUESTDBG-SPLICE {spill}\n", gdb.STDLOG)
+    else:
+        gdb.write(text, gdb.STDLOG)
+
+
+def guestdbg_stepi(n: int, spill: str = "") -> None:
     """Step ``n`` instructions on the selected vCPU, recording each one.
 
     The loop only steps and reads the PC (as fast as gdb's own loop); the
-    instructions are disassembled afterwards, once per distinct address."""
+    instructions are disassembled afterwards, once per distinct address.
+    ``to_string`` also captures what ``set debug remote`` logs: those packet
+    lines go to the file ``spill``, and one log record (``SPLICE`` in
+    guestdbg.debugger.mi) tells the reader to put them into remote.log at
+    that point, so the breakpoint ledger sees every step. (Printed back as
+    log records instead, they would cost about 1.5 ms a step.)"""
     pcs = [int(gdb.selected_frame().pc())]
     sp = int(gdb.selected_frame().read_register("rsp"))
-    for _ in range(n):
-        gdb.execute("stepi", to_string=True)
-        pcs.append(int(gdb.selected_frame().pc()))
+    packets: list[str] = []
+    try:
+        for _ in range(n):
+            packets.append(_remote_lines(gdb.execute("stepi", to_string=True)))
+            pcs.append(int(gdb.selected_frame().pc()))
+    finally:
+        _log_packets("".join(packets), spill)
     arch = gdb.selected_frame().architecture()
     insns = {}
     for pc in set(pcs[:-1]):

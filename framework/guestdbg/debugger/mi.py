@@ -34,6 +34,9 @@ from guestdbg.runtime.process import die_with_parent
 Evidence = Callable[[], dict[str, str]]
 # What gdb logs when the remote target goes away (QEMU died or closed the stub).
 REMOTE_LOST = ("Remote connection closed", "Remote communication error")
+# A log record gdb_helper prints in place of packets it captured (a batch of
+# steps): the rest of the line names the file that holds them.
+SPLICE = "[remote] GUESTDBG-SPLICE "
 
 
 class MiError(DebuggerError):
@@ -253,12 +256,26 @@ class MiChannel:
                     continue
                 rec = MiRecord.parse(text, t)
                 if rec.kind == "log" and "[remote] " in (rec.payload or ""):
-                    with self._log_lock:
-                        if self._remote is not None:
-                            self._remote.write(rec.payload)
+                    self._remote_packets(rec.payload)
                     continue  # packets go to remote.log, not the MI transcript
                 self._log("<", text)
                 self._inbox.put(rec)
+
+    def _remote_packets(self, payload: str) -> None:
+        """Packet lines into remote.log, in the order gdb logged them; a
+        splice record brings in, at its place, the packets of a batch that
+        gdb's Python captured (they would cost seconds as MI records)."""
+        text = payload
+        if payload.startswith(SPLICE):
+            spill = Path(payload[len(SPLICE) :].strip())
+            try:
+                text = spill.read_text(errors="replace")
+                spill.unlink()
+            except OSError as err:
+                text = f"[guestdbg] the packets of a batch of steps are lost: {err}\n"
+        with self._log_lock:
+            if self._remote is not None:
+                self._remote.write(text)
 
     def _handle(self, rec: MiRecord) -> None:
         self.records.append(rec)
