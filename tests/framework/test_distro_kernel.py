@@ -22,6 +22,7 @@ from guestdbg.debugger.lxsymbols import LxSymbols
 from guestdbg.errors import BuildError
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import spec_for
+from guestdbg.scenarios.session import module_symbol_address
 
 pytestmark = [pytest.mark.guest, pytest.mark.distro]
 
@@ -101,6 +102,7 @@ def test_boot_insmod_lx_symbols_and_a_module_breakpoint(
     dbg.break_delete(bp)
     dbg.resume()
     assert kallsyms(guest, "guestdbg_tick") == tick  # symbols at the module's real address
+    assert module_symbol_address(guest, image, "guestdbg_tick") == tick  # sysfs + the .ko agree
     # The reload path: the hook refreshes all symbols, re-reading 'vmlinux'.
     assert guest.run("rmmod guestdbg_test").ok
     assert guest.run(f"insmod {MODULE}", timeout=60).ok

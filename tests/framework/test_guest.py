@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from guestdbg.build.images import GuestImage
 from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
+from guestdbg.scenarios.session import module_symbol_address
 
 from .conftest import qemu_pids
 
@@ -48,13 +50,19 @@ def test_boot_and_run_commands(
     assert "GUESTDBG-READY" in log and "Linux version" in log
 
 
-def test_test_module_loads_and_counts(spec: GuestSpec, no_leftover_qemu: None) -> None:
+def test_test_module_loads_and_counts(
+    spec: GuestSpec, image: GuestImage, no_leftover_qemu: None
+) -> None:
     with Guest(spec) as guest:
         assert guest.run("insmod /lib/modules/guestdbg_test.ko").ok
         first = int(guest.run("cat /sys/module/guestdbg_test/parameters/counter").output)
         guest.run("sleep 0.2")
         second = int(guest.run("cat /sys/module/guestdbg_test/parameters/counter").output)
         assert second > first, "the hot kthread's counter did not advance"
+        # Module symbols from sysfs + the .ko are the addresses /proc/kallsyms gives.
+        for name in ("guestdbg_tick", "guestdbg_work", "guestdbg_set_tf"):
+            listed = guest.run(f"grep -w {name} /proc/kallsyms").output.split()[0]
+            assert module_symbol_address(guest, image, name) == int(listed, 16)
         assert "guestdbg_hot" in guest.run("ps").output
         assert guest.run("rmmod guestdbg_test").ok
     guest.discard_artifacts()
@@ -136,6 +144,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     from guestdbg.runtime.qemu import Guest
     from guestdbg.runtime.spec import GuestSpec
+from guestdbg.scenarios.session import module_symbol_address
     spec = GuestSpec(kernel=Path(sys.argv[1]), initrd=Path(sys.argv[2]))
     with Guest(spec) as g:
         print(g.proc.pid, flush=True)

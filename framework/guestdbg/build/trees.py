@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from guestdbg.build.elf import elf_symbol_string
 from guestdbg.errors import InputError
 from guestdbg.recipes import CONFIG_FRAGMENT
 
@@ -152,47 +153,6 @@ def bzimage_version(path: Path) -> str | None:
     if not 0x200 < start < len(head):
         return None
     return head[start : head.index(b"\0", start)].decode(errors="replace")
-
-
-def elf_symbol_string(path: Path, symbol: str, limit: int = 512) -> str | None:
-    """The NUL-terminated string a symbol of an ELF64 file points at (read
-    through the section headers and .symtab; no debug info needed)."""
-    import struct
-
-    try:
-        with open(path, "rb") as f:
-            ident = f.read(64)
-            if ident[:4] != b"\x7fELF" or ident[4] != 2:
-                return None
-            (shoff,) = struct.unpack_from("<Q", ident, 0x28)
-            shentsize, shnum = struct.unpack_from("<HH", ident, 0x3A)
-            f.seek(shoff)
-            raw = f.read(shentsize * shnum)
-            sections = [struct.unpack_from("<IIQQQQIIQQ", raw, i * shentsize) for i in range(shnum)]
-            symtab = next((s for s in sections if s[1] == 2), None)  # SHT_SYMTAB
-            if symtab is None:
-                return None
-            strtab = sections[symtab[6]]  # sh_link
-            f.seek(strtab[4])
-            names = f.read(strtab[5])
-            f.seek(symtab[4])
-            syms = f.read(symtab[5])
-            wanted = symbol.encode() + b"\0"
-            name_off = names.find(b"\0" + wanted)
-            if name_off < 0:
-                return None
-            name_off += 1
-            for i in range(0, len(syms), 24):
-                st_name, _, _, st_shndx, st_value, _ = struct.unpack_from("<IBBHQQ", syms, i)
-                if st_name != name_off or not 0 < st_shndx < shnum:
-                    continue
-                sec = sections[st_shndx]
-                f.seek(sec[4] + st_value - sec[3])  # sh_offset + (value - sh_addr)
-                data = f.read(limit)
-                return data.split(b"\0", 1)[0].decode(errors="replace")
-    except (OSError, struct.error, ValueError):
-        return None
-    return None
 
 
 def build_of(version: str) -> tuple[str, str]:
