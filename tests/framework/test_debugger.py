@@ -248,3 +248,26 @@ def test_a_breakpoint_the_running_guest_never_reaches_is_a_finding_not_a_fault(
             f"the breakpoint on {function} was not hit within 5s while the guest kept running"
         )
     assert guest.healthy() is None  # running again, QMP answers, no debugger holds it
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["stepi", "stepi_trace"])
+def test_the_ledger_sees_a_step_over_a_breakpoint_planted_behind_gdbs_back(
+    guest: Guest, dbg: Debugger, batched: bool
+) -> None:
+    """The ledger's positive control, by both ways of stepping: a Z0 sent
+    raw at the stopped PC is not gdb's, so gdb steps over it planted."""
+    guest.run(f"insmod {MODULE}")
+    tick = kallsyms(guest, "guestdbg_tick")
+    dbg.attach(guest)
+    bp = dbg.break_insert(f"*{tick:#x}", hardware=True)
+    dbg.cont(timeout=30)
+    dbg.break_delete(bp)
+    dbg.stub.packet(f"Z0,{tick:x},1")
+    if batched:
+        dbg.stepi_trace(3)
+    else:
+        dbg.stepi()
+    dbg.stub.packet(f"z0,{tick:x},1")
+    dbg.flush_logs()
+    problems = parse_remote_log_file(dbg.remote_log).resumes_over_planted()
+    assert [p.addr for p in problems] == [tick], problems
