@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -87,8 +90,8 @@ def test_a_missing_qemu_is_a_sentence(spec: GuestSpec) -> None:
         snapshot_key(dataclasses.replace(spec, qemu="no-such-qemu-system"), PREPARE)
 
 
-def make_entry(root: Path, state: bytes) -> Snapshot:
-    path = root / "snapshot-0123456789abcdef"
+def make_entry(root: Path, state: bytes, key: str = "0123456789abcdef") -> Snapshot:
+    path = root / f"snapshot-{key}"
     path.mkdir()
     (path / "state").write_bytes(state)
     meta = {
@@ -148,3 +151,37 @@ def test_discard_leaves_an_entry_made_anew_meanwhile(
     snapshot.discard(found, "checksum")
     assert not found.path.exists()
     assert not list(tmp_path.glob("snapshot-*.discarded-*"))
+
+
+def test_prune_keeps_the_most_recently_used_and_the_ones_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUESTDBG_CACHE", str(tmp_path))
+    now = time.time()
+    ages = {"a" * 16: 10, "b" * 16: 7200, "c" * 16: 3 * 86400, "d" * 16: 9 * 86400}
+    for key, age in ages.items():
+        snap = make_entry(tmp_path, b"QEVM", key)
+        os.utime(snap.path / ".complete", (now - age, now - age))
+    # "d" was made long ago but restored a minute ago: it counts as recent.
+    (tmp_path / f"snapshot-{'d' * 16}" / "used").touch()
+    (tmp_path / f"snapshot-{'c' * 16}.lock").touch()
+    assert snapshot.prune(keep=2, grace=3600) == ["b" * 16, "c" * 16]
+    assert sorted(p.name for p in tmp_path.glob("snapshot-*") if p.is_dir()) == [
+        f"snapshot-{'a' * 16}",
+        f"snapshot-{'d' * 16}",
+    ]
+    # Within the grace period nothing goes, whatever the count.
+    assert snapshot.prune(keep=0, grace=3600) == []
+    monkeypatch.setenv(snapshot.KEEP_ENV, "1")
+    assert snapshot.prune(grace=0) == ["a" * 16]
+
+
+def test_prune_skips_a_snapshot_being_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUESTDBG_CACHE", str(tmp_path))
+    snap = make_entry(tmp_path, b"QEVM", "e" * 16)
+    os.utime(snap.path / ".complete", (1000, 1000))  # made long ago
+    with open(tmp_path / f"snapshot-{'e' * 16}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is making it anew
+        assert snapshot.prune(keep=0, grace=0) == []
+    assert snapshot.prune(keep=0, grace=0) == ["e" * 16]
+    assert not snap.path.exists()

@@ -71,6 +71,12 @@ META = "snapshot.json"
 # The migration stream is written at the speed of the disk, not QEMU's
 # default 128 MiB/s cap (which is meant for live migration over a network).
 SAVE_BANDWIDTH = 1 << 40
+# Every rebuilt kernel is a new key (30-90 MB each): the cache keeps the most
+# recently used snapshots, and none used within the last hour is removed.
+KEEP = 8
+KEEP_ENV = "GUESTDBG_SNAPSHOTS_KEPT"
+USED = "used"
+GRACE_SECONDS = 3600.0
 
 
 class SnapshotError(GuestError):
@@ -269,6 +275,62 @@ def discard(snapshot: Snapshot, why: str) -> None:
             shutil.rmtree(gone, ignore_errors=True)
 
 
+def last_used(path: Path) -> float:
+    """When an entry was last restored (or made), as a timestamp."""
+    times = []
+    for name in (USED, ".complete"):
+        with contextlib.suppress(OSError):
+            times.append((path / name).stat().st_mtime)
+    return max(times, default=0.0)
+
+
+def kept() -> int:
+    """How many snapshots the cache keeps (``GUESTDBG_SNAPSHOTS_KEPT``, default 8)."""
+    value = os.environ.get(KEEP_ENV, "")
+    return int(value) if value.isdigit() else KEEP
+
+
+def prune(keep: int | None = None, grace: float = GRACE_SECONDS) -> list[str]:
+    """Remove the snapshots beyond the ``keep`` most recently used, except
+    any used within ``grace`` seconds or being made; one log line each.
+    Returns the keys removed."""
+    keep = kept() if keep is None else keep
+    entries = [
+        p
+        for p in cache_dir().glob(f"{PREFIX}*")
+        if p.is_dir() and "." not in p.name and _made_ns(p)
+    ]
+    entries.sort(key=last_used, reverse=True)
+    now = time.time()
+    removed = []
+    for path in entries[keep:]:
+        used = last_used(path)
+        if now - used < grace:
+            continue
+        snap = Snapshot(path, _made_ns(path))
+        with _entry_lock(snap.key, 0.0) as locked:
+            if not locked:
+                continue  # being made anew right now
+            size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+            gone = path.with_name(f"{path.name}.discarded-{secrets.token_hex(4)}")
+            try:
+                path.rename(gone)  # a guest restoring from it keeps its open file
+            except OSError:
+                continue
+            shutil.rmtree(gone, ignore_errors=True)
+        removed.append(snap.key)
+        log.info(
+            "removed snapshot %s (%d MB, last used %s): the cache keeps the %d most "
+            "recently used (%s)",
+            snap.key,
+            size >> 20,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(used)),
+            keep,
+            KEEP_ENV,
+        )
+    return removed
+
+
 # -- QMP: handing files over and migration events ---------------------------
 
 
@@ -376,7 +438,6 @@ def save(guest: Guest, key: str, prepare: Sequence[str], timeout: float = 60.0) 
         if guest.problem(ping=False) is None:
             guest.cont()
     return Snapshot(path, _made_ns(path))
-    return snap
 
 
 # -- starting from one ----------------------------------------------------------
@@ -526,6 +587,8 @@ def _try_restore(
 
 def _restore(snap: Snapshot, spec: GuestSpec, artifacts: Path | None) -> Guest:
     snap.verify()
+    with contextlib.suppress(OSError):  # when it was last used, for prune()
+        (snap.path / USED).touch()
     guest = RestoredGuest(spec, artifacts, snapshot=snap)
     try:
         guest.__enter__()  # closes what it started when it fails
@@ -592,6 +655,7 @@ def _boot_and_save(
             except BaseException:
                 guest.close()
                 raise
+            prune()
             return Started(guest, f"boot ({note}made snapshot {made.key})")
     started, why, _ = _try_restore(snap, spec, artifacts)
     return started if started is not None else _boot(spec, artifacts, prepare, why)
@@ -604,6 +668,7 @@ __all__ = [
     "Started",
     "find",
     "key_fields",
+    "prune",
     "save",
     "snapshot_key",
     "start_guest",
