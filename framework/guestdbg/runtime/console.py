@@ -48,7 +48,13 @@ import pexpect.fdpexpect
 
 from guestdbg.errors import DeadlineError, GuestError
 
-READY_RE = re.compile(rb"GUESTDBG-READY release=(\S+) cpus=(\d+)(?: commands=(\w+))?\r?\n")
+READY_MARK = b"GUESTDBG-READY"
+# What follows the marker on its line, once printk records are taken out:
+# init's echo reaches the UART a FIFO at a time and printk writes in between.
+READY_REST_RE = re.compile(rb" release=(\S+) cpus=(\d+)(?: commands=(\w+))?\r?\n")
+PRINTK_RECORD_RE = re.compile(rb"\[\s*\d+\.\d{6}\] [^\n]*\n")
+# The whole line when nothing broke into it (scripts/capture-corpus waits for it).
+READY_RE = re.compile(READY_MARK + READY_REST_RE.pattern)
 PRINTK_LINE_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
 PRINTK_RE = re.compile(r"\[\s*\d+\.\d{6}\] [^\n]*\n")
 COMMAND_PORT = "ttyS1"
@@ -205,6 +211,12 @@ class SerialPort:
         self._log.close()
 
 
+def ready_rest(text: bytes) -> re.Match[bytes] | None:
+    """The readiness line's fields from what followed the marker, printk
+    records glued anywhere into it taken out; None while it is incomplete."""
+    return READY_REST_RE.match(PRINTK_RECORD_RE.sub(b"", text))
+
+
 class Console:
     """The guest's kernel console (ttyS0) and its command port (ttyS1)."""
 
@@ -311,7 +323,13 @@ class Console:
 
     def wait_ready(self, timeout: float) -> ReadyInfo:
         """Wait for init's readiness marker (the shell is then taking commands)."""
-        m = self.expect(READY_RE, timeout, "readiness marker (GUESTDBG-READY) from the guest")
+        deadline = time.monotonic() + timeout
+        doing = "readiness marker (GUESTDBG-READY) from the guest"
+        self.expect(READY_MARK, timeout, doing)
+        rest = b""
+        while (m := ready_rest(rest)) is None:
+            self.expect(b"\n", max(0.0, deadline - time.monotonic()), doing)
+            rest += (self.kernel.child.before or b"") + b"\n"
         port = m.group(3).decode() if m.group(3) else None
         if port is not None and (port != COMMAND_PORT or self.commands is None):
             port = None  # a shell on a port we do not read: fall back to the console
