@@ -677,6 +677,28 @@ REBOOT_AFTER_PROGRAM = (
     "Total RAM Size = 0x00000001e0000000 = 7680 MiB\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/750, console lines 1-5
+KCSAN_ASSERT = (
+    "[   67.053553][ T4926] ==================================================================\n"
+    "[   67.061656][ T4926] BUG: KCSAN: assert: race in dequeue_entities+0x6df/0x760\n"
+    "[   67.068875][ T4926]\n"
+    "[   67.071200][ T4926] race at unknown origin, with assert no writes t"
+    "o 0xffff8881001cb1e8 of 4 bytes by task 4926 on cpu 0:\n"
+    "[   67.082412][ T4926]  dequeue_entities+0x6df/0x760\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/655, console lines 2-8
+NESTED_LOCK_NOT_TAKEN = (
+    "[ 1078.040755][ T3315] ==================================\n"
+    "[ 1078.042081][ T3315] WARNING: Nested lock was not taken\n"
+    "[ 1078.043153][ T3316] ntfs3: loop5: Failed to load $Extend.\n"
+    "[ 1078.043337][ T3315] 6.0.0-rc6-syzkaller-17742-gc194837ebb57 #0 Not tainted\n"
+    "[ 1078.046447][ T3315] ----------------------------------\n"
+    "[ 1078.047725][ T3315] syz-executor253/3315 is trying to lock:\n"
+    "[ 1078.049217][ T3315] ffff0000c495a9d8 (&s->s_inode_list_lock){+.+.}-"
+    "{2:2}, at: evict+0x90/0x334\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -737,3 +759,14 @@ def test_a_second_kernel_boot_is_a_reboot_and_a_first_one_is_not() -> None:
     (report,) = parse_text(boot + boot)
     assert report.kind == "REBOOT"
     assert report.header.startswith("Linux version ")
+
+
+def test_a_kcsan_assert_names_its_bug_type_with_the_colon() -> None:
+    # kernel/kcsan/report.c: "BUG: KCSAN: assert: race in f" for ASSERT_EXCLUSIVE_*()
+    report = _only_report(KCSAN_ASSERT)
+    assert (report.kind, report.title) == ("KCSAN", "KCSAN: assert: race in dequeue_entities")
+
+
+def test_lockdeps_nested_lock_header_is_capitalised_and_its_title_is_not() -> None:
+    report = _only_report(NESTED_LOCK_NOT_TAKEN)
+    assert (report.kind, report.title) == ("LOCKDEP", "WARNING: nested lock was not taken in evict")

@@ -629,6 +629,15 @@ FORMATS: tuple[ReportFormat, ...] = (
         "{level}: {what}",
         **_LOCKDEP,
     ),
+    # print_lock_nested_lock_not_held(): "WARNING: Nested lock was not taken" (capital N
+    # since 4.14; "[ BUG: Nested lock was not taken ]" before)
+    _row(
+        "LOCKDEP",
+        r"(?P<level>WARNING|BUG|\[ BUG): Nested lock was not taken",
+        "{level}: nested lock was not taken in {function}",
+        "{level}: nested lock was not taken",
+        **_LOCKDEP,
+    ),
     _row(
         "LOCKDEP",
         r"(?P<level>WARNING|BUG): (?:.* )?still has locks held!",
@@ -754,7 +763,9 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "KCSAN",
-        r"BUG: KCSAN: (?P<bug>[\w-]+) in "
+        # kernel/kcsan/report.c get_bug_type(): "data-race", or "assert: race" for
+        # ASSERT_EXCLUSIVE_*()
+        r"BUG: KCSAN: (?P<bug>assert: race|[\w-]+) in "
         + FUNC
         + r"(?:"
         + OFFSETS
