@@ -699,6 +699,24 @@ NESTED_LOCK_NOT_TAKEN = (
     "{2:2}, at: evict+0x90/0x334\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/240, console lines 1-14
+ARM_WARNING_UNWIND = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 0 PID: 8775 at net/ipv6/xfrm6_tunnel.c:345 xfrm6_tunnel_net_exit+0x84/0x104\n"
+    "Kernel panic - not syncing: panic_on_warn set ...\n"
+    "\n"
+    "CPU: 0 PID: 8775 Comm: kworker/u10:2 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "Workqueue: netns cleanup_net\n"
+    "[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)\n"
+    "[<8010e300>] (show_stack) from [<80b12478>] (dump_stack+0xa0/0xc0)\n"
+    "[<80b12478>] (dump_stack) from [<801349a8>] (panic+0x104/0x2cc)\n"
+    "[<801349a8>] (panic) from [<8013479c>] (warn_slowpath_fmt+0x0/0x5c)\n"
+    "[<8013479c>] (warn_slowpath_fmt) from [<ffffffff>] (0xffffffff)\n"
+    "Exception stack(0x8d2d3e90 to 0x8d2d3ed8)\n"
+    "3e80:                                     00000000 00000000 9f7003c0 9f700000\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -770,3 +788,9 @@ def test_a_kcsan_assert_names_its_bug_type_with_the_colon() -> None:
 def test_lockdeps_nested_lock_header_is_capitalised_and_its_title_is_not() -> None:
     report = _only_report(NESTED_LOCK_NOT_TAKEN)
     assert (report.kind, report.title) == ("LOCKDEP", "WARNING: nested lock was not taken in evict")
+
+
+def test_arms_unwinder_is_reporting_machinery() -> None:
+    # arch/arm/kernel/unwind.c: "[<pc>] (unwind_backtrace) from [<lr>] (show_stack+...)"
+    report = _only_report(ARM_WARNING_UNWIND)
+    assert report.title == "WARNING in xfrm6_tunnel_net_exit"

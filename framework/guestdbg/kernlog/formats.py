@@ -80,6 +80,7 @@ SKIP_REPORTING = _any(
     r"^dump_trace$",
     r"^dump_backtrace",
     r"^walk_stackframe",
+    r"^unwind_backtrace$",  # arm's dump_stack() unwinder (arch/arm/kernel/unwind.c)
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
