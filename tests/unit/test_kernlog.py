@@ -459,3 +459,338 @@ def test_kernlog_names_a_missing_file_in_one_sentence() -> None:
     done = guestdbg("does-not-exist.log")
     assert done.returncode == 2
     assert done.stderr.strip() == "guestdbg: no console log at does-not-exist.log"
+
+
+# -- formats seen in syzkaller's public testdata -----------------------------------
+# Short excerpts of real consoles that syzbot captured, from syzkaller's
+# pkg/report/testdata/linux/report/N (each cites its N and the console lines it
+# takes, verbatim; the excerpts end before their reports do).
+
+# syzkaller pkg/report/testdata/linux/report/115, console lines 2-4
+OLD_LOCKDEP_BRACKETS = (
+    "[   76.649866] [ BUG: bad unlock balance detected! ]\n"
+    "[   76.654695] 4.9.65-g8ae26d1 #98 Not tainted\n"
+    "[   76.658991] -------------------------------------\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/360, console lines 3-20
+GPF_IN_THUNK = (
+    "[   51.920573] general protection fault: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[   51.926803] CPU: 1 PID: 5670 Comm: syz-executor439 Not tainted 4.20"
+    ".0-rc1-next-20181107+ #107\n"
+    "[   51.935630] Hardware name: Google Google Compute Engine/Google Comp"
+    "ute Engine, BIOS Google 01/01/2011\n"
+    "[   51.944987] RIP: 0010:__x86_indirect_thunk_rbx+0x10/0x20\n"
+    "[   51.950426] Code: 90 0f ae e8 eb f9 48 89 04 24 c3 0f 1f 44 00 00 6"
+    "6 2e 0f 1f 84 00 00 00 00 00 e8 07 00 00 00 f3 90 0f ae e8 eb f9 48 89"
+    " 1c 24 <c3> 0f 1f 44 00 00 66 2e 0f 1f 84 00 00 00 00 00 e8 07 00 00 0"
+    "0 f3\n"
+    "[   51.969311] RSP: 0018:ffff8801d89af2b0 EFLAGS: 00010293\n"
+    "[   51.974657] RAX: ffff8801d49723c0 RBX: 894cdffffc000000 RCX: ffffffff81ed555d\n"
+    "[   51.981912] RDX: 0000000000000000 RSI: ffffffff81ed5c9e RDI: ffff8801d89af338\n"
+    "[   51.989163] RBP: ffff8801d89af4a0 R08: ffff8801d49723c0 R09: ffffed003b5e5b67\n"
+    "[   51.996423] R10: ffffed003b5e5b67 R11: ffff8801daf2db3b R12: ffff8801d798da00\n"
+    "[   52.003684] R13: ffff8801d89af338 R14: 1ffff1003b135e5b R15: dffffc0000000000\n"
+    "[   52.010937] FS:  0000000001292880(0000) GS:ffff8801daf00000(0000) knlGS:0000000000000000\n"
+    "[   52.019142] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[   52.025108] CR2: 0000000020e2aff8 CR3: 000000000946a000 CR4: 00000000001406e0\n"
+    "[   52.032381] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   52.039643] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   52.047009] Call Trace:\n"
+    "[   52.095282]  locks_remove_file+0x148/0x5c0\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/530, console lines 1-22
+UNLOCK_IMBALANCE_ARM64 = (
+    "[  753.902734][ T4405] =====================================\n"
+    "[  753.903682][ T4405] WARNING: bad unlock balance detected!\n"
+    "[  753.904679][ T4405] 5.9.0-12994-gf9893351acae #15 Not tainted\n"
+    "[  753.905336][ T4405] -------------------------------------\n"
+    "[  753.905757][ T4405] syz-fuzzer/4405 is trying to release lock (&mm->mmap_lock) at:\n"
+    "[  753.906721][ T4405] [<ffffa00010726344>] __might_fault+0x154/0x1b0\n"
+    "[  753.907110][ T4405] but there are no more locks to release!\n"
+    "[  753.907490][ T4405] \n"
+    "[  753.907490][ T4405] other info that might help us debug this:\n"
+    "[  753.908261][ T4405] no locks held by syz-fuzzer/4405.\n"
+    "[  753.908865][ T4405] \n"
+    "[  753.908865][ T4405] stack backtrace:\n"
+    "[  753.910040][ T4405] CPU: 1 PID: 4405 Comm: syz-fuzzer Not tainted 5"
+    ".9.0-12994-gf9893351acae #15\n"
+    "[  753.910746][ T4405] Hardware name: linux,dummy-virt (DT)\n"
+    "[  753.911978][ T4405] Call trace:\n"
+    "[  753.912644][ T4405]  dump_backtrace+0x0/0x4d0\n"
+    "[  753.913320][ T4405]  show_stack+0x2c/0x80\n"
+    "[  753.914002][ T4405]  dump_stack+0x1b0/0x254\n"
+    "[  753.914652][ T4405]  print_unlock_imbalance_bug+0x170/0x188\n"
+    "[  753.915352][ T4405]  lock_release+0x69c/0xa68\n"
+    "[  753.916058][ T4405]  __might_fault+0x170/0x1b0\n"
+    "[  753.916798][ T4405]  restore_fpsimd_context+0x418/0x798\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/160, console lines 1-30
+FAULT_IN_TIMER_IRQ = (
+    "[  190.751093] BUG: unable to handle kernel paging request at ffffffffffffffff\n"
+    "[  190.757101] IP: 0xffffffffffffffff\n"
+    "[  190.757101] PGD 7e10067 \n"
+    "[  190.757101] P4D 7e10067 \n"
+    "[  190.757101] PUD 7e12067 \n"
+    "[  190.757101] PMD 0 \n"
+    "[  190.757101] \n"
+    "[  190.757101] Oops: 0010 [#1] SMP\n"
+    "[  190.757101] Dumping ftrace buffer:\n"
+    "[  190.757101]    (ftrace buffer empty)\n"
+    "[  190.757101] Modules linked in:\n"
+    "[  190.757101] CPU: 1 PID: 12327 Comm: syz-executor5 Tainted: G    B           4.13.0+ #35\n"
+    "[  190.757101] Hardware name: Google Google Compute Engine/Google Comp"
+    "ute Engine, BIOS Google 01/01/2011\n"
+    "[  190.757101] task: ffff8801deb8d880 task.stack: ffff8801aa900000\n"
+    "[  190.757101] RIP: 0010:0xffffffffffffffff\n"
+    "[  190.757101] RSP: 0018:ffff88021fd07d10 EFLAGS: 00010006\n"
+    "[  190.757101] RAX: 0000000000000000 RBX: 0000000080000100 RCX: 0000000000000000\n"
+    "[  190.757101] RDX: ffff8802030b2f48 RSI: aaaaaaaaaaaab000 RDI: ffffffffffffffff\n"
+    "[  190.757101] RBP: ffff88021fd07d90 R08: 0000000001080020 R09: 0000000000000002\n"
+    "[  190.757101] R10: ffff88021fd07cc8 R11: 0000000000000000 R12: ffffffffffffffff\n"
+    "[  190.757101] R13: ffffffff885293b0 R14: 0000000000000000 R15: ffff88021fd19b48\n"
+    "[  190.757101] FS:  00007f80206db700(0000) GS:ffff88021fd00000(0000) knlGS:0000000000000000\n"
+    "[  190.757101] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[  190.757101] CR2: ffffffffffffffff CR3: 0000000007e0f000 CR4: 00000000001406e0\n"
+    "[  190.757101] DR0: 0000000020000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[  190.757101] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000600\n"
+    "[  190.757101] Call Trace:\n"
+    "[  190.757101]  <IRQ>\n"
+    "[  190.757101]  ? call_timer_fn+0x2b1/0x630\n"
+    "[  190.757101]  __run_timers+0xeef/0x1390\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/280, console lines 1-39
+STALL_IN_IOCTL = (
+    "[  885.637820] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+    "[  885.644147] rcu: \t(detected by 1, t=10502 jiffies, g=132945, q=115)\n"
+    "[  885.650574] rcu: All QSes seen, last rcu_preempt kthread activity 1"
+    "0498 (4295025713-4295015215), jiffies_till_next_fqs=1, root ->qsmask 0"
+    "x0\n"
+    "[  885.663229] syz-executor7   R  running task    21280  8024   5432 0x00000002\n"
+    "[  885.670447] Call Trace:\n"
+    "[  885.673034]  <IRQ>\n"
+    "[  885.675201]  sched_show_task.cold.83+0x2b6/0x30a\n"
+    "[  885.711132]  print_other_cpu_stall.cold.79+0xa83/0xba5\n"
+    "[  885.764802]  rcu_check_callbacks+0xafc/0x1990\n"
+    "[  885.897413]  update_process_times+0x2d/0x70\n"
+    "[  885.901759]  tick_sched_handle+0x9f/0x180\n"
+    "[  885.905940]  tick_sched_timer+0x45/0x130\n"
+    "[  885.910010]  __hrtimer_run_queues+0x41c/0x10d0\n"
+    "[  885.966004]  hrtimer_interrupt+0x313/0x780\n"
+    "[  885.970274]  smp_apic_timer_interrupt+0x1a1/0x760\n"
+    "[  886.031595]  apic_timer_interrupt+0xf/0x20\n"
+    "[  886.035836]  </IRQ>\n"
+    "[  886.038088] RIP: 0010:vmx_read_guest_seg_ar+0x127/0x270\n"
+    "[  886.062366] RSP: 0018:ffff8801a035ea40 EFLAGS: 00000202 ORIG_RAX: ffffffffffffff13\n"
+    "[  886.070085] RAX: 0000000000000093 RBX: 0000000000000002 RCX: ffffc90004d15000\n"
+    "[  886.077363] RDX: 0000000000004818 RSI: ffffffff811c3301 RDI: ffffffff8803e9ac\n"
+    "[  886.084637] RBP: ffff8801a035ea68 R08: ffff8801bfe0a140 R09: ffff8801c1f7c480\n"
+    "[  886.091910] R10: ffffed00383ef891 R11: ffff8801c1f7c48b R12: ffff8801c1f78a80\n"
+    "[  886.099184] R13: 0000000000004818 R14: 0000000000000000 R15: 0000000000100000\n"
+    "[  886.111255]  vmx_get_cpl+0x5b/0x90\n"
+    "[  886.114813]  kvm_fetch_guest_virt+0x65/0x1c0\n"
+    "[  886.123486]  __do_insn_fetch_bytes+0x45b/0x950\n"
+    "[  886.136686]  x86_decode_insn+0x1544/0x54c0\n"
+    "[  886.149892]  x86_emulate_instruction+0x833/0x1fc0\n"
+    "[  886.171431]  kvm_mmu_page_fault+0x396/0x1b30\n"
+    "[  886.299270]  handle_ept_violation+0x29e/0x6a0\n"
+    "[  886.320472]  vmx_handle_exit+0x2f7/0x17e0\n"
+    "[  886.345943]  vcpu_enter_guest+0x14a9/0x62e0\n"
+    "[  886.447583]  kvm_arch_vcpu_ioctl_run+0x375/0x16e0\n"
+    "[  886.457476]  kvm_vcpu_ioctl+0x72b/0x1150\n"
+    "[  886.510921]  do_vfs_ioctl+0x1de/0x1720\n"
+    "[  886.567519]  ksys_ioctl+0xa9/0xd0\n"
+    "[  886.570985]  __x64_sys_ioctl+0x73/0xb0\n"
+    "[  886.574886]  do_syscall_64+0x1b9/0x820\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/285, console lines 1-55
+STALL_WITH_GP_KTHREAD_DUMP = (
+    "[  396.651023] INFO: rcu_sched self-detected stall on CPU\n"
+    "[  396.656449] \t0-...!: (120232 ticks this GP) idle=3da/1/461168601842"
+    "7387906 softirq=85066/85067 fqs=87 \n"
+    "[  396.666018] \t (t=125000 jiffies g=45941 c=45940 q=632561)\n"
+    "[  396.671551] rcu_sched kthread starved for 96651 jiffies! g45941 c45"
+    "940 f0x2 RCU_GP_WAIT_FQS(3) ->state=0x0 ->cpu=1\n"
+    "[  396.682013] RCU grace-period kthread stack dump:\n"
+    "[  396.686747] rcu_sched       R  running task    22584     9      2 0x80000000\n"
+    "[  396.693925] Call Trace:\n"
+    "[  396.696504]  __schedule+0x801/0x1e30\n"
+    "[  396.721528]  schedule+0xef/0x430\n"
+    "[  396.760095]  schedule_timeout+0x138/0x240\n"
+    "[  396.773155]  rcu_gp_kthread+0x6b5/0x1940\n"
+    "[  396.902194]  kthread+0x345/0x410\n"
+    "[  396.914410]  ret_from_fork+0x3a/0x50\n"
+    "[  396.918117] NMI backtrace for cpu 0\n"
+    "[  396.921726] CPU: 0 PID: 8 Comm: ksoftirqd/0 Not tainted 4.17.0-rc4+ #48\n"
+    "[  396.928465] Hardware name: Google Google Compute Engine/Google Comp"
+    "ute Engine, BIOS Google 01/01/2011\n"
+    "[  396.937797] Call Trace:\n"
+    "[  396.940361]  <IRQ>\n"
+    "[  396.942495]  dump_stack+0x1b9/0x294\n"
+    "[  396.955257]  nmi_cpu_backtrace.cold.4+0x19/0xce\n"
+    "[  396.965085]  nmi_trigger_cpumask_backtrace+0x151/0x192\n"
+    "[  396.970349]  arch_trigger_cpumask_backtrace+0x14/0x20\n"
+    "[  396.975523]  rcu_dump_cpu_stacks+0x175/0x1c2\n"
+    "[  396.984915]  check_cpu_stall.isra.61.cold.80+0x36c/0x59a\n"
+    "[  397.045471]  rcu_check_callbacks+0x21b/0xad0\n"
+    "[  397.099148]  update_process_times+0x2d/0x70\n"
+    "[  397.103455]  tick_sched_handle+0x9f/0x180\n"
+    "[  397.107586]  tick_sched_timer+0x45/0x130\n"
+    "[  397.111633]  __hrtimer_run_queues+0x3e3/0x10a0\n"
+    "[  397.164906]  hrtimer_interrupt+0x2f3/0x750\n"
+    "[  397.169132]  smp_apic_timer_interrupt+0x15d/0x710\n"
+    "[  397.200493]  apic_timer_interrupt+0xf/0x20\n"
+    "[  397.204703]  </IRQ>\n"
+    "[  397.206926] RIP: 0010:unwind_next_frame.part.7+0x8b/0x9c0\n"
+    "[  397.212439] RSP: 0018:ffff8801d9aaebb0 EFLAGS: 00000246 ORIG_RAX: ffffffffffffff13\n"
+    "[  397.220131] RAX: 1ffff1003b355da3 RBX: ffff8801d9aaecc8 RCX: 0000000000000007\n"
+    "[  397.227380] RDX: dffffc0000000000 RSI: ffffffff86e8b04f RDI: ffff8801d9aaecc8\n"
+    "[  397.234633] RBP: ffff8801d9aaeca0 R08: ffff8801d9aaed00 R09: ffff8801d9a9c200\n"
+    "[  397.241882] R10: ffffed003b355da3 R11: ffff8801d9aaed1f R12: 1ffff1003b355d7b\n"
+    "[  397.249135] R13: 0000000000000000 R14: ffff8801d9a9c200 R15: ffff8801d9aaed18\n"
+    "[  397.284735]  unwind_next_frame+0x3e/0x50\n"
+    "[  397.288784]  __save_stack_trace+0x6e/0xd0\n"
+    "[  397.297403]  save_stack_trace+0x1a/0x20\n"
+    "[  397.301360]  save_stack+0x43/0xd0\n"
+    "[  397.415393]  kasan_kmalloc+0xc4/0xe0\n"
+    "[  397.419094]  kasan_slab_alloc+0x12/0x20\n"
+    "[  397.423094]  kmem_cache_alloc+0x12e/0x760\n"
+    "[  397.427240]  sctp_chunkify+0xce/0x400\n"
+    "[  397.455406]  _sctp_make_chunk+0x157/0x280\n"
+    "[  397.459538]  sctp_make_heartbeat+0x8f/0x430\n"
+    "[  397.483422]  sctp_sf_heartbeat.isra.23+0x26/0x180\n"
+    "[  397.488250]  sctp_sf_sendbeat_8_3+0x38e/0x550\n"
+    "[  397.492731]  sctp_do_sm+0x1ab/0x7160\n"
+    "[  397.565731]  sctp_generate_heartbeat_event+0x218/0x450\n"
+    "[  397.571003]  call_timer_fn+0x230/0x940\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/127, console lines 1-4
+REBOOT_AFTER_PROGRAM = (
+    "tkill(r8, 0x13)\n"
+    "mmap(&(0x7f0000000000/0x1000)=nil, 0x1000, 0x3, 0x32, 0xffffffffffffffff, 0x0)\n"
+    "SeaBIOS (version 1.8.2-20171012_061934-google)\n"
+    "Total RAM Size = 0x00000001e0000000 = 7680 MiB\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/750, console lines 1-5
+KCSAN_ASSERT = (
+    "[   67.053553][ T4926] ==================================================================\n"
+    "[   67.061656][ T4926] BUG: KCSAN: assert: race in dequeue_entities+0x6df/0x760\n"
+    "[   67.068875][ T4926]\n"
+    "[   67.071200][ T4926] race at unknown origin, with assert no writes t"
+    "o 0xffff8881001cb1e8 of 4 bytes by task 4926 on cpu 0:\n"
+    "[   67.082412][ T4926]  dequeue_entities+0x6df/0x760\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/655, console lines 2-8
+NESTED_LOCK_NOT_TAKEN = (
+    "[ 1078.040755][ T3315] ==================================\n"
+    "[ 1078.042081][ T3315] WARNING: Nested lock was not taken\n"
+    "[ 1078.043153][ T3316] ntfs3: loop5: Failed to load $Extend.\n"
+    "[ 1078.043337][ T3315] 6.0.0-rc6-syzkaller-17742-gc194837ebb57 #0 Not tainted\n"
+    "[ 1078.046447][ T3315] ----------------------------------\n"
+    "[ 1078.047725][ T3315] syz-executor253/3315 is trying to lock:\n"
+    "[ 1078.049217][ T3315] ffff0000c495a9d8 (&s->s_inode_list_lock){+.+.}-"
+    "{2:2}, at: evict+0x90/0x334\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/240, console lines 1-14
+ARM_WARNING_UNWIND = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 0 PID: 8775 at net/ipv6/xfrm6_tunnel.c:345 xfrm6_tunnel_net_exit+0x84/0x104\n"
+    "Kernel panic - not syncing: panic_on_warn set ...\n"
+    "\n"
+    "CPU: 0 PID: 8775 Comm: kworker/u10:2 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "Workqueue: netns cleanup_net\n"
+    "[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)\n"
+    "[<8010e300>] (show_stack) from [<80b12478>] (dump_stack+0xa0/0xc0)\n"
+    "[<80b12478>] (dump_stack) from [<801349a8>] (panic+0x104/0x2cc)\n"
+    "[<801349a8>] (panic) from [<8013479c>] (warn_slowpath_fmt+0x0/0x5c)\n"
+    "[<8013479c>] (warn_slowpath_fmt) from [<ffffffff>] (0xffffffff)\n"
+    "Exception stack(0x8d2d3e90 to 0x8d2d3ed8)\n"
+    "3e80:                                     00000000 00000000 9f7003c0 9f700000\n"
+)
+
+
+def _only_report(text: str) -> KernelReport:
+    reports = parse_text(text)
+    assert len(reports) == 1, [r.title for r in reports]
+    return reports[0]
+
+
+def test_lockdep_before_4_14_printed_bug_headers_in_brackets() -> None:
+    # kernel/locking/lockdep.c print_unlock_imbalance_bug(), 4.9:
+    # "[ BUG: bad unlock balance detected! ]"
+    report = _only_report(OLD_LOCKDEP_BRACKETS)
+    assert report.kind == "LOCKDEP"
+    assert report.title.startswith("BUG: bad unlock balance")
+
+
+def test_an_indirect_call_thunk_is_not_where_a_fault_is() -> None:
+    report = _only_report(GPF_IN_THUNK)
+    assert report.rip == "0010:__x86_indirect_thunk_rbx+0x10/0x20"
+    assert report.title == "general protection fault in locks_remove_file"
+
+
+def test_lockdeps_unlock_imbalance_printer_is_reporting_machinery() -> None:
+    report = _only_report(UNLOCK_IMBALANCE_ARM64)
+    assert report.title == "WARNING: bad unlock balance in restore_fpsimd_context"
+
+
+def test_a_fault_in_a_timer_callback_is_named_from_the_interrupt_stack() -> None:
+    # The trace starts on the IRQ stack (the timer softirq faulted), then shows
+    # the task it interrupted, below its own RIP line.
+    report = _only_report(FAULT_IN_TIMER_IRQ)
+    assert report.title == "BUG: unable to handle kernel paging request in __run_timers"
+
+
+def test_a_stall_in_an_ioctl_is_named_by_the_handler_the_vfs_called() -> None:
+    report = _only_report(STALL_IN_IOCTL)
+    assert report.title == "INFO: rcu detected stall in kvm_vcpu_ioctl"
+
+
+def test_the_starved_grace_period_kthreads_stack_is_not_the_stalled_cpus() -> None:
+    # kernel/rcu/tree_stall.h: "RCU grace-period kthread stack dump:" and the
+    # kthread's stack come before the stalled CPU's NMI backtrace.
+    report = _only_report(STALL_WITH_GP_KTHREAD_DUMP)
+    assert report.title == "INFO: rcu detected stall in sctp_generate_heartbeat_event"
+
+
+def test_a_new_boot_after_other_output_is_an_unexpected_reboot() -> None:
+    report = _only_report(REBOOT_AFTER_PROGRAM)
+    assert (report.kind, report.title, report.start_line) == (
+        "REBOOT",
+        "unexpected kernel reboot",
+        3,
+    )
+
+
+def test_a_second_kernel_boot_is_a_reboot_and_a_first_one_is_not() -> None:
+    boot = load(CORPUS / "boot-clean-smp1.log").text
+    assert parse_text(boot) == []
+    (report,) = parse_text(boot + boot)
+    assert report.kind == "REBOOT"
+    assert report.header.startswith("Linux version ")
+
+
+def test_a_kcsan_assert_names_its_bug_type_with_the_colon() -> None:
+    # kernel/kcsan/report.c: "BUG: KCSAN: assert: race in f" for ASSERT_EXCLUSIVE_*()
+    report = _only_report(KCSAN_ASSERT)
+    assert (report.kind, report.title) == ("KCSAN", "KCSAN: assert: race in dequeue_entities")
+
+
+def test_lockdeps_nested_lock_header_is_capitalised_and_its_title_is_not() -> None:
+    report = _only_report(NESTED_LOCK_NOT_TAKEN)
+    assert (report.kind, report.title) == ("LOCKDEP", "WARNING: nested lock was not taken in evict")
+
+
+def test_arms_unwinder_is_reporting_machinery() -> None:
+    # arch/arm/kernel/unwind.c: "[<pc>] (unwind_backtrace) from [<lr>] (show_stack+...)"
+    report = _only_report(ARM_WARNING_UNWIND)
+    assert report.title == "WARNING in xfrm6_tunnel_net_exit"

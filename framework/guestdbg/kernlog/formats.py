@@ -44,6 +44,7 @@ KINDS = (
     "REFCOUNT",
     "LIST_CORRUPTION",
     "NMI",
+    "REBOOT",  # not a format: a new boot after other output, nothing reported
 )
 
 
@@ -79,6 +80,7 @@ SKIP_REPORTING = _any(
     r"^dump_trace$",
     r"^dump_backtrace",
     r"^walk_stackframe",
+    r"^unwind_backtrace$",  # arm's dump_stack() unwinder (arch/arm/kernel/unwind.c)
     r"^show_stack",
     r"^show_trace",
     r"^show_regs",
@@ -111,6 +113,7 @@ SKIP_REPORTING = _any(
     r"^print_report",
     r"print_usage_bug",
     r"print_circular_bug",
+    r"print_unlock_imbalance_bug",
     r"^valid_state$",
     r"check_noncircular",
     r"check_prev_add",
@@ -299,6 +302,7 @@ SKIP_HEADER = re.compile(
             r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
             r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
             r"^check_memory_region",
+            r"_indirect_thunk_",
             _any(*(p for p in _LOCKING if p not in (r"lock_acquire", r"lock_release"))),
             SKIP_ALLOCATOR,
             SKIP_PRINTK,
@@ -358,7 +362,9 @@ STALL_ANCHORS = re.compile(
         r"^(?:__)?vfs_read",
         r"^vfs_iter_(?:read|write)",
         r"^do_iter_(?:read|write)",
-        r"^vfs_ioctl",
+        r"vfs_ioctl",
+        r"^ksys_ioctl",
+        r"compat_(?:sys|SyS)_ioctl",
         r"blkdev_(?:driver_)?ioctl",
         r"^call_(?:read|write)_iter",
         r"do_iter_readv_writev",
@@ -618,10 +624,19 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "LOCKDEP",
-        r"(?P<level>WARNING|BUG|\[ INFO): (?P<what>bad unlock balance|held lock freed|"
+        r"(?P<level>WARNING|BUG|\[ INFO|\[ BUG): (?P<what>bad unlock balance|held lock freed|"
         r"nested lock was not taken|lock held when returning to user space)",
         "{level}: {what} in {function}",
         "{level}: {what}",
+        **_LOCKDEP,
+    ),
+    # print_lock_nested_lock_not_held(): "WARNING: Nested lock was not taken" (capital N
+    # since 4.14; "[ BUG: Nested lock was not taken ]" before)
+    _row(
+        "LOCKDEP",
+        r"(?P<level>WARNING|BUG|\[ BUG): Nested lock was not taken",
+        "{level}: nested lock was not taken in {function}",
+        "{level}: nested lock was not taken",
         **_LOCKDEP,
     ),
     _row(
@@ -749,7 +764,9 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "KCSAN",
-        r"BUG: KCSAN: (?P<bug>[\w-]+) in "
+        # kernel/kcsan/report.c get_bug_type(): "data-race", or "assert: race" for
+        # ASSERT_EXCLUSIVE_*()
+        r"BUG: KCSAN: (?P<bug>assert: race|[\w-]+) in "
         + FUNC
         + r"(?:"
         + OFFSETS
@@ -1241,9 +1258,9 @@ REFINEMENTS: tuple[Refinement, ...] = (
 
 # Every header keyword, to find a header anywhere in a line with one search.
 HEADER_HINT = re.compile(
-    r"WARNING:|BUG[: ]|INFO:|\[ INFO:|kernel BUG|Kernel BUG|Kernel panic|general protection|"
-    r"segment-related|Oops|Internal error|divide error|invalid opcode|stack segment|"
-    r"double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
+    r"WARNING:|BUG[: ]|INFO:|\[ INFO:|\[ BUG:|kernel BUG|Kernel BUG|Kernel panic|"
+    r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
+    r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
     r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting"
 )

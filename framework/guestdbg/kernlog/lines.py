@@ -100,7 +100,7 @@ _SECTION = re.compile(
     r"The buggy address belongs to|allocated by task \d+|freed by task \d+|"
     r"\{[A-Z-]+\} state was registered at|-> #\d+ |other info that might help us debug this|"
     r"\s*\*\*\* DEADLOCK \*\*\*|the existing dependency chain|but task is already holding lock|"
-    r"which lock already depends on the new lock)"
+    r"which lock already depends on the new lock|RCU grace-period kthread stack dump:)"
 )
 _MARKER = re.compile(
     r"^\s*<(?P<close>/?)(?P<name>IRQ|NMI|TASK|SOFTIRQ|EOI|EOE|#[A-Z]{2})>\s*(?P<rest>.*)$"
@@ -166,7 +166,10 @@ _INFO = re.compile(
     # mm/kasan/report.c kasan_non_canonical_hook(), after a general protection fault
     r"KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range)"
 )
-_RESET = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
+# A new boot: the kernel's banner (init/version.c linux_banner), SeaBIOS's first
+# line, the x86 decompressor's last (arch/x86/boot/compressed/misc.c).
+RESET_RE = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
+_RESET = RESET_RE
 
 
 def classify_rest(text: str) -> tuple[LineType, object]:

@@ -63,6 +63,7 @@ from guestdbg.kernlog.lines import (
     MODULE_CONT_RE,
     MODULE_NAME_RE,
     RELEASE_RE,
+    RESET_RE,
     RIP_FUNC,
     Line,
     LineType,
@@ -151,6 +152,9 @@ _REG_ORDER = {
     )
 }
 _INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
+# A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
+# (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
+_ASIDE = "RCU grace-period kthread stack dump"
 IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one of its own
 LINGER = 8  # lines during which a report closed by a foreign line may take frames again
 PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
@@ -244,6 +248,7 @@ class _Open:
         self.trace_done = False
         self.ended = False
         self.frozen = False  # a panic cut in: later frames are the panic's
+        self.aside = False  # the next call trace is printed aside (not the report's)
         self.cut_by_panic = False
         self.panic_done = False  # the panic it absorbed printed its last lines
         self.code_ended = False  # a Code: line ended the trace (frames may go on)
@@ -395,6 +400,7 @@ class _Open:
                 self.message = text.strip()
             if lt == L.SECTION:
                 self.section = True
+                self.aside = text.startswith(_ASIDE)
             elif lt == L.FRAME:
                 # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
                 # the report's own; after a section line, a secondary one
@@ -414,6 +420,13 @@ class _Open:
                 self.fields.setdefault("taint", _taint(extra.group("taint")))
         elif lt == L.MODULES:
             self._add_modules(extra.group("mods"))
+        elif lt == L.CALLTRACE and self.aside:
+            # the stack printed aside (the RCU grace-period kthread's) is not the report's
+            self.aside = False
+            self.section = True
+            self.state = S.TRACE
+            self.contexts = []
+            self.interrupted = False
         elif lt == L.CALLTRACE:
             self.traces += 1
             self.section = self.traces > 1 or self.frozen
@@ -422,6 +435,7 @@ class _Open:
             self.interrupted = False
         elif lt == L.SECTION:
             self.section = True
+            self.aside = text.startswith(_ASIDE)
         elif lt == L.MARKER:
             self._marker_line(extra, line)
         elif lt == L.FRAME:
@@ -700,7 +714,12 @@ class _Open:
             start = 0
             if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
                 start = rips[0] + 1
-            return [e for e in main[start:] if not e.rip and e.context not in _INTERRUPT_CONTEXTS]
+            rest = [e for e in main[start:] if not e.rip]
+            if start == 0 and rest and rest[0].context in _INTERRUPT_CONTEXTS:
+                # the trace starts on an interrupt stack: the fault happened there
+                # (a timer callback, a softirq), before what it interrupted
+                return [e for e in rest if not e.after_interrupt] or rest
+            return [e for e in rest if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.TASK:
             # What the timer interrupt that detected the stall interrupted: the
             # frames below it, in any context (a softirq it hit runs on the IRQ
@@ -745,15 +764,15 @@ class _Open:
                     return strip_syscall_prefix(plain(names[0][0])), None
             else:
                 names.extend((e.function, e.module) for e in self._candidates(source))
+        plain_names = [(plain(n), mod) for n, mod in names]
         kept = [
-            (strip_syscall_prefix(plain(n)), mod)
-            for n, mod in names
-            if not _skipped(plain(n), skip, pick)
+            (strip_syscall_prefix(n), mod) for n, mod in plain_names if not _skipped(n, skip, pick)
         ]
         if not kept:
             return None, None
         if pick == Pick.STALL:
-            return _stall_frame(kept)
+            # dispatchers are recognised by their own names (__x64_sys_ioctl, not "ioctl")
+            return _stall_frame([(n, mod) for n, mod in plain_names if not _skipped(n, skip, pick)])
         if pick == Pick.HUNG:
             return _hung_frame(kept)
         return kept[0]
@@ -792,9 +811,9 @@ def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str |
         if STALL_ANCHORS.search(name):
             if "smp_call_function" in name:
                 return "smp_call_function", None
-            return prev
+            return strip_syscall_prefix(prev[0]), prev[1]
         prev = (name, module)
-    return names[0]
+    return strip_syscall_prefix(names[0][0]), names[0][1]
 
 
 def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
@@ -832,6 +851,7 @@ def sanitize_message(message: str) -> str:
 _WAKE = (
     HEADER_HINT,
     re.compile(r"cut here"),
+    re.compile(r"Linux version \d|SeaBIOS \(version|Booting the kernel"),
     re.compile(r"[\x00\x07\x1b]"),
     re.compile(r"\r(?!\n)"),
 )
@@ -864,7 +884,7 @@ class _Wake:
 
     def noisy(self) -> bool:
         """Whether the text holds noise that cleaning removes anywhere."""
-        return any(self.hit(i, 0) is not None for i in range(2, len(_WAKE)))
+        return any(self.hit(i, 0) is not None for i in range(3, len(_WAKE)))
 
 
 class ConsoleParser:
@@ -887,6 +907,10 @@ class ConsoleParser:
         # per line: (number, caller, blank, taken by a report)
         self._seen: deque[list[Any]] = deque(maxlen=SPAN_MEMORY)
         self._last_end = -(10**9)
+        self._first_text: int | None = None  # the number of the first non-blank line
+        self._reboot: Line | None = None  # a new boot's first line after earlier output
+        # kernel banners seen, -1 when the console did not start with a boot
+        self._boots = 0
 
     def feed(self, text: str) -> list[KernelReport]:
         """Read more console text; return the reports that ended in it."""
@@ -895,6 +919,8 @@ class ConsoleParser:
         before = len(self.reports)
         data = self._partial + text
         end = data.rfind("\n") + 1  # complete lines end here
+        if self._first_text is None:
+            self._find_first_text(data, end)
         self._partial = data[end:]
         pos = 0
         wake = _Wake(data, end)
@@ -928,6 +954,20 @@ class ConsoleParser:
             pos = eol + 1
         return self.reports[before:]
 
+    def _find_first_text(self, data: str, end: int) -> None:
+        """The console's first line of output (not blank, not a '#' comment as
+        in a corpus file's header), and whether it starts a boot."""
+        pos, no = 0, self._no
+        while pos < end:
+            eol = data.find("\n", pos, end)
+            no += 1
+            text = clean(no, data[pos:eol]).text
+            if text.strip() and not text.startswith("#"):
+                self._first_text = no
+                self._boots = -1 if RESET_RE.match(text) is None else 0
+                return
+            pos = eol + 1
+
     def close(self) -> list[KernelReport]:
         """End of the console: flush, report open splats (truncated unless
         complete), and return every report in console order."""
@@ -943,6 +983,8 @@ class ConsoleParser:
                 rep.at_eof = True
             self._flush_lingering()
             self._closed = True
+            if not self.reports and self._reboot is not None:
+                self.reports.append(_reboot_report(self._reboot))
             self.reports.sort(key=lambda r: r.start_line)
         return self.reports
 
@@ -953,6 +995,12 @@ class ConsoleParser:
         if self._lingering:
             self._expire_lingering()
         text = line.text
+        if self._reboot is None and text.startswith(_BOOT_STARTS) and RESET_RE.match(text):
+            # a boot after other output, or a second kernel
+            if self._boots < 0 or (self._boots > 0 and text.startswith("Linux")):
+                self._reboot = line
+            elif text.startswith("Linux"):
+                self._boots += 1
         if hinted is None:
             hinted = HEADER_HINT.search(text) is not None
         # Fast path: outside any report only a header or a cut line matters.
@@ -1175,6 +1223,25 @@ class ConsoleParser:
 # -- entry points ------------------------------------------------------------------------
 
 CHUNK = 1 << 20
+
+
+_BOOT_STARTS = ("Linux version", "SeaBIOS", "Booting the kernel")
+
+
+def _reboot_report(line: Line) -> KernelReport:
+    """A new boot's first line after other output, when nothing else was reported:
+    the machine restarted without a word from the kernel (a triple fault, a
+    watchdog, a reset), which syzbot titles ``unexpected kernel reboot``."""
+    return KernelReport(
+        kind="REBOOT",
+        title="unexpected kernel reboot",
+        header=line.text,
+        raw=line.raw,
+        start_line=line.no,
+        end_line=line.no,
+        start_time=line.ts,
+        end_time=line.ts,
+    )
 
 
 def parse_text(text: str, expected: Sequence[Expected] = ()) -> list[KernelReport]:

@@ -57,7 +57,8 @@ class KernelReport:
     kind: ``WARNING``, ``BUG``, ``OOPS``, ``PANIC``, ``KASAN``, ``KMSAN``,
         ``KCSAN``, ``KFENCE``, ``UBSAN``, ``LOCKDEP``, ``MEMORY_LEAK``,
         ``SOFT_LOCKUP``, ``HARD_LOCKUP``, ``RCU_STALL``, ``HUNG_TASK``,
-        ``WORKQUEUE_LOCKUP``, ``REFCOUNT``, ``LIST_CORRUPTION`` or ``NMI``
+        ``WORKQUEUE_LOCKUP``, ``REFCOUNT``, ``LIST_CORRUPTION``, ``NMI`` or
+        ``REBOOT`` (a new boot after other output, when nothing else was reported)
         (:data:`guestdbg.kernlog.formats.KINDS`).
     title: one stable line naming the bug the way syzbot does
         (``WARNING in exc_debug``, ``KASAN: use-after-free Read in f``): no
