@@ -779,6 +779,16 @@ def test_a_second_kernel_boot_is_a_reboot_and_a_first_one_is_not() -> None:
     assert report.header.startswith("Linux version ")
 
 
+def test_proc_version_on_a_console_the_shell_shares_is_not_a_reboot() -> None:
+    # A guest without a command port: `cat /proc/version` prints the banner
+    # there, without the time-0 stamp of the kernel's own.
+    boot = load(CORPUS / "boot-clean-smp1.log").text
+    banner = next(ln for ln in boot.splitlines() if "] Linux version " in ln)
+    proc_version = banner.split("] ", 1)[1]
+    assert parse_text(boot + proc_version + "\n") == []
+    assert parse_text("# /proc/version\n" + proc_version + "\n") == []
+
+
 def test_a_kcsan_assert_names_its_bug_type_with_the_colon() -> None:
     # kernel/kcsan/report.c: "BUG: KCSAN: assert: race in f" for ASSERT_EXCLUSIVE_*()
     report = _only_report(KCSAN_ASSERT)

@@ -995,7 +995,14 @@ class ConsoleParser:
         if self._lingering:
             self._expire_lingering()
         text = line.text
-        if self._reboot is None and text.startswith(_BOOT_STARTS) and RESET_RE.match(text):
+        if (
+            self._reboot is None
+            and text.startswith(_BOOT_STARTS)
+            and RESET_RE.match(text)
+            # the kernel prints its banner at time 0; without that stamp it is
+            # /proc/version read by a shell that shares the console
+            and (line.ts == 0.0 or not text.startswith("Linux"))
+        ):
             # a boot after other output, or a second kernel
             if self._boots < 0 or (self._boots > 0 and text.startswith("Linux")):
                 self._reboot = line
