@@ -69,3 +69,40 @@ def test_nothing_of_the_nested_guest_outlives_its_host(tmp_path: Path) -> None:
         assert not g.running  # QEMU inside the host is gone
         assert host.run("pidof qemu-system-x86_64 || echo none").strip() == "none"
     assert qemu_pids() == before
+
+
+def test_a_guest_restored_in_the_nested_host_goes_on_from_its_snapshot(
+    tmp_path: Path, no_leftover_qemu: None
+) -> None:
+    """kvm-nested snapshots: the first guest boots and is saved in L1's RAM;
+    the next is restored from it, its console goes on from the booted one's,
+    and the test module the preparation loaded is running."""
+    from guestdbg.runtime import snapshot
+    from guestdbg.runtime.spec import spec_for
+    from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
+
+    image = images.guest_image()
+    spec = spec_for(image, accel="kvm-nested", smp=1)
+    with NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
+        first, how = snapshot.start_in_nested_host(spec, tmp_path / "a", SNAPSHOT_PREPARATION, host)
+        with first:
+            assert how.startswith("boot (made snapshot ") and how.endswith("in the nested host)")
+            key = how.split()[3]
+        assert host.run(f"ls /tmp/guestdbg-snapshot-{key}").strip()
+        second, how = snapshot.start_in_nested_host(
+            spec, tmp_path / "b", SNAPSHOT_PREPARATION, host
+        )
+        with second:
+            assert how == f"snapshot {key} (in the nested host)"
+            counter = "/sys/module/guestdbg_test/parameters/counter"
+            before = int(second.run(f"cat {counter}").output)
+            assert int(second.run(f"sleep 0.2; cat {counter}").output) > before
+            log = (tmp_path / "b" / "console.log").read_text(errors="replace")
+            assert log.count("GUESTDBG-READY") == 1  # one boot: the snapshot's
+        # A stream the host lost is dropped with a line, and the guest boots.
+        host.run(f"rm /tmp/guestdbg-snapshot-{key}")
+        third, how = snapshot.start_in_nested_host(spec, tmp_path / "c", SNAPSHOT_PREPARATION, host)
+        with third:
+            assert how.startswith(f"boot (snapshot {key} is unusable")
+            assert third.run("true").ok
+        assert key not in host.snapshots

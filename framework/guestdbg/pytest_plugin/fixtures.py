@@ -145,10 +145,16 @@ def _boot(
     host_vm = nested.host_for(request, point, image) if point.accel == "kvm-nested" else None
     g: Guest | None = None
     try:
-        if paused or opt(request.config, "no_snapshot") or spec.accel not in snapshot.ACCELS:
+        if (
+            paused
+            or opt(request.config, "no_snapshot")
+            or (spec.accel not in snapshot.ACCELS and host_vm is None)
+        ):
             how = "boot (--no-snapshot)" if opt(request.config, "no_snapshot") else "boot"
             g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
             g.__enter__()
+        elif host_vm is not None:
+            g, how = snapshot.start_in_nested_host(spec, artifacts, SNAPSHOT_PREPARATION, host_vm)
         else:
             g, how = snapshot.start_guest(spec, artifacts, SNAPSHOT_PREPARATION)
         if not paused:

@@ -234,6 +234,8 @@ class NestedHost:
     boot_seconds: float | None = field(default=None, init=False)
     current: RemoteProcess | None = field(default=None, init=False)
     sstep_report: str | None = field(default=None, init=False)
+    # Guests' snapshots kept in this host's RAM, by key (guestdbg.runtime.snapshot).
+    snapshots: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __enter__(self) -> NestedHost:
         try:
@@ -398,6 +400,7 @@ class NestedHost:
                 check=g.problem,
                 command_sock=ConsoleRelay.start(cmd_conn) if cmd_conn else None,
                 command_log=g.command_log if cmd_conn else None,
+                append=g.spec.log_append,
             )
             try:
                 g._qmp.accept(timeout=L2_CONNECT_TIMEOUT)

@@ -44,6 +44,7 @@ import logging
 import os
 import platform
 import secrets
+import shlex
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -220,6 +221,26 @@ class Snapshot:
             raise SnapshotError(f"its state {self.state} is unreadable ({err.strerror})") from None
         if digest != meta["state_sha256"]:
             raise SnapshotError(f"its state {self.state} does not match its sha256 (corrupt)")
+
+
+@dataclass(frozen=True)
+class HostSnapshot:
+    """A kvm-nested guest's snapshot, kept inside the nested KVM host that
+    runs it: the stream in the host's RAM (``state`` is a path there), the
+    serial logs on this machine. It lives as long as that host, which is
+    booted once per session, so nothing of it outlives the session."""
+
+    key: str
+    state: str
+    console_log: Path
+    command_log: Path
+    ready_info: ReadyInfo
+
+    def ready(self) -> ReadyInfo:
+        return self.ready_info
+
+    def verify(self) -> None:
+        """Nothing to check: this process wrote it, into the host's RAM."""
 
 
 def entry_path(key: str) -> Path:
@@ -450,7 +471,7 @@ class RestoredGuest(Guest):
     the guest and waits for its shell to answer (SnapshotError when QEMU
     refuses the state or the guest does not answer)."""
 
-    snapshot: Snapshot | None = None
+    snapshot: Snapshot | HostSnapshot | None = None
     _proc_version: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -482,8 +503,7 @@ class RestoredGuest(Guest):
             self.qmp(
                 "migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
             )
-            _send_file(self, self.snapshot.state, "guestdbg-snapshot", write=False)
-            self.qmp("migrate-incoming", uri="fd:guestdbg-snapshot")
+            self.qmp("migrate-incoming", uri=self._incoming_uri())
             status = _wait_migration(self, deadline - time.monotonic(), doing)
         except DeadlineError:
             raise
@@ -512,6 +532,15 @@ class RestoredGuest(Guest):
         self._proc_version = answer.output.strip()
         self.boot_seconds = time.monotonic() - self._started
         return ready
+
+    def _incoming_uri(self) -> str:
+        """Where QEMU reads the stream: the cache file handed over QMP, or
+        (in a nested KVM host, where QMP is TCP) a file in that host's RAM."""
+        assert self.snapshot is not None
+        if isinstance(self.snapshot, HostSnapshot):
+            return f"exec:cat {shlex.quote(self.snapshot.state)}"
+        _send_file(self, self.snapshot.state, "guestdbg-snapshot", write=False)
+        return "fd:guestdbg-snapshot"
 
     def proc_version(self) -> str:
         # Asked once after the restore: the kernel cannot have changed since.
@@ -601,8 +630,14 @@ def _restore(snap: Snapshot, spec: GuestSpec, artifacts: Path | None) -> Guest:
     return guest
 
 
-def _boot(spec: GuestSpec, artifacts: Path | None, prepare: Sequence[str], why: str) -> Started:
-    guest = Guest(spec, artifacts)
+def _boot(
+    spec: GuestSpec,
+    artifacts: Path | None,
+    prepare: Sequence[str],
+    why: str,
+    nested_host: Any = None,
+) -> Started:
+    guest = Guest(spec, artifacts, nested_host=nested_host)
     guest.__enter__()
     try:
         _prepare(guest, prepare)
@@ -661,7 +696,99 @@ def _boot_and_save(
     return started if started is not None else _boot(spec, artifacts, prepare, why)
 
 
+# -- inside a nested KVM host ---------------------------------------------------
+
+
+def start_in_nested_host(
+    spec: GuestSpec, artifacts: Path | None, prepare: Sequence[str], nested_host: Any
+) -> Started:
+    """kvm-nested: :func:`start_guest` with the snapshot kept inside
+    ``nested_host`` (a :class:`~guestdbg.runtime.nested.NestedHost`): the
+    first guest of a key boots, is prepared and saved there; later ones are
+    restored from it. One that cannot be restored is dropped, with one log
+    line, and the guest boots."""
+    try:
+        key = snapshot_key(spec, prepare)
+    except (GuestdbgError, OSError) as err:
+        return _boot(spec, artifacts, prepare, f"no snapshot key: {_first_line(err)}", nested_host)
+    snap = nested_host.snapshots.get(key)
+    if snap is not None:
+        try:
+            try:
+                nested_host.run(f"test -s {shlex.quote(snap.state)}")
+            except GuestError:
+                gone = f"its stream {snap.state} is gone from the nested host"
+                raise SnapshotError(gone) from None
+            restored = RestoredGuest(spec, artifacts, nested_host=nested_host, snapshot=snap)
+            restored.__enter__()  # closes what it started when it fails
+            return Started(restored, f"snapshot {key} (in the nested host)")
+        except (SnapshotError, DeadlineError) as err:
+            # Dropped either way: only this process uses this host, and the next
+            # guest of the key makes the snapshot again.
+            why = f"snapshot {key} is unusable, booting instead: {_first_line(err)}"
+            log.warning("%s", why)
+            nested_host.snapshots.pop(key, None)
+            with contextlib.suppress(GuestdbgError):
+                nested_host.run(f"rm -f {shlex.quote(snap.state)}")
+            return _boot(spec, artifacts, prepare, why, nested_host)
+    guest = Guest(spec, artifacts, nested_host=nested_host)
+    guest.__enter__()
+    try:
+        if not _prepare(guest, prepare):
+            return Started(guest, "boot (preparing it failed: no snapshot made)")
+        try:
+            save_in_nested_host(guest, key, nested_host)
+        except SnapshotError as err:
+            log.warning("no snapshot made: %s", err.message)
+            return Started(guest, f"boot (no snapshot made: {err.message})")
+    except BaseException:
+        guest.close()
+        raise
+    return Started(guest, f"boot (made snapshot {key} in the nested host)")
+
+
+def save_in_nested_host(
+    guest: Guest, key: str, nested_host: Any, timeout: float = 120.0
+) -> HostSnapshot:
+    """Stop a prepared, ready kvm-nested guest, write its state to a file in
+    the nested host's RAM (``migrate exec:cat > FILE`` runs there) and resume
+    it; the snapshot is recorded on ``nested_host.snapshots``."""
+    assert guest.ready is not None and guest.artifacts is not None
+    state = f"/tmp/guestdbg-snapshot-{key}"
+    logs = Path(nested_host.artifacts) / "snapshots" / key
+    guest.stop()
+    try:
+        try:
+            guest.qmp(
+                "migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
+            )
+            guest.qmp("migrate-set-parameters", **{"max-bandwidth": SAVE_BANDWIDTH})
+            guest.qmp("migrate", uri=f"exec:cat > {shlex.quote(state)}")
+            status = _wait_migration(guest, timeout, "writing the snapshot in the nested host")
+        except GuestError as err:
+            if guest.problem(ping=False):
+                raise
+            with contextlib.suppress(GuestError):
+                guest.qmp("migrate_cancel")
+            raise SnapshotError(f"QEMU could not write the snapshot: {_first_line(err)}") from None
+        if status != "completed":
+            raise SnapshotError(f"QEMU could not write the snapshot: migration {status}")
+        try:
+            logs.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(guest.console_log, logs / "console.log")
+            shutil.copyfile(guest.command_log, logs / "commands.log")
+        except OSError as err:
+            raise SnapshotError(f"cannot keep its serial logs ({err})") from None
+        snap = HostSnapshot(key, state, logs / "console.log", logs / "commands.log", guest.ready)
+        nested_host.snapshots[key] = snap
+        return snap
+    finally:
+        if guest.problem(ping=False) is None:
+            guest.cont()
+
+
 __all__ = [
+    "HostSnapshot",
     "RestoredGuest",
     "Snapshot",
     "SnapshotError",
@@ -670,6 +797,8 @@ __all__ = [
     "key_fields",
     "prune",
     "save",
+    "save_in_nested_host",
     "snapshot_key",
     "start_guest",
+    "start_in_nested_host",
 ]
