@@ -717,6 +717,53 @@ ARM_WARNING_UNWIND = (
     "3e80:                                     00000000 00000000 9f7003c0 9f700000\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/162, console lines 4-36
+GPF_IN_LOCK_CORE = (
+    "[   27.260634] general protection fault: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[   27.260638] Dumping ftrace buffer:\n"
+    "[   27.260641]    (ftrace buffer empty)\n"
+    "[   27.260644] Modules linked in:\n"
+    "[   27.260651] CPU: 1 PID: 3377 Comm: syzkaller685434 Not tainted 4.4.107-g610c835 #4\n"
+    "[   27.260654] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[   27.260658] task: ffff8800b823c740 task.stack: ffff8801d94c8000\n"
+    "[   27.260671] RIP: 0010:[<ffffffff8123487f>]  [<ffffffff8123487f>] __lock_acquire+0x61"
+    "f/0x4b50\n"
+    "[   27.260675] RSP: 0018:ffff8801d94cf880  EFLAGS: 00010086\n"
+    "[   27.260678] RAX: dffffc0000000000 RBX: dead4ead00000000 RCX: ffffffff81237ade\n"
+    "[   27.260682] RDX: 1ffff1003a313890 RSI: 0000000000000008 RDI: ffff8801d189c480\n"
+    "[   27.260685] RBP: ffff8801d94cfa20 R08: 0000000000000001 R09: 0000000000000001\n"
+    "[   27.260688] R10: 0000000000000001 R11: 1ffff1003b299f22 R12: 0000000000000000\n"
+    "[   27.260692] R13: ffff8800b823c740 R14: ffff8801d189c478 R15: 0000000000000000\n"
+    "[   27.260697] FS:  0000000000000000(0000) GS:ffff8801db300000(0063) knlGS:00000000f47d"
+    "3b40\n"
+    "[   27.260701] CS:  0010 DS: 002b ES: 002b CR0: 0000000080050033\n"
+    "[   27.260704] CR2: 00000000206f6000 CR3: 00000001d0a15000 CR4: 00000000001406e0\n"
+    "[   27.260713] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   27.260717] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   27.260718] Stack:\n"
+    "[   27.260725]  ffff8801d0ee0818 ffff8800b4b59d90 ffff8801d94cfa00 ffffffff8149e232\n"
+    "[   27.260733]  ffff8801d94cf8b0 ffffffff00000000 ffff8800b823c740 ffff8800b823cfb0\n"
+    "[   27.260739]  0000000000000288 ffff8800b823c740 0000000000000002 0000000000000002\n"
+    "[   27.260741] Call Trace:\n"
+    "[   27.260751]  [<ffffffff8149e232>] ? handle_mm_fault+0x3f2/0x3190\n"
+    "[   27.260758]  [<ffffffff81234260>] ? debug_check_no_locks_freed+0x2c0/0x2c0\n"
+    "[   27.260764]  [<ffffffff8148979e>] ? vmacache_update+0xfe/0x130\n"
+    "[   27.260772]  [<ffffffff810db470>] ? __do_page_fault+0x380/0xa00\n"
+    "[   27.260778]  [<ffffffff8123a61e>] lock_acquire+0x15e/0x460\n"
+    "[   27.260787]  [<ffffffff825b8a89>] ? sg_remove_request+0x69/0x110\n"
+    "[   27.260794]  [<ffffffff83773a1e>] _raw_write_lock_irqsave+0x4e/0x70\n"
+    "[   27.260800]  [<ffffffff825b8a89>] ? sg_remove_request+0x69/0x110\n"
+    "[   27.260806]  [<ffffffff825b8a89>] sg_remove_request+0x69/0x110\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/20, console lines 1-3
+LOCK_CORE_ONLY = (
+    "[  149.188010] BUG: unable to handle kernel NULL pointer dereference at 000000000000058c\n"
+    "unrelateed line\n"
+    "[  149.188010] IP: [<ffffffff8148e81d>] __lock_acquire+0x2bd/0x3410\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -804,3 +851,15 @@ def test_arms_unwinder_is_reporting_machinery() -> None:
     # arch/arm/kernel/unwind.c: "[<pc>] (unwind_backtrace) from [<lr>] (show_stack+...)"
     report = _only_report(ARM_WARNING_UNWIND)
     assert report.title == "WARNING in xfrm6_tunnel_net_exit"
+
+
+def test_the_lock_core_is_passed_over_for_the_caller_of_a_bad_lock() -> None:
+    # syzkaller's skip list has lock_acquire: a bad lock pointer faults in
+    # __lock_acquire, and the function that passed it is named
+    report = _only_report(GPF_IN_LOCK_CORE)
+    assert report.title == "general protection fault in sg_remove_request"
+
+
+def test_the_lock_core_is_named_when_no_caller_was_printed() -> None:
+    report = parse_text(LOCK_CORE_ONLY)[0]
+    assert report.function == "__lock_acquire"

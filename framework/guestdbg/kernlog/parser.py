@@ -41,6 +41,7 @@ from guestdbg.kernlog.formats import (
     FORMATS,
     HEADER_HINT,
     HUNG_BUCKETS,
+    LOCK_CORE,
     REFINEMENTS,
     SKIP_ALWAYS,
     SKIP_HEADER,
@@ -740,15 +741,21 @@ class _Open:
     ) -> tuple[str | None, str | None]:
         """The guilty function and its module, from the first source that has one."""
         names: list[tuple[str, str | None]] = []
+        # the lock core where the access faulted, named only if no caller is printed
+        fallback: tuple[str | None, str | None] = (None, None)
         for source in sources:
             if source == Source.HEADER and self.fields.get("function"):
                 name = plain(self.fields["function"])
                 if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
                     return strip_syscall_prefix(name), self.fields.get("module")
+                if LOCK_CORE.search(name) and fallback[0] is None:
+                    fallback = (name, self.fields.get("module"))
             elif source == Source.RIP and self.fmt.rip_guilty:
                 rips = [e for e in self._candidates(source) if e.rip]
                 if rips and not SKIP_HEADER.search(plain(rips[0].function)):
                     return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
+                if rips and LOCK_CORE.search(rips[0].function) and fallback[0] is None:
+                    fallback = (plain(rips[0].function), rips[0].module)
                 names.extend((e.function, e.module) for e in self._candidates(source))
             elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
@@ -769,7 +776,7 @@ class _Open:
             (strip_syscall_prefix(n), mod) for n, mod in plain_names if not _skipped(n, skip, pick)
         ]
         if not kept:
-            return None, None
+            return fallback
         if pick == Pick.STALL:
             # dispatchers are recognised by their own names (__x64_sys_ioctl, not "ioctl")
             return _stall_frame([(n, mod) for n, mod in plain_names if not _skipped(n, skip, pick)])
