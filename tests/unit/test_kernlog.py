@@ -764,6 +764,34 @@ LOCK_CORE_ONLY = (
     "[  149.188010] IP: [<ffffffff8148e81d>] __lock_acquire+0x2bd/0x3410\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/582, console lines 3-24
+SKB_HELPER_BUG = (
+    "[   34.372298] kernel BUG at net/core/skbuff.c:104!\n"
+    "[   34.377065] invalid opcode: 0000 [#1] SMP KASAN\n"
+    "[   34.381704] Dumping ftrace buffer:\n"
+    "[   34.385210]    (ftrace buffer empty)\n"
+    "[   34.388893] Modules linked in:\n"
+    "[   34.392058] CPU: 0 PID: 3648 Comm: syzkaller888153 Not tainted 4.15.0-rc8+ #263\n"
+    "[   34.399497] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[   34.408828] RIP: 0010:skb_panic+0x162/0x1f0\n"
+    "[   34.413116] RSP: 0018:ffff8801bc95f840 EFLAGS: 00010282\n"
+    "[   34.418448] RAX: 0000000000000084 RBX: ffff8801d4c40800 RCX: 0000000000000000\n"
+    "[   34.425688] RDX: 0000000000000084 RSI: 1ffff1003792bec8 RDI: ffffed003792befc\n"
+    "[   34.432930] RBP: ffff8801bc95f8a8 R08: 1ffff1003792be8a R09: 0000000000000000\n"
+    "[   34.440167] R10: 0000000000000008 R11: 0000000000000000 R12: ffffffff861f8fe0\n"
+    "[   34.447407] R13: ffffffff84a31e3d R14: 0000000000000018 R15: ffff8801d31ae0c0\n"
+    "[   34.454650] FS:  000000000251d880(0000) GS:ffff8801db200000(0000) knlGS:000000000000"
+    "0000\n"
+    "[   34.462842] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[   34.468694] CR2: 0000000020fa3000 CR3: 00000001d94ef006 CR4: 00000000001606f0\n"
+    "[   34.475937] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   34.483177] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   34.490414] Call Trace:\n"
+    "[   34.501306]  skb_push+0xce/0xf0\n"
+    "[   34.504562]  ipgre_header+0x6d/0x4e0\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -863,3 +891,9 @@ def test_the_lock_core_is_passed_over_for_the_caller_of_a_bad_lock() -> None:
 def test_the_lock_core_is_named_when_no_caller_was_printed() -> None:
     report = parse_text(LOCK_CORE_ONLY)[0]
     assert report.function == "__lock_acquire"
+
+
+def test_an_skb_helpers_bug_on_names_its_caller() -> None:
+    # net/core/skbuff.c skb_under_panic(): skb_push() BUG()s on its caller's misuse
+    report = _only_report(SKB_HELPER_BUG)
+    assert report.title == "kernel BUG in ipgre_header"

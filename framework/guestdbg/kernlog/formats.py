@@ -863,11 +863,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         "unable to handle kernel paging request",
         **_FAULT,
     ),
+    # the skb helpers BUG_ON() on their caller's misuse (skb_push, skb_pull...): the
+    # caller is named (syzkaller's "^skb_" skip; "kernel BUG in ipgre_header", testdata 582)
     _row(
         "BUG",
         r"kernel BUG at (?P<location>\S+?:\d+)!?",
         "kernel BUG in {function}",
         "kernel BUG",
+        skip=re.compile(r"^skb_"),
         **_OOPS,
     ),
     _row(
