@@ -792,6 +792,28 @@ SKB_HELPER_BUG = (
     "[   34.504562]  ipgre_header+0x6d/0x4e0\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/322, console lines 1-16
+STACK_PROTECTOR_ADDRESS = (
+    "[  122.900948] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted i"
+    "n: ffffffff8343632e\n"
+    "[  122.900948] \n"
+    "[  122.911966] CPU: 1 PID: 7987 Comm: syz-executor1 Not tainted 4.4.153-g5e24b4e #90\n"
+    "[  122.919579] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[  122.928927]  0000000000000000 4e89b9f42d2c5391 ffff8801d7e476e0 ffffffff81e162ed\n"
+    "[  122.937002]  ffffffff83a44c60 00000000ffffffff ffff8801ca3dbe80 ffff8801d7e47a20\n"
+    "[  122.945072]  0000000000000000 ffff8801d7e477a0 ffffffff8140d474 0000000041b58ab3\n"
+    "[  122.953181] Call Trace:\n"
+    "[  122.955761]  [<ffffffff81e162ed>] dump_stack+0xc1/0x124\n"
+    "[  122.961127]  [<ffffffff8140d474>] panic+0x19e/0x38d\n"
+    "[  122.966141]  [<ffffffff8140d2d6>] ? add_taint.cold.4+0x16/0x16\n"
+    "[  122.972109]  [<ffffffff830cb730>] ? nf_iterate+0x210/0x210\n"
+    "[  122.977740]  [<ffffffff8343632e>] ? ip6_xmit+0x18ae/0x1a00\n"
+    "[  122.983367]  [<ffffffff8343632e>] ? ip6_xmit+0x18ae/0x1a00\n"
+    "[  122.988991]  [<ffffffff81132bc2>] __stack_chk_fail+0x22/0x30\n"
+    "[  122.994784]  [<ffffffff8343632e>] ip6_xmit+0x18ae/0x1a00\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -897,3 +919,8 @@ def test_an_skb_helpers_bug_on_names_its_caller() -> None:
     # net/core/skbuff.c skb_under_panic(): skb_push() BUG()s on its caller's misuse
     report = _only_report(SKB_HELPER_BUG)
     assert report.title == "kernel BUG in ipgre_header"
+
+
+def test_a_stack_protector_panic_naming_an_address_is_named_from_its_trace() -> None:
+    report = _only_report(STACK_PROTECTOR_ADDRESS)
+    assert report.title == "kernel panic: stack is corrupted in ip6_xmit"

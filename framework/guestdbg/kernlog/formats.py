@@ -1067,9 +1067,10 @@ FORMATS: tuple[ReportFormat, ...] = (
     # -- panics (kernel/panic.c); one that follows a report is part of it
     _row(
         "PANIC",
+        # __stack_chk_fail() prints "%pB" of its caller: a bare address when the
+        # symbol is unknown, and then the caller is read from the trace (testdata 322)
         r"Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
-        + FUNC
-        + r"?",
+        r"(?:(?:0x)?[0-9a-f]{8,16}\b|" + FUNC + r")?",
         "kernel panic: stack is corrupted in {function}",
         "kernel panic: stack is corrupted",
         sources=(Source.HEADER, Source.TRACE),
