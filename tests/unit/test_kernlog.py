@@ -814,6 +814,35 @@ STACK_PROTECTOR_ADDRESS = (
     "[  122.994784]  [<ffffffff8343632e>] ip6_xmit+0x18ae/0x1a00\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/622, console lines 3-21
+SE_SYS_PREFIX = (
+    "[   54.847066][ T6519] WARNING: CPU: 1 PID: 6519 at lib/refcount.c:25 refcount_warn_sat"
+    "urate+0x13d/0x1a0\n"
+    "[   54.856557][ T6519] Modules linked in:\n"
+    "[   54.860452][ T6519] CPU: 1 PID: 6519 Comm: syz-executor570 Not tainted 5.15.0-rc6-sy"
+    "zkaller #0\n"
+    "[   54.869354][ T6519] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[   54.879537][ T6519] RIP: 0010:refcount_warn_saturate+0x13d/0x1a0\n"
+    "[   54.885812][ T6519] Code: c7 80 e1 b3 8a 31 c0 e8 31 8e 3b fd 0f 0b eb a3 e8 b8 79 7"
+    "1 fd c6 05 43 86 b6 09 01 48 c7 c7 e0 e1 b3 8a 31 c0 e8 13 8e 3b fd <0f> 0b eb 85 e8 9a"
+    " 79 71 fd c6 05 26 86 b6 09 01 48 c7 c7 40 e2 b3\n"
+    "[   54.905519][ T6519] RSP: 0018:ffffc900014dfed0 EFLAGS: 00010246\n"
+    "[   54.911623][ T6519] RAX: f1edd9615e736100 RBX: 0000000000000002 RCX: ffff88801a6f1c80\n"
+    "[   54.919693][ T6519] RDX: 0000000000000000 RSI: 0000000080000000 RDI: 0000000000000000\n"
+    "[   54.927759][ T6519] RBP: 0000000000000002 R08: ffffffff81695fe2 R09: ffffed10173a57a8\n"
+    "[   54.935856][ T6519] R10: ffffed10173a57a8 R11: 0000000000000000 R12: ffff8880258c9900\n"
+    "[   54.943926][ T6519] R13: ffff888071dbedc0 R14: 0000000000000003 R15: dffffc0000000000\n"
+    "[   54.951923][ T6519] FS:  0000555556b16300(0000) GS:ffff8880b9d00000(0000) knlGS:0000"
+    "000000000000\n"
+    "[   54.960942][ T6519] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[   54.967656][ T6519] CR2: 00007f0a2b914330 CR3: 0000000073408000 CR4: 00000000003506e0\n"
+    "[   54.976027][ T6519] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   54.984096][ T6519] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   54.992283][ T6519] Call Trace:\n"
+    "[   54.995579][ T6519]  __se_sys_memfd_secret+0x2ea/0x350\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -924,3 +953,8 @@ def test_an_skb_helpers_bug_on_names_its_caller() -> None:
 def test_a_stack_protector_panic_naming_an_address_is_named_from_its_trace() -> None:
     report = _only_report(STACK_PROTECTOR_ADDRESS)
     assert report.title == "kernel panic: stack is corrupted in ip6_xmit"
+
+
+def test_a_syscall_entry_symbol_loses_its_longest_prefix() -> None:
+    report = _only_report(SE_SYS_PREFIX)
+    assert report.title == "WARNING: refcount bug in memfd_secret"

@@ -455,10 +455,14 @@ def plain(function: str) -> str:
 
 
 def strip_syscall_prefix(function: str) -> str:
+    """The syscall a syscall-entry symbol is for: the shortest name left by
+    one of the prefixes (``__se_sys_memfd_secret`` is ``memfd_secret``, not
+    ``sys_memfd_secret``; ``__x64_sys_ioctl`` is ``sys_ioctl``, as syzbot has it)."""
+    best = function
     for prefix in SYSCALL_PREFIXES:
-        if function.startswith(prefix):
-            function = function[len(prefix) :]
-    return function
+        if function.startswith(prefix) and len(function) - len(prefix) < len(best):
+            best = function[len(prefix) :]
+    return best
 
 
 @dataclass(frozen=True)
