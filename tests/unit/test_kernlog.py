@@ -843,6 +843,27 @@ SE_SYS_PREFIX = (
     "[   54.995579][ T6519]  __se_sys_memfd_secret+0x2ea/0x350\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/642, console lines 1-15
+PREEMPTION_DISABLED_AT = (
+    "[ 2500.529878][T12771] BUG: scheduling while atomic: syz-executor.1/12771/0x00000002\n"
+    "[ 2500.537844][T12771] no locks held by syz-executor.1/12771.\n"
+    "[ 2500.543497][T12771] Modules linked in:\n"
+    "[ 2500.547558][T12771] Preemption disabled at:\n"
+    "[ 2500.547572][T12771] [<ffffffff812b2934>] kernel_fpu_begin_mask+0x64/0x260\n"
+    "[ 2500.558965][T12771] Kernel panic - not syncing: scheduling while atomic\n"
+    "[ 2500.565901][T12771] CPU: 0 PID: 12771 Comm: syz-executor.1 Not tainted 5.14.0-rc6-sy"
+    "zkaller #0\n"
+    "[ 2500.574678][T12771] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[ 2500.584832][T12771] Call Trace:\n"
+    "[ 2500.588127][T12771]  dump_stack_lvl+0xcd/0x134\n"
+    "[ 2500.592949][T12771]  panic+0x306/0x73d\n"
+    "[ 2500.622673][T12771]  __schedule_bug.cold+0x10c/0x143\n"
+    "[ 2500.627802][T12771]  __schedule+0x1a07/0x26f0\n"
+    "[ 2500.649224][T12771]  schedule+0xd3/0x270\n"
+    "[ 2500.653313][T12771]  exit_to_user_mode_prepare+0x14a/0x290\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -958,3 +979,9 @@ def test_a_stack_protector_panic_naming_an_address_is_named_from_its_trace() -> 
 def test_a_syscall_entry_symbol_loses_its_longest_prefix() -> None:
     report = _only_report(SE_SYS_PREFIX)
     assert report.title == "WARNING: refcount bug in memfd_secret"
+
+
+def test_where_preemption_was_disabled_is_not_the_reports_stack() -> None:
+    # kernel/sched/core.c __schedule_bug(): "Preemption disabled at:" and one ip
+    report = _only_report(PREEMPTION_DISABLED_AT)
+    assert report.title == "BUG: scheduling while atomic in exit_to_user_mode_prepare"

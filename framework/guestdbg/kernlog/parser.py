@@ -390,6 +390,10 @@ class _Open:
             self._add_modules(text)
             return  # keep last_type: module lists can take several lines
         self.last_type = lt
+        if lt == L.INFO and text.startswith("Preemption disabled at:"):
+            # the one frame under it is where preemption was disabled, not the
+            # report's stack (testdata 642: kernel_fpu_begin_mask)
+            self.section = True
         if (
             self.state == S.PREAMBLE
             and fmt.body is not None
