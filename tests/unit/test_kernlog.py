@@ -864,6 +864,24 @@ PREEMPTION_DISABLED_AT = (
     "[ 2500.653313][T12771]  exit_to_user_mode_prepare+0x14a/0x290\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/380, console lines 1-12
+POWERPC_WARNING = (
+    "[   38.771258] WARNING: CPU: 1 PID: 4057 at arch/powerpc/mm/slb.c:79 assert_slb_presenc"
+    "e+0x2c/0x70\n"
+    "[   38.772382] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   38.773114] CPU: 1 PID: 4057 Comm: syz-executor.4 Not tainted 5.1.0-rc3-00035-g8ed86"
+    "627f715 #7\n"
+    "[   38.774151] Call Trace:\n"
+    "[   38.774455] [c00000003ae5b800] [c00000000135c19c] dump_stack+0x128/0x1cc (unreliable)\n"
+    "[   38.775425] [c00000003ae5b860] [c00000000016ab98] panic+0x1cc/0x534\n"
+    "[   38.776168] [c00000003ae5b900] [c00000000016a9cc] panic+0x0/0x534\n"
+    "[   38.776919] [c00000003ae5b9a0] [c00000000135a500] report_bug+0x150/0x270\n"
+    "[   38.777744] [c00000003ae5ba40] [c0000000000392d4] program_check_exception+0x344/0x4f0\n"
+    "[   38.778694] [c00000003ae5bac0] [c0000000000090a4] program_check_common+0x184/0x190\n"
+    "[   38.779614] --- interrupt: 700 at assert_slb_presence+0x2c/0x70\n"
+    "[   38.779614]     LR = slb_insert_entry+0x19c/0x2d0\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -985,3 +1003,10 @@ def test_where_preemption_was_disabled_is_not_the_reports_stack() -> None:
     # kernel/sched/core.c __schedule_bug(): "Preemption disabled at:" and one ip
     report = _only_report(PREEMPTION_DISABLED_AT)
     assert report.title == "BUG: scheduling while atomic in exit_to_user_mode_prepare"
+
+
+def test_powerpcs_trap_site_line_names_the_warning_function() -> None:
+    # arch/powerpc: program_check_exception() handles the trap; the trace names
+    # the trapping function in "--- interrupt: 700 at f+0x.."
+    report = _only_report(POWERPC_WARNING)
+    assert report.title == "WARNING in assert_slb_presence"

@@ -127,6 +127,7 @@ SKIP_REPORTING = _any(
     r"^_sched_show_task",
     r"^__pfx_",
     r"_indirect_thunk_",
+    r"^program_check_(?:exception|common)$",  # powerpc's trap handler for WARN/BUG
 )
 SKIP_SANITIZERS = _any(
     r"__sanitizer",

@@ -557,7 +557,7 @@ class _Open:
             self.rip = text.split(":", 1)[1].strip() if ":" in text else text
         if m and not self.section and not self.frozen:
             context = self.contexts[-1] if self.contexts else ""
-            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP"):
+            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP", "--- interrupt"):
                 self.entries.append(
                     _Entry(
                         m.group("function"),
