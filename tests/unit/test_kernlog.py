@@ -883,6 +883,18 @@ POWERPC_WARNING = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/32, console lines 1-6
+OLD_LOCKDEP_PADDED_AT = (
+    "[  131.449768] ======================================================\n"
+    "[  131.449777] [ INFO: possible circular locking dependency detected ]\n"
+    "[  131.449789] 3.10.37+ #1 Not tainted\n"
+    "[  131.449797] -------------------------------------------------------\n"
+    "[  131.449807] swapper/2/0 is trying to acquire lock:\n"
+    "[  131.449859]  (&port_lock_key){-.-...}, at: [<c036a6dc>]     serial8250_console_write"
+    "+0x108/0x134\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1010,3 +1022,8 @@ def test_powerpcs_trap_site_line_names_the_warning_function() -> None:
     # the trapping function in "--- interrupt: 700 at f+0x.."
     report = _only_report(POWERPC_WARNING)
     assert report.title == "WARNING in assert_slb_presence"
+
+
+def test_lockdep_on_3_x_padded_the_function_after_its_address() -> None:
+    report = parse_text(OLD_LOCKDEP_PADDED_AT)[0]
+    assert report.function == "serial8250_console_write"

@@ -540,7 +540,8 @@ class Refinement:
 ANY = re.compile(r"")  # a body/tail that accepts every line
 END_TRACE = re.compile(r"^---\[ end trace\b")
 END_PANIC = re.compile(r"^---\[ end Kernel panic\b")
-LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\] )?" + FUNC + r"\+0x")
+# "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32)
+LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\]\s+)?" + FUNC + r"\+0x")
 _LOCKDEP_TASK = re.compile(
     r"^(?P<comm>\S+)/(?P<pid>\d+) (?:\[[^\]]*\] )?(?:is trying to (?:acquire|release)"
     r"|takes|just changed|is freeing|is leaving|is exiting)"
