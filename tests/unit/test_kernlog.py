@@ -895,6 +895,26 @@ OLD_LOCKDEP_PADDED_AT = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/15, console lines 1-5
+KASAN_HEADER_ONLY = (
+    "[ 1722.511384] ==================================================================\n"
+    "[ 1722.511384] BUG: KASAN: slab-out-of-bounds in memcpy+0x1d/0x40 at addr ffff88003a6bd"
+    "110\n"
+    "[ 1722.511384] Read of size 8 by task a.out/6260\n"
+    "[ 1722.511384] BUG: KASAN: slab-out-of-bounds in memcpy+0x1d/0x40 at addr ffff88003a6bd"
+    "110\n"
+    "[ 1722.511384] Write of size 4 by task a.out/6260\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/0, console lines 1-3
+FAULT_IN_HELPER_ONLY = (
+    "[  772.918915] BUG: unable to handle kernel paging request at ffff88002bde1e40\n"
+    "unrelateed line\n"
+    "[  772.919010] IP: [<ffffffff82d4e304>] __memset+0x24/0x30\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1027,3 +1047,13 @@ def test_powerpcs_trap_site_line_names_the_warning_function() -> None:
 def test_lockdep_on_3_x_padded_the_function_after_its_address() -> None:
     report = parse_text(OLD_LOCKDEP_PADDED_AT)[0]
     assert report.function == "serial8250_console_write"
+
+
+def test_a_sanitizers_header_function_is_named_when_no_stack_follows() -> None:
+    report = parse_text(KASAN_HEADER_ONLY)[0]
+    assert report.title == "KASAN: slab-out-of-bounds Read in memcpy"
+
+
+def test_a_fault_in_a_string_helper_with_no_caller_is_corrupted() -> None:
+    report = parse_text(FAULT_IN_HELPER_ONLY)[0]
+    assert report.title == "BUG: unable to handle kernel paging request in corrupted"

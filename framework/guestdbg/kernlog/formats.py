@@ -298,17 +298,27 @@ SKIP_ALWAYS = re.compile(
 # and a sanitizer's own runtime only by prefix (not any name with "kmsan").
 # The lock core is passed over too: a bad lock pointer faults in
 # __lock_acquire, and the caller that passed it is named (syzkaller's skip
-# list has lock_acquire; "general protection fault in drain_workqueue",
-# testdata 215); with no caller printed, the lock core is still named
-# (LOCK_CORE, testdata 20).
+# list has lock_acquire; "general protection fault in sg_remove_request",
+# testdata 162). With no other frame printed, the function a sanitizer's
+# header names is still named, unless a sanitizer's runtime or a thunk
+# (NEVER_NAMED; testdata 15: KASAN in memcpy); a faulting instruction only
+# if in the lock core (LOCK_CORE; testdata 20: __lock_acquire): a string
+# helper's fault with no caller is "in corrupted" (testdata 0: __memset).
 LOCK_CORE = re.compile(r"lock_acquire|lock_release")
-SKIP_HEADER = re.compile(
+NEVER_NAMED = re.compile(
     "|".join(
         (
             r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
             r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
             r"^check_memory_region",
             r"_indirect_thunk_",
+        )
+    )
+)
+SKIP_HEADER = re.compile(
+    "|".join(
+        (
+            NEVER_NAMED.pattern,
             SKIP_LOCKING,
             SKIP_ALLOCATOR,
             SKIP_PRINTK,

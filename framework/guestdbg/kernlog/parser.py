@@ -42,6 +42,7 @@ from guestdbg.kernlog.formats import (
     HEADER_HINT,
     HUNG_BUCKETS,
     LOCK_CORE,
+    NEVER_NAMED,
     REFINEMENTS,
     SKIP_ALWAYS,
     SKIP_HEADER,
@@ -745,14 +746,15 @@ class _Open:
     ) -> tuple[str | None, str | None]:
         """The guilty function and its module, from the first source that has one."""
         names: list[tuple[str, str | None]] = []
-        # the lock core where the access faulted, named only if no caller is printed
+        # the passed-over function where the access faulted (the lock core, a
+        # string helper), named only if no other frame is printed
         fallback: tuple[str | None, str | None] = (None, None)
         for source in sources:
             if source == Source.HEADER and self.fields.get("function"):
                 name = plain(self.fields["function"])
                 if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
                     return strip_syscall_prefix(name), self.fields.get("module")
-                if LOCK_CORE.search(name) and fallback[0] is None:
+                if not NEVER_NAMED.search(name) and fallback[0] is None:
                     fallback = (name, self.fields.get("module"))
             elif source == Source.RIP and self.fmt.rip_guilty:
                 rips = [e for e in self._candidates(source) if e.rip]
