@@ -915,6 +915,65 @@ FAULT_IN_HELPER_ONLY = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/377, console lines 1-54
+KASAN_IN_PRINTK_HELPERS = (
+    "[   59.694766][   T12] ==================================================================\n"
+    "[   59.694770][   T12] BUG: KASAN: slab-out-of-bounds in hex_string+0x418/0x4b0\n"
+    "[   59.694773][   T12] Read of size 1 at addr ffff88821a41bd38 by task kworker/0:1/12\n"
+    "[   59.694774][   T12]\n"
+    "[   59.694778][   T12] CPU: 0 PID: 12 Comm: kworker/0:1 Not tainted 5.1.0-rc3-31900"
+    "4-g43151d6 #6\n"
+    "[   59.694782][   T12] Hardware name: Google Google Compute Engine/Google Compute"
+    " Engine, BIOS Google 01/01/2011\n"
+    "[   59.694784][   T12] Workqueue: usb_hub_wq hub_event\n"
+    "[   59.694787][   T12] Call Trace:\n"
+    "[   59.694788][   T12]  dump_stack+0xe8/0x16e\n"
+    "[   59.694790][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694792][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694794][   T12]  print_address_description+0x6c/0x236\n"
+    "[   59.694796][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694798][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694800][   T12]  kasan_report.cold+0x1a/0x3c\n"
+    "[   59.694802][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694803][   T12]  hex_string+0x418/0x4b0\n"
+    "[   59.694805][   T12]  ? string+0x220/0x220\n"
+    "[   59.694807][   T12]  ? number+0x82a/0xb00\n"
+    "[   59.694808][   T12]  pointer+0x460/0x910\n"
+    "[   59.694810][   T12]  ? address_val+0x80/0x80\n"
+    "[   59.694812][   T12]  ? enable_ptr_key_workfn+0x30/0x30\n"
+    "[   59.694814][   T12]  vsnprintf+0x5a0/0x16b0\n"
+    "[   59.694815][   T12]  ? pointer+0x910/0x910\n"
+    "[   59.694817][   T12]  ? ftrace_graph_ret_addr+0x104/0x170\n"
+    "[   59.694819][   T12]  ? set_precision+0x170/0x170\n"
+    "[   59.694821][   T12]  pointer+0x60b/0x910\n"
+    "[   59.694823][   T12]  ? address_val+0x80/0x80\n"
+    "[   59.694824][   T12]  vsnprintf+0x5a0/0x16b0\n"
+    "[   59.694826][   T12]  ? pointer+0x910/0x910\n"
+    "[   59.694828][   T12]  vscnprintf+0x29/0x80\n"
+    "[   59.694829][   T12]  vprintk_store+0x45/0x4b0\n"
+    "[   59.694831][   T12]  vprintk_emit+0x210/0x5a0\n"
+    "[   59.694833][   T12]  ? dlfb_usb_probe+0x26f/0x450\n"
+    "[   59.694835][   T12]  dev_vprintk_emit+0x50e/0x553\n"
+    "[   59.694837][   T12]  ? dev_attr_show.cold+0x3a/0x3a\n"
+    "[   59.694839][   T12]  ? hub_event+0x138e/0x3b00\n"
+    "[   59.694841][   T12]  ? do_raw_spin_lock+0x11f/0x290\n"
+    "[   59.694843][   T12]  ? mark_held_locks+0x9f/0xe0\n"
+    "[   59.694845][   T12]  ? lockdep_hardirqs_on+0x37e/0x580\n"
+    "[   59.694847][   T12]  dev_printk_emit+0xbf/0xf6\n"
+    "[   59.694849][   T12]  ? dev_vprintk_emit+0x553/0x553\n"
+    "[   59.694851][   T12]  ? __kasan_slab_free+0x145/0x180\n"
+    "[   59.694853][   T12]  ? slab_free_freelist_hook+0x5e/0x140\n"
+    "[   59.694855][   T12]  ? usb_control_msg+0x398/0x4a0\n"
+    "[   59.694857][   T12]  __dev_printk+0x1ed/0x215\n"
+    "[   59.694858][   T12]  _dev_info+0xdc/0x10e\n"
+    "[   59.694860][   T12]  ? _dev_notice+0x10e/0x10e\n"
+    "[   59.694862][   T12]  ? usb_get_descriptor+0xd2/0x1c0\n"
+    "[   59.694864][   T12]  ? usb_get_descriptor+0x142/0x1c0\n"
+    "[   59.694866][   T12]  ? __usb_get_extra_descriptor+0x162/0x1a0\n"
+    "[   59.694868][   T12]  dlfb_usb_probe.cold+0xb96/0x1701\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1057,3 +1116,11 @@ def test_a_sanitizers_header_function_is_named_when_no_stack_follows() -> None:
 def test_a_fault_in_a_string_helper_with_no_caller_is_corrupted() -> None:
     report = parse_text(FAULT_IN_HELPER_ONLY)[0]
     assert report.title == "BUG: unable to handle kernel paging request in corrupted"
+
+
+def test_vsprintfs_helpers_and_the_dev_printers_are_passed_over() -> None:
+    # lib/vsprintf.c hex_string()/pointer()/vsnprintf(), printk and _dev_info()
+    # format what their caller passed: syzkaller skips "string", "pointer",
+    # "scnprintf", "dev_info" anywhere in a name
+    report = parse_text(KASAN_IN_PRINTK_HELPERS)[0]
+    assert report.title == "KASAN: slab-out-of-bounds Read in dlfb_usb_probe"
