@@ -974,6 +974,27 @@ KASAN_IN_PRINTK_HELPERS = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/40, console lines 1-14
+OLD_UBSAN_UNDEFINED = (
+    "[    4.556968] ========================================================================"
+    "========\n"
+    "[    4.556972] UBSAN: Undefined behaviour in drivers/usb/core/devio.c:1517:25\n"
+    "[    4.556975] shift exponent -1 is negative\n"
+    "[    4.556979] CPU: 2 PID: 3624 Comm: usb Not tainted 4.5.0-rc1 #252\n"
+    "[    4.556981] Hardware name: Apple Inc. MacBookPro10,2/Mac-AFD8A9D944EA4843, BIOS MBP1"
+    "02.88Z.0106.B0A.1509130955 09/13/2015\n"
+    "[    4.556984]  0000000000000000 0000000000000000 ffffffff845c6528 ffff8802493b3c68\n"
+    "[    4.556988]  ffffffff81b2e7d9 0000000000000007 ffff8802493b3c98 ffff8802493b3c80\n"
+    "[    4.556992]  ffffffff81bcb87d ffffffffffffffff ffff8802493b3d10 ffffffff81bcc1c1\n"
+    "[    4.556996] Call Trace:\n"
+    "[    4.557004]  [<ffffffff81b2e7d9>] dump_stack+0x45/0x6c\n"
+    "[    4.557010]  [<ffffffff81bcb87d>] ubsan_epilogue+0xd/0x40\n"
+    "[    4.557015]  [<ffffffff81bcc1c1>] __ubsan_handle_shift_out_of_bounds+0xf1/0x140\n"
+    "[    4.557030]  [<ffffffff822247af>] ? proc_do_submiturb+0x9af/0x2c30\n"
+    "[    4.557034]  [<ffffffff82226794>] proc_do_submiturb+0x2994/0x2c30\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1124,3 +1145,10 @@ def test_vsprintfs_helpers_and_the_dev_printers_are_passed_over() -> None:
     # "scnprintf", "dev_info" anywhere in a name
     report = parse_text(KASAN_IN_PRINTK_HELPERS)[0]
     assert report.title == "KASAN: slab-out-of-bounds Read in dlfb_usb_probe"
+
+
+def test_ubsan_before_5_x_is_titled_undefined_behaviour_in_its_function() -> None:
+    # lib/ubsan.c before 5.x: "UBSAN: Undefined behaviour in f.c:1:2"; syzkaller's
+    # current title is "UBSAN: undefined-behaviour in <function>"
+    report = parse_text(OLD_UBSAN_UNDEFINED)[0]
+    assert report.title == "UBSAN: undefined-behaviour in proc_do_submiturb"

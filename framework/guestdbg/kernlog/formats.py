@@ -888,12 +888,13 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "UBSAN",
+        # before 5.x lib/ubsan.c named no kind of bug ("Undefined behaviour in
+        # f.c:1:2"): syzkaller now titles it "UBSAN: undefined-behaviour in f"
+        # (formerly by file), see build()
         r"UBSAN: (?:(?P<undefined>Undefined behaviour)|(?P<bug>[\w-]+)) in "
         r"(?P<location>(?P<file>\S+?):\d+)(?::\d+)?\s*$",
         "UBSAN: {bug} in {function}",
         "UBSAN: {bug}",
-        # before 5.x lib/ubsan.c named no kind of bug: syzkaller titles it by file
-        "UBSAN: {undefined} in {file}:LINE",
         sources=(Source.TRACE,),
         skip=re.compile(r"ubsan|overflow"),
         end=SEPARATOR_RE,

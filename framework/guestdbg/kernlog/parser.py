@@ -666,6 +666,8 @@ class _Open:
         ):
             function = "corrupted"
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
+        if "undefined" in values and "bug" not in values:
+            values["bug"] = "undefined-behaviour"  # UBSAN before 5.x named no kind
         values.update(
             function=function or "",
             location=location or "",
