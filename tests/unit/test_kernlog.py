@@ -995,6 +995,13 @@ OLD_UBSAN_UNDEFINED = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/80, console lines 1-1
+UNWINDER_BAD_BP = (
+    "[  163.314570] WARNING: kernel stack regs at ffff8801d100fea8 in syz-executor1:16059 ha"
+    "s bad 'bp' value ffff8801d100ff28\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1152,3 +1159,9 @@ def test_ubsan_before_5_x_is_titled_undefined_behaviour_in_its_function() -> Non
     # current title is "UBSAN: undefined-behaviour in <function>"
     report = parse_text(OLD_UBSAN_UNDEFINED)[0]
     assert report.title == "UBSAN: undefined-behaviour in proc_do_submiturb"
+
+
+def test_the_unwinders_bad_register_is_named_in_the_title() -> None:
+    # arch/x86/kernel/unwind_frame.c: "... has bad 'bp' value"
+    report = parse_text(UNWINDER_BAD_BP)[0]
+    assert report.title == "WARNING: kernel stack regs has bad 'bp' value"

@@ -799,7 +799,8 @@ FORMATS: tuple[ReportFormat, ...] = (
     _row(
         "WARNING",
         r"WARNING: kernel stack (?P<what>regs|frame pointer) at \S+ in \S+ has bad "
-        r"(?:'bp' )?value",
+        r"(?:'(?P<register>\w+)' )?value",
+        "WARNING: kernel stack {what} has bad '{register}' value",
         "WARNING: kernel stack {what} has bad value",
         body=ANY,
         trace=False,
