@@ -1002,6 +1002,17 @@ UNWINDER_BAD_BP = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/85, console lines 1-3
+BAD_PAGE_MAP = (
+    "[   40.438790] BUG: Bad page map in process syz-executor6  pte:ffff8801a700ff00 pmd:1a7"
+    "00f067\n"
+    "[   40.447217] addr:00000000009ca000 vm_flags:00100073 anon_vma:ffff8801d16f20e0 mappin"
+    "g:          (null) index:9ca\n"
+    "[   40.457560] file:          (null) fault:          (null) mmap:          (null) readp"
+    "age:          (null)\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1165,3 +1176,8 @@ def test_the_unwinders_bad_register_is_named_in_the_title() -> None:
     # arch/x86/kernel/unwind_frame.c: "... has bad 'bp' value"
     report = parse_text(UNWINDER_BAD_BP)[0]
     assert report.title == "WARNING: kernel stack regs has bad 'bp' value"
+
+
+def test_a_bad_page_map_is_titled_without_a_function() -> None:
+    report = parse_text(BAD_PAGE_MAP)[0]
+    assert report.title == "BUG: Bad page map"

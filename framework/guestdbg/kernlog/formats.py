@@ -1060,7 +1060,17 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "BUG",
-        r"BUG: (?P<what>Bad page state|Bad page map|Bad page cache)",
+        # mm/memory.c print_bad_pte(): its stack is where the bad pte was
+        # found, not the page's origin; syzkaller titles it without a function
+        r"BUG: Bad page map",
+        "BUG: Bad page map",
+        sources=(Source.TRACE,),
+        body=ANY,
+        absorbs=REPORT_ABSORBS,
+    ),
+    _row(
+        "BUG",
+        r"BUG: (?P<what>Bad page state|Bad page cache)",
         "BUG: {what} in {function}",
         "BUG: {what}",
         sources=(Source.TRACE,),
