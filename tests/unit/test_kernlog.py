@@ -1013,6 +1013,17 @@ BAD_PAGE_MAP = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/90, console lines 1-4
+N_TTY_PANIC = (
+    "[ 1722.511384] Kernel panic - not syncing: Couldn't open N_TTY ldisc for ptm1 --- error"
+    " -12.\n"
+    "[ 1722.511384] CPU: 1 PID: 14836 Comm: syz-executor5 Not tainted 4.12.0-rc4+ #15\n"
+    "[ 1722.511384] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS Bochs 01/01/"
+    "2011\n"
+    "[ 1722.511384] Call Trace:\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1181,3 +1192,8 @@ def test_the_unwinders_bad_register_is_named_in_the_title() -> None:
 def test_a_bad_page_map_is_titled_without_a_function() -> None:
     report = parse_text(BAD_PAGE_MAP)[0]
     assert report.title == "BUG: Bad page map"
+
+
+def test_the_n_tty_ldisc_panic_is_titled_without_its_tty_and_errno() -> None:
+    report = parse_text(N_TTY_PANIC)[0]
+    assert report.title == "kernel panic: Couldn't open N_TTY ldisc"

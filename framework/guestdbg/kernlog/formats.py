@@ -1193,6 +1193,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_PANIC,
         corrupted=True,
     ),
+    # drivers/tty/tty_ldisc.c: "Couldn't open N_TTY ldisc for %s --- error %d."
+    _row(
+        "PANIC",
+        r"Kernel panic - not syncing: Couldn't open N_TTY ldisc",
+        "kernel panic: Couldn't open N_TTY ldisc",
+        sources=(Source.TRACE,),
+        end=END_PANIC,
+    ),
     _row(
         "PANIC",
         r"Kernel panic - not syncing: (?P<message>.*?)\s*$",
