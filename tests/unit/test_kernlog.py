@@ -1024,6 +1024,45 @@ N_TTY_PANIC = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/500, console lines 14-42
+WARNING_CUT_AFTER_REGISTERS = (
+    "[   30.492495][   T81] ------------[ cut here ]------------\n"
+    "[   30.497980][   T81] usb 1-1: BOGUS urb xfer, pipe 1 != type 3\n"
+    "[   30.504146][   T81] WARNING: CPU: 1 PID: 81 at drivers/usb/core/urb.c:478 usb_submit"
+    "_urb+0x1188/0x1460\n"
+    "[   30.515546][   T81] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   30.522138][   T81] CPU: 1 PID: 81 Comm: kworker/1:1 Not tainted 5.6.0-rc3-syzkaller"
+    " #0\n"
+    "[   30.530285][   T81] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[   30.540419][   T81] Workqueue: usb_hub_wq hub_event\n"
+    "[   30.545447][   T81] Call Trace:\n"
+    "[   30.548741][   T81]  dump_stack+0xef/0x16e\n"
+    "[   30.552986][   T81]  ? usb_submit_urb+0x1090/0x1460\n"
+    "[   30.558010][   T81]  panic+0x2aa/0x6e1\n"
+    "[   30.561902][   T81]  ? add_taint.cold+0x16/0x16\n"
+    "[   30.566630][   T81]  ? __probe_kernel_read+0x188/0x1d0\n"
+    "[   30.571909][   T81]  ? __warn.cold+0x14/0x30\n"
+    "[   30.576356][   T81]  ? __warn+0xd5/0x1c8\n"
+    "[   30.580430][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.585489][   T81]  __warn.cold+0x2f/0x30\n"
+    "[   30.589981][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.595057][   T81]  report_bug+0x27b/0x2f0\n"
+    "[   30.599377][   T81]  do_error_trap+0x12b/0x1e0\n"
+    "[   30.603968][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.608999][   T81]  do_invalid_op+0x32/0x40\n"
+    "[   30.613460][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.618485][   T81]  invalid_op+0x23/0x30\n"
+    "[   30.622635][   T81] RIP: 0010:usb_submit_urb+0x1188/0x1460\n"
+    "[   30.628261][   T81] Code: 4d 85 ed 74 46 e8 18 ce dd fd 4c 89 f7 e8 d0 5c 17 ff 41 8"
+    "9 d8 44 89 e1 4c 89 ea 48 89 c6 48 c7 c7 e0 e7 3b 86 e8 a0 5f b2 fd <0f> 0b e9 20 f4 ff"
+    " ff e8 ec cd dd fd 0f 1f 44 00 00 e8 e2 cd dd fd\n"
+    "[   30.647861][   T81] RSP: 0018:ffff8881d8a0f0b8 EFLAGS: 00010282\n"
+    "[   30.653924][   T81] RAX: 0000000000000000 RBX: 0000000000000003 RCX: 0000000000000000\n"
+    "[\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1197,3 +1236,11 @@ def test_a_bad_page_map_is_titled_without_a_function() -> None:
 def test_the_n_tty_ldisc_panic_is_titled_without_its_tty_and_errno() -> None:
     report = parse_text(N_TTY_PANIC)[0]
     assert report.title == "kernel panic: Couldn't open N_TTY ldisc"
+
+
+def test_a_warning_cut_after_its_trap_registers_is_corrupted() -> None:
+    # 4.x-5.x: the trap frames, then RIP:/Code:/registers, then the trace goes on;
+    # the console ended before it did
+    report = parse_text(WARNING_CUT_AFTER_REGISTERS)[0]
+    assert report.corrupted
+    assert report.title == "WARNING in corrupted/usb_submit_urb"
