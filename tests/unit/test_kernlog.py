@@ -717,6 +717,351 @@ ARM_WARNING_UNWIND = (
     "3e80:                                     00000000 00000000 9f7003c0 9f700000\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/162, console lines 4-36
+GPF_IN_LOCK_CORE = (
+    "[   27.260634] general protection fault: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[   27.260638] Dumping ftrace buffer:\n"
+    "[   27.260641]    (ftrace buffer empty)\n"
+    "[   27.260644] Modules linked in:\n"
+    "[   27.260651] CPU: 1 PID: 3377 Comm: syzkaller685434 Not tainted 4.4.107-g610c835 #4\n"
+    "[   27.260654] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[   27.260658] task: ffff8800b823c740 task.stack: ffff8801d94c8000\n"
+    "[   27.260671] RIP: 0010:[<ffffffff8123487f>]  [<ffffffff8123487f>] __lock_acquire+0x61"
+    "f/0x4b50\n"
+    "[   27.260675] RSP: 0018:ffff8801d94cf880  EFLAGS: 00010086\n"
+    "[   27.260678] RAX: dffffc0000000000 RBX: dead4ead00000000 RCX: ffffffff81237ade\n"
+    "[   27.260682] RDX: 1ffff1003a313890 RSI: 0000000000000008 RDI: ffff8801d189c480\n"
+    "[   27.260685] RBP: ffff8801d94cfa20 R08: 0000000000000001 R09: 0000000000000001\n"
+    "[   27.260688] R10: 0000000000000001 R11: 1ffff1003b299f22 R12: 0000000000000000\n"
+    "[   27.260692] R13: ffff8800b823c740 R14: ffff8801d189c478 R15: 0000000000000000\n"
+    "[   27.260697] FS:  0000000000000000(0000) GS:ffff8801db300000(0063) knlGS:00000000f47d"
+    "3b40\n"
+    "[   27.260701] CS:  0010 DS: 002b ES: 002b CR0: 0000000080050033\n"
+    "[   27.260704] CR2: 00000000206f6000 CR3: 00000001d0a15000 CR4: 00000000001406e0\n"
+    "[   27.260713] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   27.260717] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   27.260718] Stack:\n"
+    "[   27.260725]  ffff8801d0ee0818 ffff8800b4b59d90 ffff8801d94cfa00 ffffffff8149e232\n"
+    "[   27.260733]  ffff8801d94cf8b0 ffffffff00000000 ffff8800b823c740 ffff8800b823cfb0\n"
+    "[   27.260739]  0000000000000288 ffff8800b823c740 0000000000000002 0000000000000002\n"
+    "[   27.260741] Call Trace:\n"
+    "[   27.260751]  [<ffffffff8149e232>] ? handle_mm_fault+0x3f2/0x3190\n"
+    "[   27.260758]  [<ffffffff81234260>] ? debug_check_no_locks_freed+0x2c0/0x2c0\n"
+    "[   27.260764]  [<ffffffff8148979e>] ? vmacache_update+0xfe/0x130\n"
+    "[   27.260772]  [<ffffffff810db470>] ? __do_page_fault+0x380/0xa00\n"
+    "[   27.260778]  [<ffffffff8123a61e>] lock_acquire+0x15e/0x460\n"
+    "[   27.260787]  [<ffffffff825b8a89>] ? sg_remove_request+0x69/0x110\n"
+    "[   27.260794]  [<ffffffff83773a1e>] _raw_write_lock_irqsave+0x4e/0x70\n"
+    "[   27.260800]  [<ffffffff825b8a89>] ? sg_remove_request+0x69/0x110\n"
+    "[   27.260806]  [<ffffffff825b8a89>] sg_remove_request+0x69/0x110\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/20, console lines 1-3
+LOCK_CORE_ONLY = (
+    "[  149.188010] BUG: unable to handle kernel NULL pointer dereference at 000000000000058c\n"
+    "unrelateed line\n"
+    "[  149.188010] IP: [<ffffffff8148e81d>] __lock_acquire+0x2bd/0x3410\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/582, console lines 3-24
+SKB_HELPER_BUG = (
+    "[   34.372298] kernel BUG at net/core/skbuff.c:104!\n"
+    "[   34.377065] invalid opcode: 0000 [#1] SMP KASAN\n"
+    "[   34.381704] Dumping ftrace buffer:\n"
+    "[   34.385210]    (ftrace buffer empty)\n"
+    "[   34.388893] Modules linked in:\n"
+    "[   34.392058] CPU: 0 PID: 3648 Comm: syzkaller888153 Not tainted 4.15.0-rc8+ #263\n"
+    "[   34.399497] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[   34.408828] RIP: 0010:skb_panic+0x162/0x1f0\n"
+    "[   34.413116] RSP: 0018:ffff8801bc95f840 EFLAGS: 00010282\n"
+    "[   34.418448] RAX: 0000000000000084 RBX: ffff8801d4c40800 RCX: 0000000000000000\n"
+    "[   34.425688] RDX: 0000000000000084 RSI: 1ffff1003792bec8 RDI: ffffed003792befc\n"
+    "[   34.432930] RBP: ffff8801bc95f8a8 R08: 1ffff1003792be8a R09: 0000000000000000\n"
+    "[   34.440167] R10: 0000000000000008 R11: 0000000000000000 R12: ffffffff861f8fe0\n"
+    "[   34.447407] R13: ffffffff84a31e3d R14: 0000000000000018 R15: ffff8801d31ae0c0\n"
+    "[   34.454650] FS:  000000000251d880(0000) GS:ffff8801db200000(0000) knlGS:000000000000"
+    "0000\n"
+    "[   34.462842] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[   34.468694] CR2: 0000000020fa3000 CR3: 00000001d94ef006 CR4: 00000000001606f0\n"
+    "[   34.475937] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   34.483177] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   34.490414] Call Trace:\n"
+    "[   34.501306]  skb_push+0xce/0xf0\n"
+    "[   34.504562]  ipgre_header+0x6d/0x4e0\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/322, console lines 1-16
+STACK_PROTECTOR_ADDRESS = (
+    "[  122.900948] Kernel panic - not syncing: stack-protector: Kernel stack is corrupted i"
+    "n: ffffffff8343632e\n"
+    "[  122.900948] \n"
+    "[  122.911966] CPU: 1 PID: 7987 Comm: syz-executor1 Not tainted 4.4.153-g5e24b4e #90\n"
+    "[  122.919579] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS "
+    "Google 01/01/2011\n"
+    "[  122.928927]  0000000000000000 4e89b9f42d2c5391 ffff8801d7e476e0 ffffffff81e162ed\n"
+    "[  122.937002]  ffffffff83a44c60 00000000ffffffff ffff8801ca3dbe80 ffff8801d7e47a20\n"
+    "[  122.945072]  0000000000000000 ffff8801d7e477a0 ffffffff8140d474 0000000041b58ab3\n"
+    "[  122.953181] Call Trace:\n"
+    "[  122.955761]  [<ffffffff81e162ed>] dump_stack+0xc1/0x124\n"
+    "[  122.961127]  [<ffffffff8140d474>] panic+0x19e/0x38d\n"
+    "[  122.966141]  [<ffffffff8140d2d6>] ? add_taint.cold.4+0x16/0x16\n"
+    "[  122.972109]  [<ffffffff830cb730>] ? nf_iterate+0x210/0x210\n"
+    "[  122.977740]  [<ffffffff8343632e>] ? ip6_xmit+0x18ae/0x1a00\n"
+    "[  122.983367]  [<ffffffff8343632e>] ? ip6_xmit+0x18ae/0x1a00\n"
+    "[  122.988991]  [<ffffffff81132bc2>] __stack_chk_fail+0x22/0x30\n"
+    "[  122.994784]  [<ffffffff8343632e>] ip6_xmit+0x18ae/0x1a00\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/622, console lines 3-21
+SE_SYS_PREFIX = (
+    "[   54.847066][ T6519] WARNING: CPU: 1 PID: 6519 at lib/refcount.c:25 refcount_warn_sat"
+    "urate+0x13d/0x1a0\n"
+    "[   54.856557][ T6519] Modules linked in:\n"
+    "[   54.860452][ T6519] CPU: 1 PID: 6519 Comm: syz-executor570 Not tainted 5.15.0-rc6-sy"
+    "zkaller #0\n"
+    "[   54.869354][ T6519] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[   54.879537][ T6519] RIP: 0010:refcount_warn_saturate+0x13d/0x1a0\n"
+    "[   54.885812][ T6519] Code: c7 80 e1 b3 8a 31 c0 e8 31 8e 3b fd 0f 0b eb a3 e8 b8 79 7"
+    "1 fd c6 05 43 86 b6 09 01 48 c7 c7 e0 e1 b3 8a 31 c0 e8 13 8e 3b fd <0f> 0b eb 85 e8 9a"
+    " 79 71 fd c6 05 26 86 b6 09 01 48 c7 c7 40 e2 b3\n"
+    "[   54.905519][ T6519] RSP: 0018:ffffc900014dfed0 EFLAGS: 00010246\n"
+    "[   54.911623][ T6519] RAX: f1edd9615e736100 RBX: 0000000000000002 RCX: ffff88801a6f1c80\n"
+    "[   54.919693][ T6519] RDX: 0000000000000000 RSI: 0000000080000000 RDI: 0000000000000000\n"
+    "[   54.927759][ T6519] RBP: 0000000000000002 R08: ffffffff81695fe2 R09: ffffed10173a57a8\n"
+    "[   54.935856][ T6519] R10: ffffed10173a57a8 R11: 0000000000000000 R12: ffff8880258c9900\n"
+    "[   54.943926][ T6519] R13: ffff888071dbedc0 R14: 0000000000000003 R15: dffffc0000000000\n"
+    "[   54.951923][ T6519] FS:  0000555556b16300(0000) GS:ffff8880b9d00000(0000) knlGS:0000"
+    "000000000000\n"
+    "[   54.960942][ T6519] CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033\n"
+    "[   54.967656][ T6519] CR2: 00007f0a2b914330 CR3: 0000000073408000 CR4: 00000000003506e0\n"
+    "[   54.976027][ T6519] DR0: 0000000000000000 DR1: 0000000000000000 DR2: 0000000000000000\n"
+    "[   54.984096][ T6519] DR3: 0000000000000000 DR6: 00000000fffe0ff0 DR7: 0000000000000400\n"
+    "[   54.992283][ T6519] Call Trace:\n"
+    "[   54.995579][ T6519]  __se_sys_memfd_secret+0x2ea/0x350\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/642, console lines 1-15
+PREEMPTION_DISABLED_AT = (
+    "[ 2500.529878][T12771] BUG: scheduling while atomic: syz-executor.1/12771/0x00000002\n"
+    "[ 2500.537844][T12771] no locks held by syz-executor.1/12771.\n"
+    "[ 2500.543497][T12771] Modules linked in:\n"
+    "[ 2500.547558][T12771] Preemption disabled at:\n"
+    "[ 2500.547572][T12771] [<ffffffff812b2934>] kernel_fpu_begin_mask+0x64/0x260\n"
+    "[ 2500.558965][T12771] Kernel panic - not syncing: scheduling while atomic\n"
+    "[ 2500.565901][T12771] CPU: 0 PID: 12771 Comm: syz-executor.1 Not tainted 5.14.0-rc6-sy"
+    "zkaller #0\n"
+    "[ 2500.574678][T12771] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[ 2500.584832][T12771] Call Trace:\n"
+    "[ 2500.588127][T12771]  dump_stack_lvl+0xcd/0x134\n"
+    "[ 2500.592949][T12771]  panic+0x306/0x73d\n"
+    "[ 2500.622673][T12771]  __schedule_bug.cold+0x10c/0x143\n"
+    "[ 2500.627802][T12771]  __schedule+0x1a07/0x26f0\n"
+    "[ 2500.649224][T12771]  schedule+0xd3/0x270\n"
+    "[ 2500.653313][T12771]  exit_to_user_mode_prepare+0x14a/0x290\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/380, console lines 1-12
+POWERPC_WARNING = (
+    "[   38.771258] WARNING: CPU: 1 PID: 4057 at arch/powerpc/mm/slb.c:79 assert_slb_presenc"
+    "e+0x2c/0x70\n"
+    "[   38.772382] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   38.773114] CPU: 1 PID: 4057 Comm: syz-executor.4 Not tainted 5.1.0-rc3-00035-g8ed86"
+    "627f715 #7\n"
+    "[   38.774151] Call Trace:\n"
+    "[   38.774455] [c00000003ae5b800] [c00000000135c19c] dump_stack+0x128/0x1cc (unreliable)\n"
+    "[   38.775425] [c00000003ae5b860] [c00000000016ab98] panic+0x1cc/0x534\n"
+    "[   38.776168] [c00000003ae5b900] [c00000000016a9cc] panic+0x0/0x534\n"
+    "[   38.776919] [c00000003ae5b9a0] [c00000000135a500] report_bug+0x150/0x270\n"
+    "[   38.777744] [c00000003ae5ba40] [c0000000000392d4] program_check_exception+0x344/0x4f0\n"
+    "[   38.778694] [c00000003ae5bac0] [c0000000000090a4] program_check_common+0x184/0x190\n"
+    "[   38.779614] --- interrupt: 700 at assert_slb_presence+0x2c/0x70\n"
+    "[   38.779614]     LR = slb_insert_entry+0x19c/0x2d0\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/32, console lines 1-6
+OLD_LOCKDEP_PADDED_AT = (
+    "[  131.449768] ======================================================\n"
+    "[  131.449777] [ INFO: possible circular locking dependency detected ]\n"
+    "[  131.449789] 3.10.37+ #1 Not tainted\n"
+    "[  131.449797] -------------------------------------------------------\n"
+    "[  131.449807] swapper/2/0 is trying to acquire lock:\n"
+    "[  131.449859]  (&port_lock_key){-.-...}, at: [<c036a6dc>]     serial8250_console_write"
+    "+0x108/0x134\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/15, console lines 1-5
+KASAN_HEADER_ONLY = (
+    "[ 1722.511384] ==================================================================\n"
+    "[ 1722.511384] BUG: KASAN: slab-out-of-bounds in memcpy+0x1d/0x40 at addr ffff88003a6bd"
+    "110\n"
+    "[ 1722.511384] Read of size 8 by task a.out/6260\n"
+    "[ 1722.511384] BUG: KASAN: slab-out-of-bounds in memcpy+0x1d/0x40 at addr ffff88003a6bd"
+    "110\n"
+    "[ 1722.511384] Write of size 4 by task a.out/6260\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/0, console lines 1-3
+FAULT_IN_HELPER_ONLY = (
+    "[  772.918915] BUG: unable to handle kernel paging request at ffff88002bde1e40\n"
+    "unrelateed line\n"
+    "[  772.919010] IP: [<ffffffff82d4e304>] __memset+0x24/0x30\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/377, console lines 1-54
+KASAN_IN_PRINTK_HELPERS = (
+    "[   59.694766][   T12] ==================================================================\n"
+    "[   59.694770][   T12] BUG: KASAN: slab-out-of-bounds in hex_string+0x418/0x4b0\n"
+    "[   59.694773][   T12] Read of size 1 at addr ffff88821a41bd38 by task kworker/0:1/12\n"
+    "[   59.694774][   T12]\n"
+    "[   59.694778][   T12] CPU: 0 PID: 12 Comm: kworker/0:1 Not tainted 5.1.0-rc3-31900"
+    "4-g43151d6 #6\n"
+    "[   59.694782][   T12] Hardware name: Google Google Compute Engine/Google Compute"
+    " Engine, BIOS Google 01/01/2011\n"
+    "[   59.694784][   T12] Workqueue: usb_hub_wq hub_event\n"
+    "[   59.694787][   T12] Call Trace:\n"
+    "[   59.694788][   T12]  dump_stack+0xe8/0x16e\n"
+    "[   59.694790][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694792][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694794][   T12]  print_address_description+0x6c/0x236\n"
+    "[   59.694796][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694798][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694800][   T12]  kasan_report.cold+0x1a/0x3c\n"
+    "[   59.694802][   T12]  ? hex_string+0x418/0x4b0\n"
+    "[   59.694803][   T12]  hex_string+0x418/0x4b0\n"
+    "[   59.694805][   T12]  ? string+0x220/0x220\n"
+    "[   59.694807][   T12]  ? number+0x82a/0xb00\n"
+    "[   59.694808][   T12]  pointer+0x460/0x910\n"
+    "[   59.694810][   T12]  ? address_val+0x80/0x80\n"
+    "[   59.694812][   T12]  ? enable_ptr_key_workfn+0x30/0x30\n"
+    "[   59.694814][   T12]  vsnprintf+0x5a0/0x16b0\n"
+    "[   59.694815][   T12]  ? pointer+0x910/0x910\n"
+    "[   59.694817][   T12]  ? ftrace_graph_ret_addr+0x104/0x170\n"
+    "[   59.694819][   T12]  ? set_precision+0x170/0x170\n"
+    "[   59.694821][   T12]  pointer+0x60b/0x910\n"
+    "[   59.694823][   T12]  ? address_val+0x80/0x80\n"
+    "[   59.694824][   T12]  vsnprintf+0x5a0/0x16b0\n"
+    "[   59.694826][   T12]  ? pointer+0x910/0x910\n"
+    "[   59.694828][   T12]  vscnprintf+0x29/0x80\n"
+    "[   59.694829][   T12]  vprintk_store+0x45/0x4b0\n"
+    "[   59.694831][   T12]  vprintk_emit+0x210/0x5a0\n"
+    "[   59.694833][   T12]  ? dlfb_usb_probe+0x26f/0x450\n"
+    "[   59.694835][   T12]  dev_vprintk_emit+0x50e/0x553\n"
+    "[   59.694837][   T12]  ? dev_attr_show.cold+0x3a/0x3a\n"
+    "[   59.694839][   T12]  ? hub_event+0x138e/0x3b00\n"
+    "[   59.694841][   T12]  ? do_raw_spin_lock+0x11f/0x290\n"
+    "[   59.694843][   T12]  ? mark_held_locks+0x9f/0xe0\n"
+    "[   59.694845][   T12]  ? lockdep_hardirqs_on+0x37e/0x580\n"
+    "[   59.694847][   T12]  dev_printk_emit+0xbf/0xf6\n"
+    "[   59.694849][   T12]  ? dev_vprintk_emit+0x553/0x553\n"
+    "[   59.694851][   T12]  ? __kasan_slab_free+0x145/0x180\n"
+    "[   59.694853][   T12]  ? slab_free_freelist_hook+0x5e/0x140\n"
+    "[   59.694855][   T12]  ? usb_control_msg+0x398/0x4a0\n"
+    "[   59.694857][   T12]  __dev_printk+0x1ed/0x215\n"
+    "[   59.694858][   T12]  _dev_info+0xdc/0x10e\n"
+    "[   59.694860][   T12]  ? _dev_notice+0x10e/0x10e\n"
+    "[   59.694862][   T12]  ? usb_get_descriptor+0xd2/0x1c0\n"
+    "[   59.694864][   T12]  ? usb_get_descriptor+0x142/0x1c0\n"
+    "[   59.694866][   T12]  ? __usb_get_extra_descriptor+0x162/0x1a0\n"
+    "[   59.694868][   T12]  dlfb_usb_probe.cold+0xb96/0x1701\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/40, console lines 1-14
+OLD_UBSAN_UNDEFINED = (
+    "[    4.556968] ========================================================================"
+    "========\n"
+    "[    4.556972] UBSAN: Undefined behaviour in drivers/usb/core/devio.c:1517:25\n"
+    "[    4.556975] shift exponent -1 is negative\n"
+    "[    4.556979] CPU: 2 PID: 3624 Comm: usb Not tainted 4.5.0-rc1 #252\n"
+    "[    4.556981] Hardware name: Apple Inc. MacBookPro10,2/Mac-AFD8A9D944EA4843, BIOS MBP1"
+    "02.88Z.0106.B0A.1509130955 09/13/2015\n"
+    "[    4.556984]  0000000000000000 0000000000000000 ffffffff845c6528 ffff8802493b3c68\n"
+    "[    4.556988]  ffffffff81b2e7d9 0000000000000007 ffff8802493b3c98 ffff8802493b3c80\n"
+    "[    4.556992]  ffffffff81bcb87d ffffffffffffffff ffff8802493b3d10 ffffffff81bcc1c1\n"
+    "[    4.556996] Call Trace:\n"
+    "[    4.557004]  [<ffffffff81b2e7d9>] dump_stack+0x45/0x6c\n"
+    "[    4.557010]  [<ffffffff81bcb87d>] ubsan_epilogue+0xd/0x40\n"
+    "[    4.557015]  [<ffffffff81bcc1c1>] __ubsan_handle_shift_out_of_bounds+0xf1/0x140\n"
+    "[    4.557030]  [<ffffffff822247af>] ? proc_do_submiturb+0x9af/0x2c30\n"
+    "[    4.557034]  [<ffffffff82226794>] proc_do_submiturb+0x2994/0x2c30\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/80, console lines 1-1
+UNWINDER_BAD_BP = (
+    "[  163.314570] WARNING: kernel stack regs at ffff8801d100fea8 in syz-executor1:16059 ha"
+    "s bad 'bp' value ffff8801d100ff28\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/85, console lines 1-3
+BAD_PAGE_MAP = (
+    "[   40.438790] BUG: Bad page map in process syz-executor6  pte:ffff8801a700ff00 pmd:1a7"
+    "00f067\n"
+    "[   40.447217] addr:00000000009ca000 vm_flags:00100073 anon_vma:ffff8801d16f20e0 mappin"
+    "g:          (null) index:9ca\n"
+    "[   40.457560] file:          (null) fault:          (null) mmap:          (null) readp"
+    "age:          (null)\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/90, console lines 1-4
+N_TTY_PANIC = (
+    "[ 1722.511384] Kernel panic - not syncing: Couldn't open N_TTY ldisc for ptm1 --- error"
+    " -12.\n"
+    "[ 1722.511384] CPU: 1 PID: 14836 Comm: syz-executor5 Not tainted 4.12.0-rc4+ #15\n"
+    "[ 1722.511384] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS Bochs 01/01/"
+    "2011\n"
+    "[ 1722.511384] Call Trace:\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/500, console lines 14-42
+WARNING_CUT_AFTER_REGISTERS = (
+    "[   30.492495][   T81] ------------[ cut here ]------------\n"
+    "[   30.497980][   T81] usb 1-1: BOGUS urb xfer, pipe 1 != type 3\n"
+    "[   30.504146][   T81] WARNING: CPU: 1 PID: 81 at drivers/usb/core/urb.c:478 usb_submit"
+    "_urb+0x1188/0x1460\n"
+    "[   30.515546][   T81] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   30.522138][   T81] CPU: 1 PID: 81 Comm: kworker/1:1 Not tainted 5.6.0-rc3-syzkaller"
+    " #0\n"
+    "[   30.530285][   T81] Hardware name: Google Google Compute Engine/Google Compute Engin"
+    "e, BIOS Google 01/01/2011\n"
+    "[   30.540419][   T81] Workqueue: usb_hub_wq hub_event\n"
+    "[   30.545447][   T81] Call Trace:\n"
+    "[   30.548741][   T81]  dump_stack+0xef/0x16e\n"
+    "[   30.552986][   T81]  ? usb_submit_urb+0x1090/0x1460\n"
+    "[   30.558010][   T81]  panic+0x2aa/0x6e1\n"
+    "[   30.561902][   T81]  ? add_taint.cold+0x16/0x16\n"
+    "[   30.566630][   T81]  ? __probe_kernel_read+0x188/0x1d0\n"
+    "[   30.571909][   T81]  ? __warn.cold+0x14/0x30\n"
+    "[   30.576356][   T81]  ? __warn+0xd5/0x1c8\n"
+    "[   30.580430][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.585489][   T81]  __warn.cold+0x2f/0x30\n"
+    "[   30.589981][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.595057][   T81]  report_bug+0x27b/0x2f0\n"
+    "[   30.599377][   T81]  do_error_trap+0x12b/0x1e0\n"
+    "[   30.603968][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.608999][   T81]  do_invalid_op+0x32/0x40\n"
+    "[   30.613460][   T81]  ? usb_submit_urb+0x1188/0x1460\n"
+    "[   30.618485][   T81]  invalid_op+0x23/0x30\n"
+    "[   30.622635][   T81] RIP: 0010:usb_submit_urb+0x1188/0x1460\n"
+    "[   30.628261][   T81] Code: 4d 85 ed 74 46 e8 18 ce dd fd 4c 89 f7 e8 d0 5c 17 ff 41 8"
+    "9 d8 44 89 e1 4c 89 ea 48 89 c6 48 c7 c7 e0 e7 3b 86 e8 a0 5f b2 fd <0f> 0b e9 20 f4 ff"
+    " ff e8 ec cd dd fd 0f 1f 44 00 00 e8 e2 cd dd fd\n"
+    "[   30.647861][   T81] RSP: 0018:ffff8881d8a0f0b8 EFLAGS: 00010282\n"
+    "[   30.653924][   T81] RAX: 0000000000000000 RBX: 0000000000000003 RCX: 0000000000000000\n"
+    "[\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -804,3 +1149,98 @@ def test_arms_unwinder_is_reporting_machinery() -> None:
     # arch/arm/kernel/unwind.c: "[<pc>] (unwind_backtrace) from [<lr>] (show_stack+...)"
     report = _only_report(ARM_WARNING_UNWIND)
     assert report.title == "WARNING in xfrm6_tunnel_net_exit"
+
+
+def test_the_lock_core_is_passed_over_for_the_caller_of_a_bad_lock() -> None:
+    # syzkaller's skip list has lock_acquire: a bad lock pointer faults in
+    # __lock_acquire, and the function that passed it is named
+    report = _only_report(GPF_IN_LOCK_CORE)
+    assert report.title == "general protection fault in sg_remove_request"
+
+
+def test_the_lock_core_is_named_when_no_caller_was_printed() -> None:
+    report = parse_text(LOCK_CORE_ONLY)[0]
+    assert report.function == "__lock_acquire"
+
+
+def test_an_skb_helpers_bug_on_names_its_caller() -> None:
+    # net/core/skbuff.c skb_under_panic(): skb_push() BUG()s on its caller's misuse
+    report = _only_report(SKB_HELPER_BUG)
+    assert report.title == "kernel BUG in ipgre_header"
+
+
+def test_a_stack_protector_panic_naming_an_address_is_named_from_its_trace() -> None:
+    report = _only_report(STACK_PROTECTOR_ADDRESS)
+    assert report.title == "kernel panic: stack is corrupted in ip6_xmit"
+
+
+def test_a_syscall_entry_symbol_loses_its_longest_prefix() -> None:
+    report = _only_report(SE_SYS_PREFIX)
+    assert report.title == "WARNING: refcount bug in memfd_secret"
+
+
+def test_where_preemption_was_disabled_is_not_the_reports_stack() -> None:
+    # kernel/sched/core.c __schedule_bug(): "Preemption disabled at:" and one ip
+    report = _only_report(PREEMPTION_DISABLED_AT)
+    assert report.title == "BUG: scheduling while atomic in exit_to_user_mode_prepare"
+
+
+def test_powerpcs_trap_site_line_names_the_warning_function() -> None:
+    # arch/powerpc: program_check_exception() handles the trap; the trace names
+    # the trapping function in "--- interrupt: 700 at f+0x.."
+    report = _only_report(POWERPC_WARNING)
+    assert report.title == "WARNING in assert_slb_presence"
+
+
+def test_lockdep_on_3_x_padded_the_function_after_its_address() -> None:
+    report = parse_text(OLD_LOCKDEP_PADDED_AT)[0]
+    assert report.function == "serial8250_console_write"
+
+
+def test_a_sanitizers_header_function_is_named_when_no_stack_follows() -> None:
+    report = parse_text(KASAN_HEADER_ONLY)[0]
+    assert report.title == "KASAN: slab-out-of-bounds Read in memcpy"
+
+
+def test_a_fault_in_a_string_helper_with_no_caller_is_corrupted() -> None:
+    report = parse_text(FAULT_IN_HELPER_ONLY)[0]
+    assert report.title == "BUG: unable to handle kernel paging request in corrupted"
+
+
+def test_vsprintfs_helpers_and_the_dev_printers_are_passed_over() -> None:
+    # lib/vsprintf.c hex_string()/pointer()/vsnprintf(), printk and _dev_info()
+    # format what their caller passed: syzkaller skips "string", "pointer",
+    # "scnprintf", "dev_info" anywhere in a name
+    report = parse_text(KASAN_IN_PRINTK_HELPERS)[0]
+    assert report.title == "KASAN: slab-out-of-bounds Read in dlfb_usb_probe"
+
+
+def test_ubsan_before_5_x_is_titled_undefined_behaviour_in_its_function() -> None:
+    # lib/ubsan.c before 5.x: "UBSAN: Undefined behaviour in f.c:1:2"; syzkaller's
+    # current title is "UBSAN: undefined-behaviour in <function>"
+    report = parse_text(OLD_UBSAN_UNDEFINED)[0]
+    assert report.title == "UBSAN: undefined-behaviour in proc_do_submiturb"
+
+
+def test_the_unwinders_bad_register_is_named_in_the_title() -> None:
+    # arch/x86/kernel/unwind_frame.c: "... has bad 'bp' value"
+    report = parse_text(UNWINDER_BAD_BP)[0]
+    assert report.title == "WARNING: kernel stack regs has bad 'bp' value"
+
+
+def test_a_bad_page_map_is_titled_without_a_function() -> None:
+    report = parse_text(BAD_PAGE_MAP)[0]
+    assert report.title == "BUG: Bad page map"
+
+
+def test_the_n_tty_ldisc_panic_is_titled_without_its_tty_and_errno() -> None:
+    report = parse_text(N_TTY_PANIC)[0]
+    assert report.title == "kernel panic: Couldn't open N_TTY ldisc"
+
+
+def test_a_warning_cut_after_its_trap_registers_is_corrupted() -> None:
+    # 4.x-5.x: the trap frames, then RIP:/Code:/registers, then the trace goes on;
+    # the console ended before it did
+    report = parse_text(WARNING_CUT_AFTER_REGISTERS)[0]
+    assert report.corrupted
+    assert report.title == "WARNING in corrupted/usb_submit_urb"

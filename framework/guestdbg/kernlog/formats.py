@@ -127,6 +127,7 @@ SKIP_REPORTING = _any(
     r"^_sched_show_task",
     r"^__pfx_",
     r"_indirect_thunk_",
+    r"^program_check_(?:exception|common)$",  # powerpc's trap handler for WARN/BUG
 )
 SKIP_SANITIZERS = _any(
     r"__sanitizer",
@@ -210,12 +211,11 @@ SKIP_ALLOCATOR = _any(
 SKIP_PRINTK = _any(
     r"printk",
     r"va_format",
-    r"^dev_(?:info|notice|warn|err|alert|crit|emerg|printk)",
+    r"dev_(?:info|notice|warn|err|alert|crit|emerg|printk)",
     r"snprintf",
+    r"scnprintf",
     r"sprintf",
     r"kasprintf",
-    r"^string$",
-    r"^pointer$",
 )
 SKIP_LIST_DEBUG = _any(
     r"list_add",
@@ -274,10 +274,78 @@ SKIP_WORK = _any(
     r"devres_release_all",
     r"sysfs_remove",
 )
+# Helpers that wait, tear down or look up on behalf of their caller, and
+# accessors that fault on their caller's pointer (syzkaller's skip list):
+# the caller is where the bug is.
+SKIP_HELPERS = _any(
+    r"hwrng_unregister",
+    r"i2c_del_adapter",
+    r"__unregister_client",
+    r"device_for_each_child",
+    r"rollback_registered",
+    r"unregister_netdev",
+    r"device_remove_file",
+    r"tty_unregister_device",
+    r"dummy_urb_enqueue",
+    r"usb_kill_urb",
+    r"usb_kill_anchored_urbs",
+    r"usb_control_msg",
+    r"usb_hcd_submit_urb",
+    r"usb_submit_urb",
+    r"^complete$",
+    r"wait_for_completion",
+    r"kfree_skb",
+    r"(?:read|write)[bwlq]$",
+    r"logic_(?:in|out)",
+    r"^crc\d+",
+    r"crc_itu_t",
+    r"assertfail",
+    r"^iput$",
+    r"^iput_final$",
+    r"^ihold$",
+    r"hex_dump_to_buffer",
+    r"print_hex_dump",
+    r"^klist_",
+    r"^(?:un)?lock_page",
+    r"stack_trace_consume_entry",
+    r"arch_stack_walk",
+    r"stack_trace_save",
+    r"insert_work",
+    r"__queue_delayed_work",
+    r"queue_delayed_work_on",
+    r"ida_free",
+    r"do_(?:kernel|translation)_fault",  # arm64's translation fault path
+    r"do_mem_abort",
+    r"el1_abort",
+    r"el1h_64_sync",
+    r"print_tainted",
+    r"^get_taint$",
+    r"xas_(?:start|load|find)",
+    r"find_lock_entries",
+    r"truncate_inode_pages_range",
+    r"__phys_addr",
+    r"__fortify_report",
+    r"cleanup_srcu_struct",
+    r"rhashtable_lookup",
+    r"extract_(?:user|iter)_to_sg",
+    r"drop_nlink",
+    r"^put_device$",
+    r"lock_timer_base",
+    r"__timer_delete_sync",
+    r"sk_stop_timer_sync",
+    r"__mod_timer",
+    r"dput",
+    r"^copy(?:in|out)$",
+    r"seqprop_assert",
+    r"__alloc_frozen_pages",
+    r"string",  # vsprintf's string(), hex_string(), pointer()...
+    r"pointer",
+)
 SKIP_ALWAYS = re.compile(
     "|".join(
         (
             SKIP_REPORTING,
+            SKIP_HELPERS,
             SKIP_SANITIZERS,
             SKIP_LOCKING,
             SKIP_ALLOCATOR,
@@ -294,16 +362,32 @@ SKIP_ALWAYS = re.compile(
 # The helpers of every subsystem are passed over there as anywhere (syzbot:
 # "KASAN: use-after-free Read in bcsp_close" for a header in kfree_skb), but
 # not the reporting code (a KMSAN report in show_trace_log_lvl is about it),
-# not the lock core (syzbot's "general protection fault in __lock_acquire"),
 # and a sanitizer's own runtime only by prefix (not any name with "kmsan").
-SKIP_HEADER = re.compile(
+# The lock core is passed over too: a bad lock pointer faults in
+# __lock_acquire, and the caller that passed it is named (syzkaller's skip
+# list has lock_acquire; "general protection fault in sg_remove_request",
+# testdata 162). With no other frame printed, the function a sanitizer's
+# header names is still named, unless a sanitizer's runtime or a thunk
+# (NEVER_NAMED; testdata 15: KASAN in memcpy); a faulting instruction only
+# if in the lock core (LOCK_CORE; testdata 20: __lock_acquire): a string
+# helper's fault with no caller is "in corrupted" (testdata 0: __memset).
+LOCK_CORE = re.compile(r"lock_acquire|lock_release")
+NEVER_NAMED = re.compile(
     "|".join(
         (
             r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
             r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
             r"^check_memory_region",
             r"_indirect_thunk_",
-            _any(*(p for p in _LOCKING if p not in (r"lock_acquire", r"lock_release"))),
+        )
+    )
+)
+SKIP_HEADER = re.compile(
+    "|".join(
+        (
+            NEVER_NAMED.pattern,
+            SKIP_HELPERS,
+            SKIP_LOCKING,
             SKIP_ALLOCATOR,
             SKIP_PRINTK,
             SKIP_LIST_DEBUG,
@@ -450,10 +534,14 @@ def plain(function: str) -> str:
 
 
 def strip_syscall_prefix(function: str) -> str:
+    """The syscall a syscall-entry symbol is for: the shortest name left by
+    one of the prefixes (``__se_sys_memfd_secret`` is ``memfd_secret``, not
+    ``sys_memfd_secret``; ``__x64_sys_ioctl`` is ``sys_ioctl``, as syzbot has it)."""
+    best = function
     for prefix in SYSCALL_PREFIXES:
-        if function.startswith(prefix):
-            function = function[len(prefix) :]
-    return function
+        if function.startswith(prefix) and len(function) - len(prefix) < len(best):
+            best = function[len(prefix) :]
+    return best
 
 
 @dataclass(frozen=True)
@@ -530,7 +618,8 @@ class Refinement:
 ANY = re.compile(r"")  # a body/tail that accepts every line
 END_TRACE = re.compile(r"^---\[ end trace\b")
 END_PANIC = re.compile(r"^---\[ end Kernel panic\b")
-LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\] )?" + FUNC + r"\+0x")
+# "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32)
+LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\]\s+)?" + FUNC + r"\+0x")
 _LOCKDEP_TASK = re.compile(
     r"^(?P<comm>\S+)/(?P<pid>\d+) (?:\[[^\]]*\] )?(?:is trying to (?:acquire|release)"
     r"|takes|just changed|is freeing|is leaving|is exiting)"
@@ -710,7 +799,8 @@ FORMATS: tuple[ReportFormat, ...] = (
     _row(
         "WARNING",
         r"WARNING: kernel stack (?P<what>regs|frame pointer) at \S+ in \S+ has bad "
-        r"(?:'bp' )?value",
+        r"(?:'(?P<register>\w+)' )?value",
+        "WARNING: kernel stack {what} has bad '{register}' value",
         "WARNING: kernel stack {what} has bad value",
         body=ANY,
         trace=False,
@@ -799,12 +889,13 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "UBSAN",
+        # before 5.x lib/ubsan.c named no kind of bug ("Undefined behaviour in
+        # f.c:1:2"): syzkaller now titles it "UBSAN: undefined-behaviour in f"
+        # (formerly by file), see build()
         r"UBSAN: (?:(?P<undefined>Undefined behaviour)|(?P<bug>[\w-]+)) in "
         r"(?P<location>(?P<file>\S+?):\d+)(?::\d+)?\s*$",
         "UBSAN: {bug} in {function}",
         "UBSAN: {bug}",
-        # before 5.x lib/ubsan.c named no kind of bug: syzkaller titles it by file
-        "UBSAN: {undefined} in {file}:LINE",
         sources=(Source.TRACE,),
         skip=re.compile(r"ubsan|overflow"),
         end=SEPARATOR_RE,
@@ -858,11 +949,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         "unable to handle kernel paging request",
         **_FAULT,
     ),
+    # the skb helpers BUG_ON() on their caller's misuse (skb_push, skb_pull...): the
+    # caller is named (syzkaller's "^skb_" skip; "kernel BUG in ipgre_header", testdata 582)
     _row(
         "BUG",
         r"kernel BUG at (?P<location>\S+?:\d+)!?",
         "kernel BUG in {function}",
         "kernel BUG",
+        skip=re.compile(r"^skb_"),
         **_OOPS,
     ),
     _row(
@@ -966,7 +1060,17 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     _row(
         "BUG",
-        r"BUG: (?P<what>Bad page state|Bad page map|Bad page cache)",
+        # mm/memory.c print_bad_pte(): its stack is where the bad pte was
+        # found, not the page's origin; syzkaller titles it without a function
+        r"BUG: Bad page map",
+        "BUG: Bad page map",
+        sources=(Source.TRACE,),
+        body=ANY,
+        absorbs=REPORT_ABSORBS,
+    ),
+    _row(
+        "BUG",
+        r"BUG: (?P<what>Bad page state|Bad page cache)",
         "BUG: {what} in {function}",
         "BUG: {what}",
         sources=(Source.TRACE,),
@@ -1059,9 +1163,10 @@ FORMATS: tuple[ReportFormat, ...] = (
     # -- panics (kernel/panic.c); one that follows a report is part of it
     _row(
         "PANIC",
+        # __stack_chk_fail() prints "%pB" of its caller: a bare address when the
+        # symbol is unknown, and then the caller is read from the trace (testdata 322)
         r"Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: "
-        + FUNC
-        + r"?",
+        r"(?:(?:0x)?[0-9a-f]{8,16}\b|" + FUNC + r")?",
         "kernel panic: stack is corrupted in {function}",
         "kernel panic: stack is corrupted",
         sources=(Source.HEADER, Source.TRACE),
@@ -1087,6 +1192,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         sources=(Source.TRACE,),
         end=END_PANIC,
         corrupted=True,
+    ),
+    # drivers/tty/tty_ldisc.c: "Couldn't open N_TTY ldisc for %s --- error %d."
+    _row(
+        "PANIC",
+        r"Kernel panic - not syncing: Couldn't open N_TTY ldisc",
+        "kernel panic: Couldn't open N_TTY ldisc",
+        sources=(Source.TRACE,),
+        end=END_PANIC,
     ),
     _row(
         "PANIC",

@@ -122,10 +122,14 @@ _REGS = re.compile(
     r"^(?:[RE]?IP|[RE](?:SP|AX|BX|CX|DX|SI|DI|BP)|R\d{1,2}|[CDEFGS]S|CR\d|DR\d|PKRU|Code|"
     r"pc |lr |sp |x\d+ |PC is at|LR is at|pstate|epc |ra |NIP |LR |"
     # riscv __show_regs() (arch/riscv/kernel/process.c): " ra : f", " gp : 0x..", "status:"
-    r"\s(?:ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7]) ?: |status: [0-9a-f]+ badaddr)\s*:?"
+    r"\s(?:ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7]) ?: |status: [0-9a-f]+ badaddr|"
+    # powerpc's trap site in a trace (arch/powerpc/kernel/process.c show_stack()):
+    # "--- interrupt: 700 at assert_slb_presence+0x2c/0x70"
+    r"--- interrupt: [0-9a-f]+ at )\s*:?"
 )
 RIP_FUNC = re.compile(
-    r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra ):?\s*(?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)*"
+    r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra |--- interrupt: [0-9a-f]+ at )"
+    r":?\s*(?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)*"
     + FUNC
     + r"\+0x[0-9a-f]+/0x[0-9a-f]+"
     + r"(?: \[(?P<module>[\w-]+)\])?"

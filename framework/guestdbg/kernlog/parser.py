@@ -41,6 +41,8 @@ from guestdbg.kernlog.formats import (
     FORMATS,
     HEADER_HINT,
     HUNG_BUCKETS,
+    LOCK_CORE,
+    NEVER_NAMED,
     REFINEMENTS,
     SKIP_ALWAYS,
     SKIP_HEADER,
@@ -389,6 +391,10 @@ class _Open:
             self._add_modules(text)
             return  # keep last_type: module lists can take several lines
         self.last_type = lt
+        if lt == L.INFO and text.startswith("Preemption disabled at:"):
+            # the one frame under it is where preemption was disabled, not the
+            # report's stack (testdata 642: kernel_fpu_begin_mask)
+            self.section = True
         if (
             self.state == S.PREAMBLE
             and fmt.body is not None
@@ -552,7 +558,7 @@ class _Open:
             self.rip = text.split(":", 1)[1].strip() if ":" in text else text
         if m and not self.section and not self.frozen:
             context = self.contexts[-1] if self.contexts else ""
-            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP"):
+            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP", "--- interrupt"):
                 self.entries.append(
                     _Entry(
                         m.group("function"),
@@ -588,6 +594,11 @@ class _Open:
             return False
         if self.ended or self.panic_done:
             return True
+        main = [e for e in self.entries if e.main]
+        if self.at_eof and self.code_ended and main and main[-1].rip and len(main) > 1:
+            # a WARN's trap frames, its registers, and the console ended: the
+            # trace that goes on below the registers was never printed (testdata 500)
+            return False
         if (
             self.state == S.TRACE
             and not self.contexts
@@ -660,6 +671,8 @@ class _Open:
         ):
             function = "corrupted"
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
+        if "undefined" in values and "bug" not in values:
+            values["bug"] = "undefined-behaviour"  # UBSAN before 5.x named no kind
         values.update(
             function=function or "",
             location=location or "",
@@ -740,15 +753,22 @@ class _Open:
     ) -> tuple[str | None, str | None]:
         """The guilty function and its module, from the first source that has one."""
         names: list[tuple[str, str | None]] = []
+        # the passed-over function where the access faulted (the lock core, a
+        # string helper), named only if no other frame is printed
+        fallback: tuple[str | None, str | None] = (None, None)
         for source in sources:
             if source == Source.HEADER and self.fields.get("function"):
                 name = plain(self.fields["function"])
                 if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
                     return strip_syscall_prefix(name), self.fields.get("module")
+                if not NEVER_NAMED.search(name) and fallback[0] is None:
+                    fallback = (name, self.fields.get("module"))
             elif source == Source.RIP and self.fmt.rip_guilty:
                 rips = [e for e in self._candidates(source) if e.rip]
                 if rips and not SKIP_HEADER.search(plain(rips[0].function)):
                     return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
+                if rips and LOCK_CORE.search(rips[0].function) and fallback[0] is None:
+                    fallback = (plain(rips[0].function), rips[0].module)
                 names.extend((e.function, e.module) for e in self._candidates(source))
             elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
@@ -769,7 +789,7 @@ class _Open:
             (strip_syscall_prefix(n), mod) for n, mod in plain_names if not _skipped(n, skip, pick)
         ]
         if not kept:
-            return None, None
+            return fallback
         if pick == Pick.STALL:
             # dispatchers are recognised by their own names (__x64_sys_ioctl, not "ioctl")
             return _stall_frame([(n, mod) for n, mod in plain_names if not _skipped(n, skip, pick)])
