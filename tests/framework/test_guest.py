@@ -144,7 +144,6 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     from guestdbg.runtime.qemu import Guest
     from guestdbg.runtime.spec import GuestSpec
-from guestdbg.scenarios.session import module_symbol_address
     spec = GuestSpec(kernel=Path(sys.argv[1]), initrd=Path(sys.argv[2]))
     with Guest(spec) as g:
         print(g.proc.pid, flush=True)
