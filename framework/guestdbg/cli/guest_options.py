@@ -106,6 +106,20 @@ def guest_options(args: argparse.Namespace) -> GuestOptions:
     )
 
 
+def host_kernel_value(text: str) -> str:
+    """A --host-kernel value: debian-6.1, debian-5.10 or a directory."""
+    from guestdbg.build.host_kernels import NAMED_HOSTS
+
+    if text in NAMED_HOSTS:
+        return text
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a built kernel tree directory nor one of {', '.join(NAMED_HOSTS)}"
+        )
+    return str(path.resolve())
+
+
 @contextlib.contextmanager
 def nested_host(args: argparse.Namespace, image: Any, artifacts: Path | None) -> Iterator[Any]:
     """For ``--accel kvm-nested``: the nested KVM host the guest runs inside
@@ -114,7 +128,6 @@ def nested_host(args: argparse.Namespace, image: Any, artifacts: Path | None) ->
     if args.accel != "kvm-nested":
         yield None
         return
-    from guestdbg.cli.suite_options import host_kernel_value
     from guestdbg.errors import GuestdbgError
     from guestdbg.runtime.nested import NestedHost
 

@@ -10,7 +10,12 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from guestdbg.cli.guest_options import positive_float, positive_int, sstep_flags
+from guestdbg.cli.guest_options import (
+    host_kernel_value,
+    positive_float,
+    positive_int,
+    sstep_flags,
+)
 from guestdbg.runtime.spec import ACCELS
 
 BP_KINDS = ("sw", "hw")
@@ -52,20 +57,6 @@ def _kernel_tree(text: str) -> str:
     if not path.is_dir():
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither a kernel tree directory nor one of {', '.join(NAMED_TREES)}"
-        )
-    return str(path.resolve())
-
-
-def host_kernel_value(text: str) -> str:
-    """A --host-kernel value: debian-6.1, debian-5.10 or a directory."""
-    from guestdbg.build.host_kernels import NAMED_HOSTS
-
-    if text in NAMED_HOSTS:
-        return text
-    path = Path(text).expanduser()
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a built kernel tree directory nor one of {', '.join(NAMED_HOSTS)}"
         )
     return str(path.resolve())
 
