@@ -4,12 +4,14 @@ QEMU's single-step flags, lx-symbols, the ledger, and the errors."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from guestdbg.build.images import GuestImage
+from guestdbg.debugger import gdb as gdb_module
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.gdbstub import SSTEP_ENABLE
 from guestdbg.debugger.ledger import parse_remote_log_file
@@ -271,3 +273,15 @@ def test_the_ledger_sees_a_step_over_a_breakpoint_planted_behind_gdbs_back(
     dbg.flush_logs()
     problems = parse_remote_log_file(dbg.remote_log).resumes_over_planted()
     assert [p.addr for p in problems] == [tick], problems
+
+
+def test_loading_a_vmlinux_marks_its_symbol_index_used(image: GuestImage, tmp_path: Path) -> None:
+    with Debugger(artifacts=tmp_path / "first") as d:
+        d.load(image.tree.vmlinux)  # the index exists after this (it may be written now)
+        build_id = d.console("python guestdbg_build_id()").split()[-1]
+    index = gdb_module.index_dir() / f"{build_id}.gdb-index"
+    assert index.is_file()
+    os.utime(index, (1000, 1000))
+    with Debugger(artifacts=tmp_path / "second") as d:
+        d.load(image.tree.vmlinux)
+    assert index.stat().st_mtime > 1000

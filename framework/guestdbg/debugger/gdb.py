@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,34 @@ if TYPE_CHECKING:
     from guestdbg.runtime.qemu import Guest
 
 HELPER = Path(__file__).with_name("gdb_helper.py")
+# gdb's symbol indexes kept in the cache: one per vmlinux build-id (10-40 MB),
+# so every rebuilt kernel adds one; the most recently loaded are kept.
+INDEX_KEPT = 8
+INDEX_GRACE_SECONDS = 3600.0
+
+
+def index_dir() -> Path:
+    return cache_dir() / "gdb-index"
+
+
+def prune_indexes(keep: int = INDEX_KEPT, grace: float = INDEX_GRACE_SECONDS) -> list[Path]:
+    """Remove gdb's index files beyond the ``keep`` most recently loaded (by
+    mtime, which loading refreshes), except any loaded within ``grace``
+    seconds. A gdb reading one keeps its open file. Returns those removed."""
+    try:
+        files = sorted(
+            index_dir().glob("*.gdb-index"), key=lambda f: f.stat().st_mtime, reverse=True
+        )
+    except OSError:
+        return []
+    now = time.time()
+    removed = []
+    for f in files[keep:]:
+        with contextlib.suppress(OSError):
+            if now - f.stat().st_mtime >= grace:
+                f.unlink()
+                removed.append(f)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -140,7 +170,7 @@ class Debugger:
             # (stepi 340 -> 540 a second, early boot) and no judge reads them.
             self.command("-gdb-set print frame-arguments none")
             if self.index_cache:
-                index = cache_dir() / "gdb-index"
+                index = index_dir()
                 index.mkdir(exist_ok=True)
                 self.console(f"set index-cache directory {index}")
                 self.console("set index-cache enabled on")
@@ -265,6 +295,16 @@ class Debugger:
         if not path.is_file():
             raise DebuggerError(f"vmlinux {path} does not exist")
         self.command(f"-file-exec-and-symbols {mi_quote(str(path))}", timeout=120)
+        if self.index_cache:
+            self._index_used()
+
+    def _index_used(self) -> None:
+        """Mark the loaded vmlinux's index as just used, and prune the others."""
+        m = re.search(r"GUESTDBG-BUILD-ID ([0-9a-f]+)", self.console("python guestdbg_build_id()"))
+        if m:
+            with contextlib.suppress(OSError):
+                os.utime(index_dir() / f"{m.group(1)}.gdb-index")
+        prune_indexes()
 
     # The kernel's text, its modules and fixmap: the top 2 GiB of the address space.
     KERNEL_TEXT = (0xFFFFFFFF80000000, 0xFFFFFFFFFFFFFFFF)
