@@ -22,17 +22,13 @@ def _remote_lines(output: str) -> str:
 
 
 def _log_packets(text: str, spill: str) -> None:
-    if not text:
-        return
-    if spill:
+    if text:
         with open(spill, "w") as f:
             f.write(text)
         gdb.write(f"[remote] GUESTDBG-SPLICE {spill}\n", gdb.STDLOG)
-    else:
-        gdb.write(text, gdb.STDLOG)
 
 
-def guestdbg_stepi(n: int, spill: str = "") -> None:
+def guestdbg_stepi(n: int, spill: str) -> None:
     """Step ``n`` instructions on the selected vCPU, recording each one.
 
     The loop only steps and reads the PC (as fast as gdb's own loop); the

@@ -402,6 +402,36 @@ def _wait_migration(guest: Guest, timeout: float, doing: str) -> str:
 # -- making one ---------------------------------------------------------------
 
 
+def _write_state(
+    guest: Guest, timeout: float, doing: str, uri: str = "", local_file: Path | None = None
+) -> None:
+    """Migrate the stopped guest's state to ``local_file`` (handed to QEMU
+    over QMP) or to ``uri``. SnapshotError when QEMU cannot write it;
+    GuestError as it is when QEMU died (the guest's failure, not the snapshot's)."""
+    try:
+        guest.qmp(
+            "migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
+        )
+        guest.qmp("migrate-set-parameters", **{"max-bandwidth": SAVE_BANDWIDTH})
+        if local_file is not None:
+            _send_file(guest, local_file, "guestdbg-snapshot", write=True)
+            uri = "fd:guestdbg-snapshot"
+        guest.qmp("migrate", uri=uri)
+        status = _wait_migration(guest, timeout, doing)
+    except (GuestError, OSError) as err:
+        if guest.problem(ping=False):
+            raise
+        with contextlib.suppress(GuestError):
+            guest.qmp("migrate_cancel")
+        raise SnapshotError(f"QEMU could not write the snapshot: {_first_line(err)}") from None
+    if status != "completed":
+        info = guest.qmp("query-migrate")
+        raise SnapshotError(
+            f"QEMU could not write the snapshot: migration {status}"
+            + (f" ({info['error-desc']})" if info.get("error-desc") else "")
+        )
+
+
 def save(guest: Guest, key: str, prepare: Sequence[str], timeout: float = 60.0) -> Snapshot:
     """Stop a prepared, ready guest, write its state into the cache entry of
     ``key`` and resume it (the caller holds the entry's lock). SnapshotError
@@ -417,26 +447,7 @@ def save(guest: Guest, key: str, prepare: Sequence[str], timeout: float = 60.0) 
     started = time.monotonic()
     guest.stop()
     try:
-        try:
-            guest.qmp(
-                "migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
-            )
-            guest.qmp("migrate-set-parameters", **{"max-bandwidth": SAVE_BANDWIDTH})
-            _send_file(guest, snap.state, "guestdbg-snapshot", write=True)
-            guest.qmp("migrate", uri="fd:guestdbg-snapshot")
-            status = _wait_migration(guest, timeout, "writing the snapshot")
-        except (GuestError, OSError) as err:
-            if guest.problem(ping=False):
-                raise  # QEMU died: the guest's own failure, not the snapshot's
-            with contextlib.suppress(GuestError):
-                guest.qmp("migrate_cancel")
-            raise SnapshotError(f"QEMU could not write the snapshot: {_first_line(err)}") from None
-        if status != "completed":
-            info = guest.qmp("query-migrate")
-            raise SnapshotError(
-                f"QEMU could not write the snapshot: migration {status}"
-                + (f" ({info['error-desc']})" if info.get("error-desc") else "")
-            )
+        _write_state(guest, timeout, "writing the snapshot", local_file=snap.state)
         # Stopped: nothing more reaches the logs until cont.
         shutil.copyfile(guest.console_log, snap.console_log)
         shutil.copyfile(guest.command_log, snap.command_log)
@@ -758,21 +769,12 @@ def save_in_nested_host(
     logs = Path(nested_host.artifacts) / "snapshots" / key
     guest.stop()
     try:
-        try:
-            guest.qmp(
-                "migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
-            )
-            guest.qmp("migrate-set-parameters", **{"max-bandwidth": SAVE_BANDWIDTH})
-            guest.qmp("migrate", uri=f"exec:cat > {shlex.quote(state)}")
-            status = _wait_migration(guest, timeout, "writing the snapshot in the nested host")
-        except GuestError as err:
-            if guest.problem(ping=False):
-                raise
-            with contextlib.suppress(GuestError):
-                guest.qmp("migrate_cancel")
-            raise SnapshotError(f"QEMU could not write the snapshot: {_first_line(err)}") from None
-        if status != "completed":
-            raise SnapshotError(f"QEMU could not write the snapshot: migration {status}")
+        _write_state(
+            guest,
+            timeout,
+            "writing the snapshot in the nested host",
+            uri=f"exec:cat > {shlex.quote(state)}",
+        )
         try:
             logs.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(guest.console_log, logs / "console.log")
