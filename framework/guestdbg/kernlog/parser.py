@@ -32,6 +32,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -41,7 +42,9 @@ from guestdbg.kernlog.formats import (
     FORMATS,
     HEADER_HINT,
     HUNG_BUCKETS,
+    LOCK_AT,
     LOCK_CORE,
+    LOCK_IP,
     NEVER_NAMED,
     REFINEMENTS,
     SKIP_ALWAYS,
@@ -173,6 +176,7 @@ class _Entry:
     rip: bool
     main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
+    preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -548,6 +552,7 @@ class _Open:
                     rip=False,
                     main=not self.section and not self.frozen,
                     after_interrupt=self.interrupted,
+                    preamble=self.state == S.PREAMBLE,
                 )
             )
 
@@ -774,6 +779,14 @@ class _Open:
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
                 if work:
                     names.append((work, None))
+            elif source == Source.LOCK_IP:
+                ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
+                if ip:
+                    names.append((ip.group("function"), None))
+            elif source == Source.LOCK_CHAIN:
+                sites = (m for m in map(LOCK_AT.search, self.body) if m)
+                names.extend((m.group("function"), None) for m in islice(sites, 2))
+                names.extend((e.function, e.module) for e in self.entries if e.preamble)
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
