@@ -1121,6 +1121,27 @@ UNLOCK_IMBALANCE_IP_LINE = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/507, console lines 1-15
+HUNG_IN_SRCU = (
+    "[ 2294.175185] INFO: task kworker/u4:0:437 blocked for more than 140 seconds.\n"
+    "[ 2294.182313]       Not tainted 4.15.0-syzkaller #0\n"
+    '[ 2294.187243] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this mess'
+    "age.\n"
+    "[ 2294.195269] kworker/u4:0    D    0   437      2 0x90000000 2136304260817\n"
+    "[ 2294.202156] Workqueue: events_unbound fsnotify_mark_destroy_workfn\n"
+    "[ 2294.208499] Call Trace:\n"
+    "[ 2294.217134]  [<ffffffff810008f9>] __schedule+0x589/0x1ce0\n"
+    "[ 2294.228660]  [<ffffffff810020da>] schedule+0x8a/0x1b0\n"
+    "[ 2294.233857]  [<ffffffff810109b8>] schedule_timeout+0x6e8/0xb20\n"
+    "[ 2294.269977]  [<ffffffff8100557a>] wait_for_completion+0x26a/0x3c0\n"
+    "[ 2294.295740]  [<ffffffff815ef967>] __synchronize_srcu+0x197/0x250\n"
+    "[ 2294.314599]  [<ffffffff81c18e9d>] fsnotify_mark_destroy_workfn+0xfd/0x330\n"
+    "[ 2294.334748]  [<ffffffff8145beed>] process_one_work+0x8dd/0x14a0\n"
+    "[ 2294.347346]  [<ffffffff8145d0a8>] worker_thread+0x5f8/0x1090\n"
+    "[ 2294.359511]  [<ffffffff814738cc>] kthread+0x33c/0x410\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1317,3 +1338,10 @@ def test_an_unlock_imbalance_names_the_ip_lockdep_printed_under_its_lock() -> No
     # print_ip_sym() on its own line; the held locks' "at:" sites are not it
     report = parse_text(UNLOCK_IMBALANCE_IP_LINE)[0]
     assert report.title == "WARNING: bad unlock balance in ipmr_mfc_seq_stop"
+
+
+def test_a_task_hung_in_a_helper_of_synchronize_srcu_is_in_the_rcu_bucket() -> None:
+    # kernel/rcu/srcutree.c: synchronize_srcu() waits in __synchronize_srcu(); a
+    # frame holding a bucket's name anywhere is in the bucket (syzkaller's hang extractor)
+    report = _only_report(HUNG_IN_SRCU)
+    assert report.title == "INFO: task hung in synchronize_rcu"

@@ -500,8 +500,10 @@ SYSCALL_PREFIXES = (
     "compat_SyS_",
     "ksys_",
 )
-HUNG_BUCKETS = {
-    "rtnl_lock": "rtnl_lock",
+# A hung task waiting in one of these (anywhere in a frame's name) is in a bucket
+# that many victims share; None: the frame itself (syzkaller's hang extractor).
+HUNG_BUCKETS: dict[str, str | None] = {
+    "rtnl_lock": None,
     "synchronize_rcu": "synchronize_rcu",
     "synchronize_srcu": "synchronize_rcu",
     "synchronize_net": "synchronize_rcu",
@@ -520,6 +522,7 @@ SKIP_HUNG = re.compile(
         r"context_switch",
         r"__switch_to",
         r"cancel_delayed_work",
+        r"rwsem",
         r"rcu_barrier",
         r"msleep",
     )

@@ -833,7 +833,7 @@ def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
         return True
     if pick == Pick.STALL and SKIP_STALL.search(name):
         return True
-    return pick == Pick.HUNG and name not in HUNG_BUCKETS and bool(SKIP_HUNG.search(name))
+    return pick == Pick.HUNG and not _hung_bucket(name) and bool(SKIP_HUNG.search(name))
 
 
 def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
@@ -850,11 +850,21 @@ def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str |
 
 
 def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    """The first frame holding a bucket's name (``__synchronize_srcu`` is in the
+    synchronize_rcu bucket, ``rtnl_lock_killable`` in its own: syzkaller's
+    hang extractor), else the first frame that is not waiting machinery."""
     for name, module in names:
-        for anchor, bucket in HUNG_BUCKETS.items():
-            if name.startswith(anchor):
-                return bucket, module
+        bucket = _hung_bucket(name)
+        if bucket:
+            return bucket, module
     return names[0]
+
+
+def _hung_bucket(name: str) -> str | None:
+    for anchor, bucket in HUNG_BUCKETS.items():
+        if anchor in name:
+            return bucket or name
+    return None
 
 
 def _trap_name(what: str) -> str:
