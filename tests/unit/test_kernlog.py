@@ -1142,6 +1142,10 @@ HUNG_IN_SRCU = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/62, console lines 1-1
+RCU_STALL_HEADER_ONLY = "[  152.002376] INFO: rcu_bh detected stalls on CPUs/tasks:\n"
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1345,3 +1349,10 @@ def test_a_task_hung_in_a_helper_of_synchronize_srcu_is_in_the_rcu_bucket() -> N
     # frame holding a bucket's name anywhere is in the bucket (syzkaller's hang extractor)
     report = _only_report(HUNG_IN_SRCU)
     assert report.title == "INFO: task hung in synchronize_rcu"
+
+
+def test_a_stall_whose_stack_was_never_printed_is_in_corrupted() -> None:
+    # syzkaller titles a report whose stack yields no frame "... in corrupted"
+    report = _only_report(RCU_STALL_HEADER_ONLY)
+    assert report.corrupted
+    assert report.title == "INFO: rcu detected stall in corrupted"

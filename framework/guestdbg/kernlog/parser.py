@@ -668,12 +668,9 @@ class _Open:
         if any(e.function.startswith("should_fail") for e in self.entries):
             reasons.append("fault-injection stack interleaved")
         corrupted = bool(reasons)
-        if (
-            corrupted
-            and function is None
-            and fmt.complete == "trace"
-            and any("{function}" in t for t in titles)
-        ):
+        # a corrupted report with a stack that named nothing (a stall whose backtraces
+        # never came too): syzkaller's "... in corrupted"
+        if corrupted and function is None and fmt.trace and any("{function}" in t for t in titles):
             function = "corrupted"
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
         if "undefined" in values and "bug" not in values:
