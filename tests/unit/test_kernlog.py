@@ -1146,6 +1146,17 @@ HUNG_IN_SRCU = (
 RCU_STALL_HEADER_ONLY = "[  152.002376] INFO: rcu_bh detected stalls on CPUs/tasks:\n"
 
 
+# syzkaller pkg/report/testdata/linux/report/87, console lines 1-4
+DENTRY_STILL_IN_USE = (
+    "[ 1722.511384] Buffer I/O error on dev loop0, logical block 6, async page read\n"
+    "[ 1722.511384] BUG: Dentry ffff880175978600{i=8bb9,n=lo}  still in use (1) [unmount of"
+    " proc proc]\n"
+    "[ 1722.511384] ------------[ cut here ]------------\n"
+    "[ 1722.511384] WARNING: CPU: 1 PID: 8922 at fs/dcache.c:1445 umount_check+0x246/0x2c0 "
+    "fs/dcache.c:1436\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1356,3 +1367,9 @@ def test_a_stall_whose_stack_was_never_printed_is_in_corrupted() -> None:
     report = _only_report(RCU_STALL_HEADER_ONLY)
     assert report.corrupted
     assert report.title == "INFO: rcu detected stall in corrupted"
+
+
+def test_a_dentry_still_in_use_is_read_past_the_two_spaces_umount_check_prints() -> None:
+    # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d) ..."
+    report = parse_text(DENTRY_STILL_IN_USE)[0]
+    assert report.title == "BUG: Dentry still in use [unmount of proc proc]"

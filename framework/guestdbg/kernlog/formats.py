@@ -1076,9 +1076,11 @@ FORMATS: tuple[ReportFormat, ...] = (
         sources=(Source.RIP,),
         **_OOPS,
     ),
+    # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d)
+    # [unmount of %s %s]", two spaces before "still"
     _row(
         "BUG",
-        r"BUG: Dentry \S+ still in use \(\d+\) \[unmount of (?P<fs>[^\]]+)\]",
+        r"BUG: Dentry \S+\s+still in use \(\d+\) \[unmount of (?P<fs>[^\]]+)\]",
         "BUG: Dentry still in use [unmount of {fs}]",
         **_OOPS,
     ),
