@@ -1063,6 +1063,100 @@ WARNING_CUT_AFTER_REGISTERS = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/467, console lines 1-23
+CIRCULAR_VIA_WORKQUEUE = (
+    "[ 1319.864586][   T43] ======================================================\n"
+    "[ 1319.865875][   T43] WARNING: possible circular locking dependency detected\n"
+    "[ 1319.870353][   T43] 5.5.0-rc7-next-20200124+ #10 Not tainted\n"
+    "[ 1319.872392][   T43] ------------------------------------------------------\n"
+    "[ 1319.874831][ T5878] netlink: 44 bytes leftover after parsing attributes in process "
+    "`syz-executor.0'.\n"
+    "[ 1319.875308][   T43] kworker/u8:2/43 is trying to acquire lock:\n"
+    "[ 1319.879142][   T43] ffffc9000027fdf0 ((work_completion)(&peer->transmit_handshake_w"
+    "ork)){+.+.}, at: process_one_work+0x8c0/0x17b0\n"
+    "[ 1319.886943][   T43] \n"
+    "[ 1319.886943][   T43] but task is already holding lock:\n"
+    "[ 1319.889733][   T43] ffff8880649b0d28 ((wq_completion)wg-kex-wireguard1#8){+.+.}, at"
+    ": process_one_work+0x88b/0x17b0\n"
+    "[ 1319.895722][   T43] \n"
+    "[ 1319.895722][   T43] which lock already depends on the new lock.\n"
+    "[ 1319.895722][   T43] \n"
+    "[ 1319.898798][   T43] \n"
+    "[ 1319.898798][   T43] the existing dependency chain (in reverse order) is:\n"
+    "[ 1319.919496][   T43] \n"
+    "[ 1319.919496][   T43] -> #2 ((wq_completion)wg-kex-wireguard1#8){+.+.}:\n"
+    "[ 1319.921136][   T43]        flush_workqueue+0x115/0x1520\n"
+    "[ 1319.922126][   T43]        peer_remove_after_dead+0x16a/0x230\n"
+    "[ 1319.923180][   T43]        wg_peer_remove+0x23f/0x340\n"
+    "[ 1319.924722][   T43]        wg_set_device+0x10a4/0x1490\n"
+    "[ 1319.925662][   T43]        genl_rcv_msg+0xb55/0xf00\n"
+    "[ 1319.926517][   T43]        netlink_rcv_skb+0x172/0x460\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/117, console lines 1-20
+UNLOCK_IMBALANCE_IP_LINE = (
+    "[  163.443279] =====================================\n"
+    "[  163.448095] WARNING: bad unlock balance detected!\n"
+    "[  163.452916] 4.15.0-rc3+ #217 Not tainted\n"
+    "[  163.456956] -------------------------------------\n"
+    "[  163.461783] syz-executor3/19522 is trying to release lock (mrt_lock) at:\n"
+    "[  163.468622] [<00000000adc671f1>] ipmr_mfc_seq_stop+0xe1/0x130\n"
+    "[  163.474487] but there are no more locks to release!\n"
+    "[  163.479485] \n"
+    "[  163.479485] other info that might help us debug this:\n"
+    "[  163.486133] 2 locks held by syz-executor3/19522:\n"
+    "[  163.490861]  #0:  (&f->f_pos_lock){+.+.}, at: [<00000000cd36f0f9>] __fdget_pos+0x13"
+    "1/0x1a0\n"
+    "[  163.499256]  #1:  (&p->lock){+.+.}, at: [<00000000c93d2595>] seq_lseek+0x58/0x3c0\n"
+    "[  163.506866] \n"
+    "[  163.506866] stack backtrace:\n"
+    "[  163.511343] CPU: 0 PID: 19522 Comm: syz-executor3 Not tainted 4.15.0-rc3+ #217\n"
+    "[  163.518677] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS"
+    " Google 01/01/2011\n"
+    "[  163.528007] Call Trace:\n"
+    "[  163.530573]  dump_stack+0x194/0x257\n"
+    "[  163.534176]  ? arch_local_irq_restore+0x53/0x53\n"
+    "[  163.538823]  ? ipmr_mfc_seq_stop+0xe1/0x130\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/507, console lines 1-15
+HUNG_IN_SRCU = (
+    "[ 2294.175185] INFO: task kworker/u4:0:437 blocked for more than 140 seconds.\n"
+    "[ 2294.182313]       Not tainted 4.15.0-syzkaller #0\n"
+    '[ 2294.187243] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this mess'
+    "age.\n"
+    "[ 2294.195269] kworker/u4:0    D    0   437      2 0x90000000 2136304260817\n"
+    "[ 2294.202156] Workqueue: events_unbound fsnotify_mark_destroy_workfn\n"
+    "[ 2294.208499] Call Trace:\n"
+    "[ 2294.217134]  [<ffffffff810008f9>] __schedule+0x589/0x1ce0\n"
+    "[ 2294.228660]  [<ffffffff810020da>] schedule+0x8a/0x1b0\n"
+    "[ 2294.233857]  [<ffffffff810109b8>] schedule_timeout+0x6e8/0xb20\n"
+    "[ 2294.269977]  [<ffffffff8100557a>] wait_for_completion+0x26a/0x3c0\n"
+    "[ 2294.295740]  [<ffffffff815ef967>] __synchronize_srcu+0x197/0x250\n"
+    "[ 2294.314599]  [<ffffffff81c18e9d>] fsnotify_mark_destroy_workfn+0xfd/0x330\n"
+    "[ 2294.334748]  [<ffffffff8145beed>] process_one_work+0x8dd/0x14a0\n"
+    "[ 2294.347346]  [<ffffffff8145d0a8>] worker_thread+0x5f8/0x1090\n"
+    "[ 2294.359511]  [<ffffffff814738cc>] kthread+0x33c/0x410\n"
+)
+
+
+# syzkaller pkg/report/testdata/linux/report/62, console lines 1-1
+RCU_STALL_HEADER_ONLY = "[  152.002376] INFO: rcu_bh detected stalls on CPUs/tasks:\n"
+
+
+# syzkaller pkg/report/testdata/linux/report/87, console lines 1-4
+DENTRY_STILL_IN_USE = (
+    "[ 1722.511384] Buffer I/O error on dev loop0, logical block 6, async page read\n"
+    "[ 1722.511384] BUG: Dentry ffff880175978600{i=8bb9,n=lo}  still in use (1) [unmount of"
+    " proc proc]\n"
+    "[ 1722.511384] ------------[ cut here ]------------\n"
+    "[ 1722.511384] WARNING: CPU: 1 PID: 8922 at fs/dcache.c:1445 umount_check+0x246/0x2c0 "
+    "fs/dcache.c:1436\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1244,3 +1338,38 @@ def test_a_warning_cut_after_its_trap_registers_is_corrupted() -> None:
     report = parse_text(WARNING_CUT_AFTER_REGISTERS)[0]
     assert report.corrupted
     assert report.title == "WARNING in corrupted/usb_submit_urb"
+
+
+def test_a_circular_deadlock_passes_over_the_workqueues_lock_sites_to_its_chain() -> None:
+    # lockdep's "at:" sites are process_one_work's work-item and workqueue maps:
+    # the first frame of the dependency chain ("-> #2") that is not workqueue or
+    # locking machinery is named (syzkaller: flush_workqueue, process_one_work skipped)
+    report = parse_text(CIRCULAR_VIA_WORKQUEUE)[0]
+    assert report.title == "possible deadlock in peer_remove_after_dead"
+
+
+def test_an_unlock_imbalance_names_the_ip_lockdep_printed_under_its_lock() -> None:
+    # print_unlock_imbalance_bug(): "... is trying to release lock (l) at:" then
+    # print_ip_sym() on its own line; the held locks' "at:" sites are not it
+    report = parse_text(UNLOCK_IMBALANCE_IP_LINE)[0]
+    assert report.title == "WARNING: bad unlock balance in ipmr_mfc_seq_stop"
+
+
+def test_a_task_hung_in_a_helper_of_synchronize_srcu_is_in_the_rcu_bucket() -> None:
+    # kernel/rcu/srcutree.c: synchronize_srcu() waits in __synchronize_srcu(); a
+    # frame holding a bucket's name anywhere is in the bucket (syzkaller's hang extractor)
+    report = _only_report(HUNG_IN_SRCU)
+    assert report.title == "INFO: task hung in synchronize_rcu"
+
+
+def test_a_stall_whose_stack_was_never_printed_is_in_corrupted() -> None:
+    # syzkaller titles a report whose stack yields no frame "... in corrupted"
+    report = _only_report(RCU_STALL_HEADER_ONLY)
+    assert report.corrupted
+    assert report.title == "INFO: rcu detected stall in corrupted"
+
+
+def test_a_dentry_still_in_use_is_read_past_the_two_spaces_umount_check_prints() -> None:
+    # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d) ..."
+    report = parse_text(DENTRY_STILL_IN_USE)[0]
+    assert report.title == "BUG: Dentry still in use [unmount of proc proc]"

@@ -56,6 +56,8 @@ class Source(enum.Enum):
     TRACE = "trace"  # the call trace (after the RIP line when the trace holds one)
     TASK = "task"  # the interrupted task's RIP and frames (stalls, lockups)
     LOCK_AT = "lock_at"  # lockdep's "at: f+0x..": the lock being taken or released
+    LOCK_IP = "lock_ip"  # lockdep's "[<address>] f+0x..": the ip it printed (print_ip_sym)
+    LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
     BODY = "body"  # a body line (the row's function_re): workqueue in-flight work
     BACKTRACE = "backtrace"  # kmemleak's allocation backtrace
 
@@ -498,8 +500,10 @@ SYSCALL_PREFIXES = (
     "compat_SyS_",
     "ksys_",
 )
-HUNG_BUCKETS = {
-    "rtnl_lock": "rtnl_lock",
+# A hung task waiting in one of these (anywhere in a frame's name) is in a bucket
+# that many victims share; None: the frame itself (syzkaller's hang extractor).
+HUNG_BUCKETS: dict[str, str | None] = {
+    "rtnl_lock": None,
     "synchronize_rcu": "synchronize_rcu",
     "synchronize_srcu": "synchronize_rcu",
     "synchronize_net": "synchronize_rcu",
@@ -518,6 +522,7 @@ SKIP_HUNG = re.compile(
         r"context_switch",
         r"__switch_to",
         r"cancel_delayed_work",
+        r"rwsem",
         r"rcu_barrier",
         r"msleep",
     )
@@ -620,6 +625,12 @@ END_TRACE = re.compile(r"^---\[ end trace\b")
 END_PANIC = re.compile(r"^---\[ end Kernel panic\b")
 # "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32)
 LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\]\s+)?" + FUNC + r"\+0x")
+# print_ip_sym(): "[<ffffffff834dea24>] f+0x../0x.."
+LOCK_IP = re.compile(r"^\s*\[<?(?:0x)?[0-9a-f]+>?\]\s+" + FUNC + r"\+0x")
+# The workqueue's frames that take a work item's or a flush's lockdep map
+SKIP_WORKQUEUE_LOCKS = re.compile(
+    r"process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue"
+)
 _LOCKDEP_TASK = re.compile(
     r"^(?P<comm>\S+)/(?P<pid>\d+) (?:\[[^\]]*\] )?(?:is trying to (?:acquire|release)"
     r"|takes|just changed|is freeing|is leaving|is exiting)"
@@ -688,6 +699,18 @@ _FAULT = {**_OOPS, "rip_guilty": True}
 
 FORMATS: tuple[ReportFormat, ...] = (
     # -- lockdep (kernel/locking/lockdep.c): "WARNING:" headers before 4.14 were "[ INFO: ... ]"
+    # print_circular_bug() since 4.14: the lock taken ("at:"), the lock held ("at:"), then
+    # the dependency chain's stacks ("-> #N"), newest first; the first frame of these
+    # that is not locking machinery is named (syzkaller's stack parts for this header).
+    # The workqueue's own frames take the locks of work items and flushes: passed over.
+    _row(
+        "LOCKDEP",
+        r"WARNING: possible circular locking dependency detected",
+        "possible deadlock in {function}",
+        "possible deadlock",
+        **{**_LOCKDEP, "sources": (Source.LOCK_CHAIN,)},
+        skip=SKIP_WORKQUEUE_LOCKS,
+    ),
     _row(
         "LOCKDEP",
         r"(?:WARNING|\[ INFO): possible (?:circular locking dependency|recursive locking|"
@@ -711,9 +734,18 @@ FORMATS: tuple[ReportFormat, ...] = (
         "inconsistent lock state",
         **_LOCKDEP,
     ),
+    # print_unlock_imbalance_bug(): "is trying to release lock (l) at:" and the ip on
+    # the next line ("[<address>] f+0x.."); when that is locking machinery, the trace
     _row(
         "LOCKDEP",
-        r"(?P<level>WARNING|BUG|\[ INFO|\[ BUG): (?P<what>bad unlock balance|held lock freed|"
+        r"(?P<level>WARNING|BUG|\[ BUG): (?P<what>bad unlock balance)",
+        "{level}: {what} in {function}",
+        "{level}: {what}",
+        **{**_LOCKDEP, "sources": (Source.LOCK_IP, Source.TRACE)},
+    ),
+    _row(
+        "LOCKDEP",
+        r"(?P<level>WARNING|BUG|\[ INFO|\[ BUG): (?P<what>held lock freed|"
         r"nested lock was not taken|lock held when returning to user space)",
         "{level}: {what} in {function}",
         "{level}: {what}",
@@ -1044,9 +1076,11 @@ FORMATS: tuple[ReportFormat, ...] = (
         sources=(Source.RIP,),
         **_OOPS,
     ),
+    # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d)
+    # [unmount of %s %s]", two spaces before "still"
     _row(
         "BUG",
-        r"BUG: Dentry \S+ still in use \(\d+\) \[unmount of (?P<fs>[^\]]+)\]",
+        r"BUG: Dentry \S+\s+still in use \(\d+\) \[unmount of (?P<fs>[^\]]+)\]",
         "BUG: Dentry still in use [unmount of {fs}]",
         **_OOPS,
     ),

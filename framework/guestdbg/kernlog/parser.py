@@ -32,6 +32,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -41,7 +42,9 @@ from guestdbg.kernlog.formats import (
     FORMATS,
     HEADER_HINT,
     HUNG_BUCKETS,
+    LOCK_AT,
     LOCK_CORE,
+    LOCK_IP,
     NEVER_NAMED,
     REFINEMENTS,
     SKIP_ALWAYS,
@@ -173,6 +176,7 @@ class _Entry:
     rip: bool
     main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
+    preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -548,6 +552,7 @@ class _Open:
                     rip=False,
                     main=not self.section and not self.frozen,
                     after_interrupt=self.interrupted,
+                    preamble=self.state == S.PREAMBLE,
                 )
             )
 
@@ -663,12 +668,9 @@ class _Open:
         if any(e.function.startswith("should_fail") for e in self.entries):
             reasons.append("fault-injection stack interleaved")
         corrupted = bool(reasons)
-        if (
-            corrupted
-            and function is None
-            and fmt.complete == "trace"
-            and any("{function}" in t for t in titles)
-        ):
+        # a corrupted report with a stack that named nothing (a stall whose backtraces
+        # never came too): syzkaller's "... in corrupted"
+        if corrupted and function is None and fmt.trace and any("{function}" in t for t in titles):
             function = "corrupted"
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
         if "undefined" in values and "bug" not in values:
@@ -774,6 +776,14 @@ class _Open:
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
                 if work:
                     names.append((work, None))
+            elif source == Source.LOCK_IP:
+                ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
+                if ip:
+                    names.append((ip.group("function"), None))
+            elif source == Source.LOCK_CHAIN:
+                sites = (m for m in map(LOCK_AT.search, self.body) if m)
+                names.extend((m.group("function"), None) for m in islice(sites, 2))
+                names.extend((e.function, e.module) for e in self.entries if e.preamble)
             elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
                 for text in self.body:
                     m = self.fmt.function_re.search(text)
@@ -820,7 +830,7 @@ def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
         return True
     if pick == Pick.STALL and SKIP_STALL.search(name):
         return True
-    return pick == Pick.HUNG and name not in HUNG_BUCKETS and bool(SKIP_HUNG.search(name))
+    return pick == Pick.HUNG and not _hung_bucket(name) and bool(SKIP_HUNG.search(name))
 
 
 def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
@@ -837,11 +847,21 @@ def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str |
 
 
 def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+    """The first frame holding a bucket's name (``__synchronize_srcu`` is in the
+    synchronize_rcu bucket, ``rtnl_lock_killable`` in its own: syzkaller's
+    hang extractor), else the first frame that is not waiting machinery."""
     for name, module in names:
-        for anchor, bucket in HUNG_BUCKETS.items():
-            if name.startswith(anchor):
-                return bucket, module
+        bucket = _hung_bucket(name)
+        if bucket:
+            return bucket, module
     return names[0]
+
+
+def _hung_bucket(name: str) -> str | None:
+    for anchor, bucket in HUNG_BUCKETS.items():
+        if anchor in name:
+            return bucket or name
+    return None
 
 
 def _trap_name(what: str) -> str:
