@@ -1157,6 +1157,167 @@ DENTRY_STILL_IN_USE = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/536, console lines 1 and 16-52 (lines 2-15, the
+# abort details and another task's lines, and 26-40, the x29..x0 registers, left out)
+ARM64_UNABLE_TO_HANDLE = (
+    "[ 1418.056449][ T6604] Unable to handle kernel paging request at virtual address"
+    " dfffa00000000003\n"
+    "[ 1418.095159][ T6604]   CM = 0, WnR = 0\n"
+    "[ 1418.095945][ T6604] [dfffa00000000003] address between user and kernel address ranges\n"
+    "[ 1418.097299][ T6604] Internal error: Oops: 96000004 [#1] PREEMPT SMP\n"
+    "[ 1418.098357][ T6604] Modules linked in:\n"
+    "[ 1418.099914][ T6604] CPU: 0 PID: 6604 Comm: vhci_tx Not tainted 5.9.0-12994-gf9893351acae"
+    " #16\n"
+    "[ 1418.100971][ T6604] Hardware name: linux,dummy-virt (DT)\n"
+    "[ 1418.102283][ T6604] pstate: 80000005 (Nzcv daif -PAN -UAO -TCO BTYPE=--)\n"
+    "[ 1418.103355][ T6604] pc : selinux_socket_sendmsg+0x28/0x58\n"
+    "[ 1418.104161][ T6604] lr : selinux_socket_sendmsg+0x18/0x58\n"
+    "[ 1418.104870][ T6604] sp : ffff000049b6fa10\n"
+    "[ 1418.128340][ T6604] Call trace:\n"
+    "[ 1418.129242][ T6604]  selinux_socket_sendmsg+0x28/0x58\n"
+    "[ 1418.132314][ T6604]  security_socket_sendmsg+0x68/0xd0\n"
+    "[ 1418.133085][ T6604]  sock_sendmsg+0x4c/0x128\n"
+    "[ 1418.133754][ T6604]  kernel_sendmsg+0x54/0x70\n"
+    "[ 1418.134448][ T6604]  vhci_send_cmd_submit+0x6c8/0xda8\n"
+    "[ 1418.135141][ T6604]  vhci_tx_loop+0xe8/0x300\n"
+    "[ 1418.135800][ T6604]  kthread+0x344/0x3e0\n"
+    "[ 1418.136434][ T6604]  ret_from_fork+0x10/0x30\n"
+    "[ 1418.138100][ T6604] Code: 91006260 d2d40001 f2fbffe1 d343fc02 (38e16841) \n"
+    "[ 1418.139739][ T6604] ---[ end trace bfc0c3bff103ed46 ]---\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/541, console lines 4-11 and 28-42 (the x29..x0
+# registers left out)
+ARM64_INTERNAL_ERROR = (
+    "[    4.496451][    T1] Internal error: synchronous external abort: 96000050 [#1] PREEMPT SMP\n"
+    "[    4.497227][    T1] Modules linked in:\n"
+    "[    4.498230][    T1] CPU: 1 PID: 1 Comm: swapper/0 Not tainted 5.10.2 #24\n"
+    "[    4.498610][    T1] Hardware name: linux,dummy-virt (DT)\n"
+    "[    4.499302][    T1] pstate: 10000005 (nzcV daif -PAN -UAO -TCO BTYPE=--)\n"
+    "[    4.499760][    T1] pc : clear_page+0x14/0x28\n"
+    "[    4.500225][    T1] lr : kernel_init_free_pages+0x7c/0x190\n"
+    "[    4.500580][    T1] sp : ffff0001001ff600\n"
+    "[    4.509645][    T1]  clear_page+0x14/0x28\n"
+    "[    4.510010][    T1]  prep_new_page+0x11c/0x250\n"
+    "[    4.510368][    T1]  get_page_from_freelist+0x2604/0x31b0\n"
+    "[    4.510909][    T1]  __alloc_pages_nodemask+0x2a4/0x269c\n"
+    "[    4.511347][    T1]  alloc_page_interleave+0x38/0x20c\n"
+    "[    4.511743][    T1]  alloc_pages_current+0x2d0/0x364\n"
+    "[    4.512105][    T1]  atomic_pool_expand+0x3d0/0x624\n"
+    "[    4.512488][    T1]  __dma_atomic_pool_init+0xc4/0x164\n"
+    "[    4.512885][    T1]  dma_atomic_pool_init+0x128/0x1e4\n"
+    "[    4.513243][    T1]  do_one_initcall+0x18c/0xce0\n"
+    "[    4.513604][    T1]  kernel_init_freeable+0x868/0x8f4\n"
+    "[    4.513974][    T1]  kernel_init+0x1c/0x210\n"
+    "[    4.514319][    T1]  ret_from_fork+0x10/0x34\n"
+    "[    4.515141][    T1] Code: d53b00e1 12000c21 d2800082 9ac12041 (d50b7420) \n"
+    "[    4.516455][    T1] ---[ end trace 1a4edb2d835d8567 ]---\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/551, console lines 1-12 and 37-43 (registers and
+# the raw stack dump left out)
+ARM_UNHANDLED_FAULT = (
+    "8<--- cut here ---\n"
+    "Unhandled fault: page domain fault (0x01b) at 0x00000008\n"
+    "pgd = 4c5c9ce0\n"
+    "[00000008] *pgd=9671f835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1b [#1] SMP ARM\n"
+    "Dumping ftrace buffer:\n"
+    "   (ftrace buffer empty)\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 24993 Comm: syz-executor.0 Not tainted 5.10.2 #10\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at jffs2_parse_param+0xa8/0x18c\n"
+    "LR is at jffs2_parse_param+0x98/0x18c\n"
+    "[<8037e608>] (vfs_parse_fs_param) from [<8037e7dc>] (vfs_parse_fs_string+0x90/0xd4)\n"
+    "[<8037e7dc>] (vfs_parse_fs_string) from [<8037e8e0>] (generic_parse_monolithic+0xc0/0x114)\n"
+    "[<8037e8e0>] (generic_parse_monolithic) from [<80360ff0>] (path_mount+0xb10/0x10c0)\n"
+    "[<80360ff0>] (path_mount) from [<80361cc8>] (sys_mount+0x21c/0x36c)\n"
+    "[<80361cc8>] (sys_mount) from [<80100260>] (__sys_trace_return+0x0/0x20)\n"
+    "Exception stack(0x94771fa8 to 0x94771ff0)\n"
+    "1fa0:                   75e869c0 20000000 00000000 20000000 200009c0 00800000\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/531, console lines 1-30
+ARM64_INVALID_WAIT_CONTEXT = (
+    "[  483.562491][ T4115] =============================\n"
+    "[  483.563138][ T4115] [ BUG: Invalid wait context ]\n"
+    "[  483.563925][ T4115] 5.9.0-12994-gf9893351acae #15 Not tainted\n"
+    "[  483.564520][ T4115] -----------------------------\n"
+    "[  483.565141][ T4115] dhcpcd/4115 is trying to lock:\n"
+    "[  483.566013][ T4115] ffff000041e68118 (&mm->mmap_lock){++++}-{3:3}, at:"
+    " __might_fault+0x108/0x1b0\n"
+    "[  483.568509][ T4115] other info that might help us debug this:\n"
+    "[  483.569246][ T4115] context-{4:4}\n"
+    "[  483.569886][ T4115] 1 lock held by dhcpcd/4115:\n"
+    "[  483.570483][ T4115]  #0: ffffa00019769560 (rcu_read_lock){....}-{1:2}, at:"
+    " count_memcg_event_mm+0x24/0x2f0\n"
+    "[  483.572502][ T4115] stack backtrace:\n"
+    "[  483.573642][ T4115] CPU: 0 PID: 4115 Comm: dhcpcd Not tainted 5.9.0-12994-gf9893351acae"
+    " #15\n"
+    "[  483.574478][ T4115] Hardware name: linux,dummy-virt (DT)\n"
+    "[  483.575747][ T4115] Call trace:\n"
+    "[  483.576425][ T4115]  dump_backtrace+0x0/0x4d0\n"
+    "[  483.577101][ T4115]  show_stack+0x2c/0x80\n"
+    "[  483.577800][ T4115]  dump_stack+0x1b0/0x254\n"
+    "[  483.578478][ T4115]  __lock_acquire+0x1a04/0x4930\n"
+    "[  483.579234][ T4115]  lock_acquire+0x278/0xb88\n"
+    "[  483.579965][ T4115]  __might_fault+0x138/0x1b0\n"
+    "[  483.580648][ T4115]  kernel_wait4+0x174/0x368\n"
+    "[  483.581356][ T4115]  __do_sys_wait4+0x210/0x2b8\n"
+    "[  483.582036][ T4115]  __arm64_sys_wait4+0x8c/0xd0\n"
+    "[  483.582872][ T4115]  el0_svc_common.constprop.0+0x158/0x530\n"
+    "[  483.583669][ T4115]  do_el0_svc+0x58/0x148\n"
+    "[  483.584310][ T4115]  el0_sync_handler+0x1f4/0x200\n"
+    "[  483.584953][ T4115]  el0_sync+0x174/0x180\n"
+    "\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/242, console lines 1-9 and 19-33 (the registers
+# left out)
+ARM_ALIGNMENT_TRAP = (
+    "Alignment trap: not handling instruction e1932f9f at [<8028bd58>]\n"
+    "Unhandled fault: alignment exception (0x001) at 0x000008ad\n"
+    "pgd = 522df9df\n"
+    "[000008ad] *pgd=8c7d2835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1 [#1] SMP ARM\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 3797 Comm: syz-executor1 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at dup_fd+0x154/0x39c\n"
+    "Stack: (0x9ec4fea0 to 0x9ec50000)\n"
+    "fea0: 9eaea800 9f6a3800 9ec4fecc 9f542e00 00000000 00000000 9f5431b0 80f4bc08\n"
+    "fec0: ffffe000 9f6a3700 00000000 80132060 00001053 00000000 00000000 00000000\n"
+    "fee0: 20000000 00000000 00000000 9f5430d8 20d2d000 20d2d000 8d53e380 80234dc8\n"
+    "ff00: 0002092d 00000001 000003db 00000001 00000000 00400000 fffffff4 8d53e3b8\n"
+    "ff20: 2092d000 00000000 20000000 20000ffc 00000000 00000000 00000000 00000000\n"
+    "ff40: 0000004f 801334b4 00000000 00000000 ffffffff 000b0028 00000000 00000000\n"
+    "ff60: 00000000 801a8c74 20000000 20000ffc 00000000 20000000 20000ffc 9ec4e000\n"
+    "ff80: 00000000 80133938 20000000 20000ffc 20000000 00000000 00000000 00000078\n"
+    "ffa0: 801011e4 80101000 20000000 00000000 00000000 20000000 20000ffc 20000ffc\n"
+    "ffc0: 20000000 00000000 00000000 00000078 75fe87e4 00061b14 0000009e 0000004f\n"
+    "ffe0: 75fe7b10 75fe7b00 00013291 000358c2 60030030 00000000 9fffd861 9fffdc61\n"
+    "[<8028bd5c>] (dup_fd) from [<80132060>] (copy_process.part.3+0x58c/0x1844)\n"
+    "[<80132060>] (copy_process.part.3) from [<801334b4>] (_do_fork+0xcc/0x428)\n"
+    "[<801334b4>] (_do_fork) from [<80133938>] (sys_clone+0x38/0x40)\n"
+)
+ARM_ALIGNMENT_TRAP = (
+    "Alignment trap: not handling instruction e1932f9f at [<8028bd58>]\n"
+    "Unhandled fault: alignment exception (0x001) at 0x000008ad\n"
+    "pgd = 522df9df\n"
+    "[000008ad] *pgd=8c7d2835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1 [#1] SMP ARM\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 3797 Comm: syz-executor1 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at dup_fd+0x154/0x39c\n"
+    "ffe0: 75fe7b10 75fe7b00 00013291 000358c2 60030030 00000000 9fffd861 9fffdc61\n"
+    "[<8028bd5c>] (dup_fd) from [<80132060>] (copy_process.part.3+0x58c/0x1844)\n"
+    "[<80132060>] (copy_process.part.3) from [<801334b4>] (_do_fork+0xcc/0x428)\n"
+    "[<801334b4>] (_do_fork) from [<80133938>] (sys_clone+0x38/0x40)\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1373,3 +1534,41 @@ def test_a_dentry_still_in_use_is_read_past_the_two_spaces_umount_check_prints()
     # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d) ..."
     report = parse_text(DENTRY_STILL_IN_USE)[0]
     assert report.title == "BUG: Dentry still in use [unmount of proc proc]"
+
+
+def test_arm64s_unable_to_handle_is_titled_as_x86s_page_fault() -> None:
+    # arch/arm64/mm/fault.c die_kernel_fault(): "Unable to handle kernel paging request
+    # at virtual address ..."; syzkaller: "BUG: unable to handle kernel %s in f", named
+    # by "pc :" (the "Internal error: Oops:" after it is part of the same report)
+    report = _only_report(ARM64_UNABLE_TO_HANDLE)
+    assert report.title == "BUG: unable to handle kernel paging request in selinux_socket_sendmsg"
+
+
+def test_an_arm64_internal_error_on_its_own_is_named_by_its_pc() -> None:
+    # arch/arm64/kernel/traps.c die(): "Internal error: synchronous external abort: ..."
+    report = _only_report(ARM64_INTERNAL_ERROR)
+    assert report.title == "Internal error in clear_page"
+
+
+def test_an_arm_unhandled_fault_is_one_report_with_its_internal_error() -> None:
+    # arch/arm/mm/fault.c do_DataAbort(): "Unhandled fault: page domain fault ..."
+    report = _only_report(ARM_UNHANDLED_FAULT)
+    assert report.title == "Unhandled fault in jffs2_parse_param"
+
+
+def test_an_arm_alignment_trap_is_one_report_named_by_its_pc() -> None:
+    # arch/arm/mm/alignment.c: "Alignment trap: not handling instruction ...", then
+    # "Unhandled fault: alignment exception" and die()'s "Internal error": one report.
+    # syzkaller's current linux.go reads "PC is at" first (linuxRipFrame), so it is
+    # named although no "Backtrace:" line was printed (the testdata file, from an
+    # older syzkaller, says "in corrupted"); it is corrupted all the same.
+    report = _only_report(ARM_ALIGNMENT_TRAP)
+    assert report.title == "Alignment trap in dup_fd"
+    assert report.corrupted
+
+
+def test_lockdeps_invalid_wait_context_is_a_locking_bug_named_from_its_trace() -> None:
+    # kernel/locking/lockdep.c print_lock_invalid_wait_context(): "[ BUG: Invalid wait
+    # context ]"; syzkaller titles it "WARNING: locking bug in f", past __might_fault
+    report = _only_report(ARM64_INVALID_WAIT_CONTEXT)
+    assert (report.kind, report.title) == ("LOCKDEP", "WARNING: locking bug in kernel_wait4")

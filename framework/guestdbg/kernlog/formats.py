@@ -777,12 +777,16 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
+    # print_lock_invalid_wait_context(): "[ BUG: Invalid wait context ]" (5.7+, the
+    # brackets kept); syzkaller titles it as the lockdep.c WARNING it is on x86
+    # ("WARNING: locking bug in f"), named from the trace
     _row(
         "LOCKDEP",
-        r"BUG: Invalid wait context",
-        "BUG: Invalid wait context in {function}",
-        "BUG: Invalid wait context",
-        **_LOCKDEP,
+        r"(?:\[ )?BUG: Invalid wait context",
+        "WARNING: locking bug in {function}",
+        "WARNING: locking bug",
+        **{**_LOCKDEP, "sources": (Source.TRACE,)},
+        skip=re.compile(r"lock_sock|release_sock"),
     ),
     _row(
         "LOCKDEP",
@@ -966,19 +970,24 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG: unable to handle kernel paging request",
         **_FAULT,
     ),
+    # arm, arm64 (arch/arm*/mm/fault.c die_kernel_fault(), __do_kernel_fault()):
+    # "Unable to handle kernel paging request at virtual address ...". syzkaller
+    # titles these as x86's "BUG: unable to handle kernel ..." (one bug, one title
+    # on every arch); the other kinds arm64 names are paging requests to it too.
     _row(
-        "OOPS",
-        r"Unable to handle kernel NULL pointer dereference at virtual address",
-        "unable to handle kernel NULL pointer dereference in {function}",
-        "unable to handle kernel NULL pointer dereference",
+        "BUG",
+        r"Unable to handle kernel (?P<what>NULL pointer dereference|paging request|access to "
+        r"user memory)\b",
+        "BUG: unable to handle kernel {what} in {function}",
+        "BUG: unable to handle kernel {what}",
         **_FAULT,
     ),
     _row(
-        "OOPS",
-        r"Unable to handle kernel (?:paging request|access to user memory|execute from "
-        r"non-executable memory|write to read-only memory)",
-        "unable to handle kernel paging request in {function}",
-        "unable to handle kernel paging request",
+        "BUG",
+        r"Unable to handle kernel (?:execute from non-executable memory|write to read-only "
+        r"memory)",
+        "BUG: unable to handle kernel paging request in {function}",
+        "BUG: unable to handle kernel paging request",
         **_FAULT,
     ),
     # the skb helpers BUG_ON() on their caller's misuse (skb_push, skb_pull...): the
@@ -1177,6 +1186,35 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_TRACE,
         summary=True,
         absorbs=REPORT_ABSORBS,
+    ),
+    # arm, arm64 die(): "Internal error: %s: %x [#%d]" (Oops, Oops - BUG, synchronous
+    # external abort, ...). syzkaller titles every one "Internal error in f"; after
+    # an "Unable to handle kernel" header it is part of that report (absorbed).
+    _row(
+        "OOPS",
+        r"Internal error: [^\n]*?:? (?:[0-9a-f]+ )?\[#\d+\]",
+        "Internal error in {function}",
+        "Internal error",
+        end=END_TRACE,
+        summary=True,
+        absorbs=REPORT_ABSORBS,
+    ),
+    # arch/arm/mm/fault.c do_DataAbort(), do_PrefetchAbort(): "Unhandled fault: %s (0x%03x)
+    # at 0x%08lx", then die() ("Internal error: : 805 [#1]") and its oops: one report
+    _row(
+        "OOPS",
+        r"Unhandled (?:prefetch abort: )?fault: ",
+        "Unhandled fault in {function}",
+        "Unhandled fault",
+        **_OOPS,
+    ),
+    # arch/arm/mm/alignment.c do_alignment(): "Alignment trap: not handling instruction"
+    _row(
+        "OOPS",
+        r"Alignment trap: ",
+        "Alignment trap in {function}",
+        "Alignment trap",
+        **_OOPS,
     ),
     _row(
         "OOPS",
@@ -1409,6 +1447,7 @@ HEADER_HINT = re.compile(
     r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
     r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
     r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
+    r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting"
 )
 

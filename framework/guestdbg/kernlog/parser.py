@@ -1148,7 +1148,7 @@ class ConsoleParser:
         for rep in reversed(self._open):
             if rep.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
-                if fmt.kind == rep.fmt.kind and (
+                if fmt.kind == rep.fmt.kind == "WARNING" and (
                     len(rep.lines) > 1 or loc != rep.fields.get("location")
                 ):
                     continue  # another WARNING, not syzkaller's [inline] twin of this one
