@@ -1317,6 +1317,190 @@ ARM_ALIGNMENT_TRAP = (
     "[<801334b4>] (_do_fork) from [<80133938>] (sys_clone+0x38/0x40)\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/606, console lines 1-7 and 20-33 (registers left out)
+WARN_BOGUS_IRQ_RESTORE = (
+    "[   60.014572][ T4392] ------------[ cut here ]------------\n"
+    "[   60.020342][ T4392] raw_local_irq_restore() called with IRQs enabled\n"
+    "[   60.026914][ T4392] WARNING: CPU: 0 PID: 4392 at kernel/locking/irqflag-debug.c:10"
+    " warn_bogus_irq_restore+0x1d/0x20\n"
+    "[   60.037614][ T4392] Modules linked in:\n"
+    "[   60.041588][ T4392] CPU: 0 PID: 4392 Comm: syz-fuzzer Not tainted 5.12.0-rc1-syzkaller #0\n"
+    "[   60.051482][ T4392] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[   60.061979][ T4392] RIP: 0010:warn_bogus_irq_restore+0x1d/0x20\n"
+    "[   60.177878][ T4392] Call Trace:\n"
+    "[   60.181242][ T4392]  kvm_wait+0xc9/0xe0\n"
+    "[   60.185852][ T4392]  __pv_queued_spin_lock_slowpath+0x86f/0xad0\n"
+    "[   60.206190][ T4392]  do_raw_spin_lock+0x200/0x2b0\n"
+    "[   60.216092][ T4392]  lock_sock_nested+0x40/0x120\n"
+    "[   60.220920][ T4392]  tcp_sendmsg+0x1d/0x40\n"
+    "[   60.225192][ T4392]  inet_sendmsg+0x99/0xe0\n"
+    "[   60.234903][ T4392]  sock_sendmsg+0xcf/0x120\n"
+    "[   60.248003][ T4392]  sock_write_iter+0x289/0x3c0\n"
+    "[   60.277315][ T4392]  new_sync_write+0x426/0x650\n"
+    "[   60.325576][ T4392]  vfs_write+0x743/0x9e0\n"
+    "[   60.330185][ T4392]  ksys_write+0x1ee/0x250\n"
+    "[   60.352307][ T4392]  do_syscall_64+0x2d/0x40\n"
+    "[   60.356951][ T4392]  entry_SYSCALL_64_after_hwframe+0x44/0xae\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/209, console lines 1, 3-9 and 11-45 (lines 2
+# and 10, audit messages, left out)
+KVMALLOC_WARNING = (
+    "[   29.689945] WARNING: CPU: 1 PID: 4183 at mm/util.c:403 kvmalloc_node+0xc3/0xd0\n"
+    "[   29.718063] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   29.718063] \n"
+    "[   29.718072] CPU: 1 PID: 4183 Comm: syzkaller238030 Not tainted 4.16.0-rc1+ #12\n"
+    "[   29.718076] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google"
+    " 01/01/2011\n"
+    "[   29.718080] Call Trace:\n"
+    "[   29.718093]  dump_stack+0x194/0x257\n"
+    "[   29.718107]  ? arch_local_irq_restore+0x53/0x53\n"
+    "[   29.747976]  ? vsnprintf+0x1ed/0x1900\n"
+    "[   29.747993]  panic+0x1e4/0x41c\n"
+    "[   29.805634]  ? refcount_error_report+0x214/0x214\n"
+    "[   29.810387]  ? show_regs_print_info+0x18/0x18\n"
+    "[   29.814873]  ? depot_save_stack+0x2ca/0x460\n"
+    "[   29.819180]  ? __warn+0x1c1/0x200\n"
+    "[   29.822619]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.826484]  __warn+0x1dc/0x200\n"
+    "[   29.829743]  ? do_syscall_64+0x282/0x940\n"
+    "[   29.833777]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.837642]  report_bug+0x211/0x2d0\n"
+    "[   29.841249]  fixup_bug.part.11+0x37/0x80\n"
+    "[   29.845293]  do_error_trap+0x2d7/0x3e0\n"
+    "[   29.849167]  ? math_error+0x400/0x400\n"
+    "[   29.852940]  ? kmem_cache_alloc_node_trace+0x523/0x760\n"
+    "[   29.858194]  ? lock_downgrade+0x980/0x980\n"
+    "[   29.862320]  ? lock_release+0xa40/0xa40\n"
+    "[   29.866272]  ? trace_hardirqs_off_thunk+0x1a/0x1c\n"
+    "[   29.871094]  do_invalid_op+0x1b/0x20\n"
+    "[   29.874782]  invalid_op+0x22/0x40\n"
+    "[   29.878209] RIP: 0010:kvmalloc_node+0xc3/0xd0\n"
+    "[   29.882675] RSP: 0018:ffff8801b436f6e8 EFLAGS: 00010293\n"
+    "[   29.888012] RAX: ffff8801b1dd25c0 RBX: 0000000001088220 RCX: ffffffff81970ca3\n"
+    "[   29.895258] RDX: 0000000000000000 RSI: 0000000001088220 RDI: 0000000000000070\n"
+    "[   29.902504] RBP: ffff8801b436f708 R08: 0000000000000000 R09: 0000000000000000\n"
+    "[   29.909745] R10: 0000000000000000 R11: 0000000000000000 R12: 0000000000000070\n"
+    "[   29.917007] R13: 0000000000000000 R14: 00000000ffffffff R15: ffff8801d304cd00\n"
+    "[   29.924278]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.928150]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.932015]  cpu_map_update_elem+0x3c3/0x8e0\n"
+    "[   29.936406]  ? kasan_check_write+0x14/0x20\n"
+    "[   29.940634]  ? cpu_map_kthread_run+0x12e0/0x12e0\n"
+    "[   29.945368]  SyS_bpf+0x215f/0x4860\n"
+    "[   29.948890]  ? bpf_prog_get+0x20/0x20\n"
+    "[   29.952692]  ? debug_check_no_locks_freed+0x3c0/0x3c0\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/686, console lines 2-7 and 20-32 (registers left out)
+ZERO_SIZE_VMALLOC = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 1 PID: 15973 at mm/vmalloc.c:3108 __vmalloc_node_range+0x1036/0x1300"
+    " mm/vmalloc.c:3108\n"
+    "Modules linked in:\n"
+    "CPU: 1 PID: 15973 Comm: syz-executor.3 Not tainted 6.2.0-rc6-next-20230202-syzkaller #0\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 01/12/2023\n"
+    "RIP: 0010:__vmalloc_node_range+0x1036/0x1300 mm/vmalloc.c:3108\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __vmalloc_node mm/vmalloc.c:3246 [inline]\n"
+    " vzalloc+0x6b/0x80 mm/vmalloc.c:3319\n"
+    " bpf_check+0x1b8/0xae50 kernel/bpf/verifier.c:17253\n"
+    " bpf_prog_load+0x16d9/0x21d0 kernel/bpf/syscall.c:2617\n"
+    " __sys_bpf+0x1435/0x5100 kernel/bpf/syscall.c:4977\n"
+    " __do_sys_bpf kernel/bpf/syscall.c:5081 [inline]\n"
+    " __se_sys_bpf kernel/bpf/syscall.c:5079 [inline]\n"
+    " __x64_sys_bpf+0x79/0xc0 kernel/bpf/syscall.c:5079\n"
+    " do_syscall_x64 arch/x86/entry/common.c:50 [inline]\n"
+    " do_syscall_64+0x39/0xb0 arch/x86/entry/common.c:80\n"
+    " entry_SYSCALL_64_after_hwframe+0x63/0xcd\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/696, console lines 4-12 and 23-40 (the x29..x0
+# registers left out)
+WARNING_IN_FREE_LARGE_KMALLOC = (
+    "[   33.760772][ T5931] ------------[ cut here ]------------\n"
+    "[   33.761985][ T5931] WARNING: CPU: 1 PID: 5931 at mm/slab_common.c:935"
+    " free_large_kmalloc+0x34/0x12c\n"
+    "[   33.764014][ T5931] Modules linked in:\n"
+    "[   33.764866][ T5931] CPU: 1 PID: 5931 Comm: syz-executor235 Not tainted"
+    " 6.3.0-rc7-syzkaller-g14f8db1c0f9a #0\n"
+    "[   33.766903][ T5931] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 04/14/2023\n"
+    "[   33.769056][ T5931] pstate: 80400005 (Nzcv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)\n"
+    "[   33.770737][ T5931] pc : free_large_kmalloc+0x34/0x12c\n"
+    "[   33.771839][ T5931] lr : kfree+0xf8/0x19c\n"
+    "[   33.772695][ T5931] sp : ffff80001e5a74e0\n"
+    "[   33.790504][ T5931] Call trace:\n"
+    "[   33.791237][ T5931]  free_large_kmalloc+0x34/0x12c\n"
+    "[   33.792301][ T5931]  kfree+0xf8/0x19c\n"
+    "[   33.793115][ T5931]  kvfree+0x40/0x50\n"
+    "[   33.793955][ T5931]  ext4_expand_extra_isize_ea+0xcec/0x16b4\n"
+    "[   33.795209][ T5931]  __ext4_expand_extra_isize+0x290/0x348\n"
+    "[   33.796430][ T5931]  __ext4_mark_inode_dirty+0x448/0x848\n"
+    "[   33.797595][ T5931]  __ext4_unlink+0x768/0x998\n"
+    "[   33.798591][ T5931]  ext4_unlink+0x1b4/0x6a0\n"
+    "[   33.799578][ T5931]  vfs_unlink+0x2f0/0x508\n"
+    "[   33.800542][ T5931]  do_unlinkat+0x4c8/0x82c\n"
+    "[   33.801481][ T5931]  __arm64_sys_unlinkat+0xcc/0xfc\n"
+    "[   33.802519][ T5931]  invoke_syscall+0x98/0x2c0\n"
+    "[   33.803514][ T5931]  el0_svc_common+0x138/0x258\n"
+    "[   33.804492][ T5931]  do_el0_svc+0x64/0x198\n"
+    "[   33.805354][ T5931]  el0_svc+0x4c/0x15c\n"
+    "[   33.806193][ T5931]  el0t_64_sync_handler+0x84/0xf0\n"
+    "[   33.807288][ T5931]  el0t_64_sync+0x190/0x194\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/631, console lines 1-8 and 21-33 (registers left out)
+FAULT_IN_READ_ONCE_NOCHECK = (
+    "[  335.953960][T15844] BUG: unable to handle page fault for address: ffffc9001652fa68\n"
+    "[  335.961732][T15844] #PF: supervisor read access in kernel mode\n"
+    "[  335.967715][T15844] #PF: error_code(0x0000) - not-present page\n"
+    "[  335.973702][T15844] PGD 10c00067 P4D 10c00067 PUD 10ded067 PMD 6ba82067 PTE 0\n"
+    "[  335.981028][T15844] Oops: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[  335.986413][T15844] CPU: 1 PID: 15844 Comm: syz-executor.0 Not tainted 5.15.0-syzkaller"
+    " #0\n"
+    "[  335.994841][T15844] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  336.004903][T15844] RIP: 0010:__read_once_word_nocheck+0x0/0x10\n"
+    "[  336.116150][T15844] Call Trace:\n"
+    "[  336.119433][T15844]  <TASK>\n"
+    "[  336.122372][T15844]  __unwind_start+0x3e2/0x800\n"
+    "[  336.127065][T15844]  __get_wchan+0xb0/0x150\n"
+    "[  336.141515][T15844]  get_wchan+0xa0/0xc0\n"
+    "[  336.145663][T15844]  proc_pid_wchan+0xe4/0x140\n"
+    "[  336.164689][T15844]  proc_single_show+0x116/0x1e0\n"
+    "[  336.169612][T15844]  seq_read_iter+0x4f6/0x1240\n"
+    "[  336.174322][T15844]  seq_read+0x3e0/0x5b0\n"
+    "[  336.205063][T15844]  vfs_read+0x1b5/0x600\n"
+    "[  336.209315][T15844]  ksys_read+0x12d/0x250\n"
+    "[  336.223915][T15844]  do_syscall_64+0x35/0xb0\n"
+    "[  336.228354][T15844]  entry_SYSCALL_64_after_hwframe+0x44/0xae\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/751, console lines 2-19
+KMSAN_IN_CRYPTO = (
+    "=====================================================\n"
+    "BUG: KMSAN: uninit-value in aes_encrypt+0x1239/0x1960\n"
+    " aes_encrypt+0x1239/0x1960\n"
+    " aesti_encrypt+0x7d/0xf0\n"
+    " cipher_crypt_one+0x120/0x2e0\n"
+    " crypto_cipher_encrypt_one+0x33/0x40\n"
+    " drbg_ctr_update+0x19a9/0x3700\n"
+    " drbg_seed+0xb1e/0xe20\n"
+    " drbg_kcapi_seed+0x19b2/0x1e40\n"
+    " crypto_rng_reset+0x193/0x250\n"
+    " rng_setkey+0x52/0x70\n"
+    " alg_setkey+0x265/0x3b0\n"
+    " alg_setsockopt+0x503/0x760\n"
+    " __sys_setsockopt+0x43e/0x580\n"
+    " __x64_sys_setsockopt+0xf4/0x1a0\n"
+    " x64_sys_call+0x27c9/0x3e30\n"
+    " do_syscall_64+0xd9/0x210\n"
+    " entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -1572,3 +1756,42 @@ def test_lockdeps_invalid_wait_context_is_a_locking_bug_named_from_its_trace() -
     # context ]"; syzkaller titles it "WARNING: locking bug in f", past __might_fault
     report = _only_report(ARM64_INVALID_WAIT_CONTEXT)
     assert (report.kind, report.title) == ("LOCKDEP", "WARNING: locking bug in kernel_wait4")
+
+
+def test_the_bogus_irq_restore_warning_names_the_function_that_restored() -> None:
+    # kernel/locking/irqflag-debug.c warn_bogus_irq_restore() WARNs on its caller's
+    # behalf (syzkaller skips "warn_bogus")
+    report = _only_report(WARN_BOGUS_IRQ_RESTORE)
+    assert report.title == "WARNING in kvm_wait"
+
+
+def test_a_warning_in_an_mm_malloc_helper_is_a_kmalloc_bug() -> None:
+    # syzkaller: "WARNING: .*mm/.*\\.c.* k?.?malloc" (here mm/util.c kvmalloc_node)
+    report = _only_report(KVMALLOC_WARNING)
+    assert report.title == "WARNING: kmalloc bug in cpu_map_update_elem"
+
+
+def test_a_warning_in_vmalloc_node_range_is_a_zero_size_vmalloc() -> None:
+    # syzkaller: "WARNING: .*mm/vmalloc.c.*__vmalloc_node"; vzalloc is passed over
+    report = _only_report(ZERO_SIZE_VMALLOC)
+    assert report.title == "WARNING: zero-size vmalloc in bpf_check"
+
+
+def test_allocator_names_are_passed_over_wherever_malloc_is_in_them() -> None:
+    # syzkaller's "k?v?(?:m|z|c)alloc" is not anchored: free_large_kmalloc, and kfree
+    # and kvfree, are the allocator; a WARNING outside mm/*.c's malloc helpers stays one
+    report = _only_report(WARNING_IN_FREE_LARGE_KMALLOC)
+    assert report.title == "WARNING in ext4_expand_extra_isize_ea"
+
+
+def test_a_fault_in_the_unwinders_unchecked_read_names_the_unwinder() -> None:
+    # arch/x86/kernel/unwind_orc.c reads the stack with READ_ONCE_NOCHECK():
+    # __read_once_word_nocheck faults on its caller's address (syzkaller's skip list)
+    report = _only_report(FAULT_IN_READ_ONCE_NOCHECK)
+    assert report.title == "BUG: unable to handle kernel paging request in __unwind_start"
+
+
+def test_kmsan_passes_over_the_generic_crypto_code() -> None:
+    # syzkaller's KMSAN skip list: "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"
+    report = _only_report(KMSAN_IN_CRYPTO)
+    assert report.title == "KMSAN: uninit-value in alg_setkey"

@@ -89,6 +89,7 @@ SKIP_REPORTING = _any(
     r"__warn",
     r"warn_slowpath",
     r"warn_alloc",
+    r"warn_bogus",  # kernel/locking/irqflag-debug.c warn_bogus_irq_restore()
     r"^report_bug",
     r"^handle_bug",
     r"fixup_bug",
@@ -186,13 +187,11 @@ SKIP_LOCKING = _any(*_LOCKING)
 SKIP_ALLOCATOR = _any(
     r"alloc_page",
     r"^__alloc_pages",
-    r"^k?v?(?:m|z|c)alloc",
-    r"^__k?v?(?:m|z|c)alloc",
+    r"k?v?(?:m|z|c)alloc",  # anywhere, as syzkaller's: free_large_kmalloc, ___kmalloc_large_node
     r"krealloc",
     r"kmem_cache",
     r"allocate_slab",
-    r"^slab_",
-    r"___slab_alloc",
+    r"slab_",
     r"new_slab",
     r"folio_(?:alloc|unlock)",
     r"filemap_alloc_folio",
@@ -258,6 +257,7 @@ SKIP_LIBRARY = _any(
     r"^kref_",
     r"ref_tracker",
     r"^perf_trace",
+    r"(?:read|write)_once_\w*nocheck",  # the unwinder's stack reads: its caller faulted
 )
 SKIP_WORK = _any(
     r"del_timer",
@@ -606,7 +606,8 @@ class ReportFormat:
 class Refinement:
     """A report of one of ``kinds`` whose location, message, header function
     or absorbed header says more becomes ``kind`` with these titles (the
-    refcount_t WARN, list corruption, ODEBUG, a 3.x hard lockup...)."""
+    refcount_t WARN, list corruption, ODEBUG, a 3.x hard lockup...): when any
+    of the criteria given matches, or with ``every`` when all of them do."""
 
     kind: str
     kinds: frozenset[str]
@@ -615,6 +616,7 @@ class Refinement:
     message: re.Pattern[str] | None = None
     function: re.Pattern[str] | None = None
     absorbed: str | None = None
+    every: bool = False
     sources: tuple[Source, ...] = (Source.RIP, Source.TRACE)
     skip: re.Pattern[str] | None = None
     pick: Pick = Pick.FIRST
@@ -882,6 +884,11 @@ FORMATS: tuple[ReportFormat, ...] = (
         "KMSAN: {bug} in {function}",
         "KMSAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
+        # syzkaller: the generic crypto code is where uninit data is hit, not
+        # where it came from; so are the skb and netlink helpers
+        skip=re.compile(
+            r"alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_"
+        ),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -1401,11 +1408,25 @@ REFINEMENTS: tuple[Refinement, ...] = (
         function=re.compile(r"^proc_register$"),
         skip=re.compile(r"^proc_"),
     ),
+    # syzkaller: "WARNING: .*mm/.*\.c.* k?.?malloc" (kmalloc_slab, kvmalloc_node...)
     Refinement(
         "WARNING",
         frozenset({"WARNING"}),
         ("WARNING: kmalloc bug in {function}", "WARNING: kmalloc bug"),
-        function=re.compile(r"^(?:kmalloc_slab|kmalloc_large|kmalloc_order|__kmalloc)$"),
+        location=re.compile(r"(?:^|/)mm/\S*\.c:"),
+        function=re.compile(r"^k?.?malloc"),
+        every=True,
+        skip=re.compile(r"kmalloc|krealloc|slab|kmem"),
+    ),
+    # mm/vmalloc.c __vmalloc_node_range(): WARN_ON_ONCE(!size) and the like;
+    # syzkaller: "WARNING: .*mm/vmalloc.c.*__vmalloc_node"
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
+        ("WARNING: zero-size vmalloc in {function}", "WARNING: zero-size vmalloc"),
+        location=re.compile(r"(?:^|/)mm/vmalloc\.c:"),
+        function=re.compile(r"^__vmalloc_node"),
+        every=True,
     ),
     Refinement(
         "WARNING",

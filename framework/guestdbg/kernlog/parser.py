@@ -634,12 +634,16 @@ class _Open:
         for ref in REFINEMENTS:
             if kind not in ref.kinds:
                 continue
-            if (
-                (ref.location and location and ref.location.search(location))
-                or (ref.message and self.message and ref.message.search(self.message))
-                or (ref.function and header_function and ref.function.search(header_function))
-                or (ref.absorbed and ref.absorbed in self.absorbed)
-            ):
+            hits = []
+            if ref.location is not None:
+                hits.append(bool(location and ref.location.search(location)))
+            if ref.message is not None:
+                hits.append(bool(self.message and ref.message.search(self.message)))
+            if ref.function is not None:
+                hits.append(bool(header_function and ref.function.search(header_function)))
+            if ref.absorbed is not None:
+                hits.append(ref.absorbed in self.absorbed)
+            if all(hits) if ref.every else any(hits):
                 kind, titles, sources, skip, pick = (
                     ref.kind,
                     ref.titles,
