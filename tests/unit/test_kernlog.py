@@ -1501,6 +1501,103 @@ KMSAN_IN_CRYPTO = (
     " entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/616, console lines 1-36
+KASAN_HW_TAGS_ARM64 = (
+    "[  312.699657][ T5007] BUG: KASAN: invalid-access in __list_add_valid+0x10/0x90\n"
+    "[  312.701749][ T5007] Read at addr f6ff00001d527690 by task syz-executor.1/5007\n"
+    "[  312.703585][ T5007] Pointer tag: [f6], memory tag: [f5]\n"
+    "[  312.704857][ T5007] \n"
+    "[  312.706267][ T5007] CPU: 1 PID: 5007 Comm: syz-executor.1 Not tainted"
+    " 5.14.0-rc2-syzkaller-00265-gf0fddcec6b62 #0\n"
+    "[  312.707896][ T5007] Hardware name: linux,dummy-virt (DT)\n"
+    "[  312.708971][ T5007] Call trace:\n"
+    "[  312.709686][ T5007]  dump_backtrace+0x0/0x1b0\n"
+    "[  312.710577][ T5007]  show_stack+0x18/0x24\n"
+    "[  312.711502][ T5007]  dump_stack_lvl+0x68/0x84\n"
+    "[  312.712217][ T5007]  print_address_description+0x7c/0x2b4\n"
+    "[  312.712977][ T5007]  kasan_report+0x134/0x380\n"
+    "[  312.713659][ T5007]  __do_kernel_fault+0x1a8/0x1dc\n"
+    "[  312.714400][ T5007]  do_tag_check_fault+0x74/0x90\n"
+    "[  312.715108][ T5007]  do_mem_abort+0x44/0xb4\n"
+    "[  312.715880][ T5007]  el1_abort+0x40/0x60\n"
+    "[  312.716529][ T5007]  el1h_64_sync_handler+0xb0/0xd0\n"
+    "[  312.717471][ T5007]  el1h_64_sync+0x78/0x7c\n"
+    "[  312.718161][ T5007]  __list_add_valid+0x10/0x90\n"
+    "[  312.717471][ T5007]  ip6_mc_del1_src+0x78/0x7c\n"
+    "[  312.718855][ T5007]  firmware_fallback_sysfs+0x1a4/0x460\n"
+    "[  312.719570][ T5007]  _request_firmware+0x28c/0x510\n"
+    "[  312.720377][ T5007]  request_firmware+0x48/0x70\n"
+    "[  312.721227][ T5007]  devlink_compat_flash_update+0x9c/0x1ec\n"
+    "[  312.722124][ T5007]  ethtool_flash_device+0xf8/0x100\n"
+    "[  312.722857][ T5007]  dev_ethtool+0x590/0x2280\n"
+    "[  312.723796][ T5007]  dev_ioctl+0x4ec/0x5f0\n"
+    "[  312.724506][ T5007]  sock_do_ioctl+0x114/0x2b0\n"
+    "[  312.725523][ T5007]  sock_ioctl+0x28c/0x4a0\n"
+    "[  312.726466][ T5007]  __arm64_sys_ioctl+0xa8/0xec\n"
+    "[  312.727133][ T5007]  invoke_syscall+0x48/0x114\n"
+    "[  312.727981][ T5007]  el0_svc_common+0x40/0xdc\n"
+    "[  312.728624][ T5007]  do_el0_svc+0x78/0x90\n"
+    "[  312.729273][ T5007]  el0_svc+0x2c/0x54\n"
+    "[  312.730021][ T5007]  el0t_64_sync_handler+0x1a4/0x1b0\n"
+    "[  312.730893][ T5007]  el0t_64_sync+0x1b4/0x1b8\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/726, console lines 1-45
+BAD_PAGE_STATE_WITH_PAGE_OWNER = (
+    "[  360.589544][ T8978] BUG: Bad page state in process syz.3.584  pfn:7071f\n"
+    "[  360.597807][ T8978] page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x7f467f1e8"
+    " pfn:0x7071f\n"
+    "[  360.607825][ T8978] flags: 0xfff00000000000(node=0|zone=1|lastcpupid=0x7ff)\n"
+    "[  360.615503][ T8978] raw: 00fff00000000000 dead000000000040 ffff888062a17000"
+    " 0000000000000000\n"
+    "[  360.624597][ T8978] raw: 00000007f467f1e8 0000000000000001 00000000ffffffff"
+    " 0000000000000000\n"
+    "[  360.633711][ T8978] page dumped because: page_pool leak\n"
+    "[  360.639671][ T8978] page_owner tracks the page as allocated\n"
+    "[  360.646064][ T8978] page last allocated via order 0, migratetype Unmovable, gfp_mask"
+    " 0x102820(GFP_ATOMIC|__GFP_NOWARN|__GFP_HARDWALL), pid 8978, tgid 8974 (syz.3.584), ts"
+    " 360393802361, free_ts 357078876492\n"
+    "[  360.665078][ T8978]  post_alloc_hook+0x1f3/0x230\n"
+    "[  360.670446][ T8978]  get_page_from_freelist+0x2e4c/0x2f10\n"
+    "SYZFAIL: failed to recv rpc\n"
+    "fd=3 want=4 recv=0 n=0 (errno 9: Bad file descriptor)\n"
+    "[  360.676464][ T8978]  __alloc_pages_noprof+0x256/0x6c0\n"
+    "[  360.682165][ T8978]  alloc_pages_bulk_noprof+0x729/0xd40\n"
+    "[  360.687981][ T8978]  __page_pool_alloc_pages_slow+0x138/0x690\n"
+    "[  360.694427][ T8978]  page_pool_alloc_pages+0xcb/0x150\n"
+    "[  360.700249][ T8978]  bpf_test_run_xdp_live+0x939/0x2110\n"
+    "[  360.706140][ T8978]  bpf_prog_test_run_xdp+0x80e/0x11b0\n"
+    "[  360.711890][ T8978]  bpf_prog_test_run+0x33a/0x3b0\n"
+    "[  360.717211][ T8978]  __sys_bpf+0x48d/0x810\n"
+    "[  360.721880][ T8978]  __x64_sys_bpf+0x7c/0x90\n"
+    "[  360.726896][ T8978]  do_syscall_64+0xf3/0x230\n"
+    "[  360.731978][ T8978]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  360.738203][ T8978] page last free pid 8932 tgid 8930 stack trace:\n"
+    "[  360.744932][ T8978]  free_unref_page+0xd22/0xea0\n"
+    "[  360.750056][ T8978]  vfree+0x186/0x2e0\n"
+    "[  360.754447][ T8978]  bpf_check+0x7daa/0x19630\n"
+    "[  360.759581][ T8978]  bpf_prog_load+0x1667/0x20f0\n"
+    "[  360.764781][ T8978]  __sys_bpf+0x4ee/0x810\n"
+    "[  360.769481][ T8978]  __x64_sys_bpf+0x7c/0x90\n"
+    "[  360.774349][ T8978]  do_syscall_64+0xf3/0x230\n"
+    "[  360.779190][ T8978]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  360.785680][ T8978] Modules linked in:\n"
+    "[  360.790303][ T8978] CPU: 1 UID: 0 PID: 8978 Comm: syz.3.584 Not tainted"
+    " 6.11.0-rc6-syzkaller-00183-gb831f83e40a2 #0\n"
+    "[  360.800948][ T8978] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 08/06/2024\n"
+    "[  360.811056][ T8978] Call Trace:\n"
+    "[  360.814367][ T8978]  <TASK>\n"
+    "[  360.817327][ T8978]  dump_stack_lvl+0x241/0x360\n"
+    "[  360.822051][ T8978]  ? __pfx_dump_stack_lvl+0x10/0x10\n"
+    "[  360.827292][ T8978]  ? __pfx_print_modules+0x10/0x10\n"
+    "[  360.832477][ T8978]  bad_page+0x18e/0x200\n"
+    "[  360.836687][ T8978]  free_unref_page+0xe47/0xea0\n"
+    "[  360.841504][ T8978]  ? compound_order+0x1a/0x60\n"
+    "[  360.846238][ T8978]  skb_release_data+0x6b2/0x880\n"
+    "[  360.851155][ T8978]  sk_skb_reason_drop+0x1a5/0x3d0\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -1795,3 +1892,18 @@ def test_kmsan_passes_over_the_generic_crypto_code() -> None:
     # syzkaller's KMSAN skip list: "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"
     report = _only_report(KMSAN_IN_CRYPTO)
     assert report.title == "KMSAN: uninit-value in alg_setkey"
+
+
+def test_an_arm64_tag_check_kasan_report_reads_its_access_without_a_size() -> None:
+    # mm/kasan/report.c, KASAN_HW_TAGS (arm64 MTE): "Read at addr f by task t/1", no
+    # size; the tag-check fault path (do_tag_check_fault, el1_abort...) and the list
+    # helper the header names are passed over (syzkaller's skip for this header)
+    report = _only_report(KASAN_HW_TAGS_ARM64)
+    assert report.title == "KASAN: invalid-access Read in ip6_mc_del1_src"
+
+
+def test_a_bad_page_state_is_named_by_the_pages_allocation_stack() -> None:
+    # mm/page_owner.c: "page last allocated via ..." and its stack; the page pool and
+    # allocator frames are passed over (syzkaller: parts "page last allocated")
+    report = parse_text(BAD_PAGE_STATE_WITH_PAGE_OWNER)[0]
+    assert report.title == "BUG: Bad page state in bpf_test_run_xdp_live"

@@ -60,6 +60,7 @@ class Source(enum.Enum):
     LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
     BODY = "body"  # a body line (the row's function_re): workqueue in-flight work
     BACKTRACE = "backtrace"  # kmemleak's allocation backtrace
+    SECTION = "section"  # a secondary stack, under the row's section line (page_owner's)
 
 
 class Pick(enum.Enum):
@@ -579,6 +580,7 @@ class ReportFormat:
     rip_guilty: the faulting instruction (RIP:, IP:, pc) is guilty whatever
         subsystem it is in, unless a sanitizer or string helper (page faults,
         general protection faults: the access that faulted happened there).
+    section: the section line whose stack Source.SECTION reads.
     """
 
     kind: str
@@ -600,6 +602,7 @@ class ReportFormat:
     body_message: bool = False
     corrupted: bool = False
     rip_guilty: bool = False
+    section: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -639,9 +642,10 @@ _LOCKDEP_TASK = re.compile(
 )
 # mm/kasan/report.c: "Read of size 8 at addr f by task t/1" (4.11+),
 # "Read of size 8 by task t/1" (before: the address was in the header line),
-# "Write at addr f of size 1" (tag-based modes)
+# "Write at addr f of size 1" (tag-based modes), "Read at addr f by task t/1" (the
+# hardware tag-based mode, arm64 MTE: no size)
 _KASAN_ACCESS = re.compile(
-    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+ of size \d+)"
+    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+(?: of size \d+)?)"
     r"(?: by task (?P<comm>.+)/(?P<pid>\d+))?"
 )
 _KFENCE_ACCESS = re.compile(r"^(?:Out-of-bounds|Use-after-free|Invalid) (?P<access>read|write) at")
@@ -867,6 +871,9 @@ FORMATS: tuple[ReportFormat, ...] = (
         "KASAN: {bug} {access}",
         "KASAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
+        # the arm64 tag-check fault path a KASAN_HW_TAGS report is printed from
+        # (syzkaller's skip for this header)
+        skip=re.compile(r"kernel_fault|tag_check|mem_abort|^el1_|^el1h_"),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -1118,13 +1125,20 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
+    # mm/page_alloc.c bad_page(): the stack is where the page was found bad, which
+    # says little; syzkaller names the page's allocation stack (page_owner: "page
+    # last allocated via ..."), and without one the report is "in corrupted"
     _row(
         "BUG",
         r"BUG: (?P<what>Bad page state|Bad page cache)",
         "BUG: {what} in {function}",
         "BUG: {what}",
-        sources=(Source.TRACE,),
-        skip=re.compile(r"free_pages|free_page|bad_page|page_"),
+        sources=(Source.SECTION,),
+        section=re.compile(r"^page last allocated via "),
+        skip=re.compile(
+            r"(?:free|put|get|update|release)_page|free_unref|^_*folio|truncate_inode_pages|"
+            r"page_frag_free|alloc|vmap|page_owner"
+        ),
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),

@@ -177,6 +177,7 @@ class _Entry:
     main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
     preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
+    section: str | None = None  # the section line of the secondary stack it is in
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -250,6 +251,7 @@ class _Open:
         self.has_cpu_line = False
         self.traces = 0  # call traces started (the first is the report's own)
         self.section = False  # frames now belong to a secondary stack
+        self.section_line: str | None = None  # the section line they are under
         self.interrupted = False  # past the interrupt that printed the report
         self.trace_done = False
         self.ended = False
@@ -399,6 +401,7 @@ class _Open:
             # the one frame under it is where preemption was disabled, not the
             # report's stack (testdata 642: kernel_fpu_begin_mask)
             self.section = True
+            self.section_line = None
         if (
             self.state == S.PREAMBLE
             and fmt.body is not None
@@ -410,6 +413,7 @@ class _Open:
                 self.message = text.strip()
             if lt == L.SECTION:
                 self.section = True
+                self.section_line = text
                 self.aside = text.startswith(_ASIDE)
             elif lt == L.FRAME:
                 # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
@@ -434,17 +438,20 @@ class _Open:
             # the stack printed aside (the RCU grace-period kthread's) is not the report's
             self.aside = False
             self.section = True
+            self.section_line = None
             self.state = S.TRACE
             self.contexts = []
             self.interrupted = False
         elif lt == L.CALLTRACE:
             self.traces += 1
             self.section = self.traces > 1 or self.frozen
+            self.section_line = None
             self.state = S.TRACE
             self.contexts = []
             self.interrupted = False
         elif lt == L.SECTION:
             self.section = True
+            self.section_line = text
             self.aside = text.startswith(_ASIDE)
         elif lt == L.MARKER:
             self._marker_line(extra, line)
@@ -485,6 +492,7 @@ class _Open:
         if self.state != S.PREAMBLE:
             self.frozen = True  # what follows is the panic's stack, not this report's
             self.section = True
+            self.section_line = None
             if self.state == S.SUMMARY:
                 self.state = S.AFTER
 
@@ -553,6 +561,7 @@ class _Open:
                     main=not self.section and not self.frozen,
                     after_interrupt=self.interrupted,
                     preamble=self.state == S.PREAMBLE,
+                    section=self.section_line if self.section else None,
                 )
             )
 
@@ -752,6 +761,9 @@ class _Open:
             return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.BACKTRACE:
             return list(self.entries)
+        if source == Source.SECTION and self.fmt.section is not None:
+            want = self.fmt.section
+            return [e for e in self.entries if e.section is not None and want.search(e.section)]
         return []
 
     def _guilty(
