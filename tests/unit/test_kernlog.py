@@ -1598,6 +1598,170 @@ BAD_PAGE_STATE_WITH_PAGE_OWNER = (
     "[  360.851155][ T8978]  sk_skb_reason_drop+0x1a5/0x3d0\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/611, console lines 1-36, 44-54 and 62-68
+# (registers left out)
+STALL_WITH_RCU_PREFIXED_GP_DUMP = (
+    "[  180.633803][    C1] rcu: INFO: rcu_sched self-detected stall on CPU\n"
+    "[  180.640352][    C1] rcu: \t1-...!: (10499 ticks this GP) idle=72a/1/0x4000000000000000"
+    " softirq=10448/10448 fqs=3 \n"
+    "[  180.650842][    C1] \t(t=10500 jiffies g=9717 q=30)\n"
+    "[  180.655770][    C1] rcu: rcu_sched kthread starved for 10494 jiffies! g9717 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  180.666678][    C1] rcu: \tUnless rcu_sched kthread gets sufficient CPU time, OOM is now"
+    " expected behavior.\n"
+    "[  180.676457][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  180.682329][    C1] task:rcu_sched       state:R  running task on cpu   0   stack:    0"
+    " pid:   11 ppid:     2 flags:0x00004000\n"
+    "[  180.693859][    C1] Call Trace:\n"
+    "[  180.697138][    C1]  __schedule+0x988/0x26f0\n"
+    "[  180.712182][    C1]  schedule+0xd7/0x280\n"
+    "[  180.716236][    C1]  schedule_timeout+0x15e/0x260\n"
+    "[  180.737153][    C1]  rcu_gp_kthread+0x8e8/0x1790\n"
+    "[  180.780919][    C1]  kthread+0x39a/0x490\n"
+    "[  180.795618][    C1]  ret_from_fork+0x1f/0x30\n"
+    "[  180.800050][    C1] NMI backtrace for cpu 1\n"
+    "[  180.804366][    C1] CPU: 1 PID: 7502 Comm: syz-executor.5 Not tainted 5.10.0-syzkaller #0\n"
+    "[  180.812670][    C1] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  180.822789][    C1] Call Trace:\n"
+    "[  180.826055][    C1]  <IRQ>\n"
+    "[  180.828894][    C1]  dump_stack+0x111/0x171\n"
+    "[  180.838824][    C1]  nmi_cpu_backtrace.cold+0x44/0xd8\n"
+    "[  180.849193][    C1]  nmi_trigger_cpumask_backtrace+0x1e7/0x210\n"
+    "[  180.855160][    C1]  arch_trigger_cpumask_backtrace+0x14/0x20\n"
+    "[  180.861038][    C1]  rcu_dump_cpu_stacks+0x1e8/0x226\n"
+    "[  180.866136][    C1]  rcu_sched_clock_irq.cold+0x48f/0x95b\n"
+    "[  180.871685][    C1]  update_process_times+0x141/0x1c0\n"
+    "[  180.876870][    C1]  tick_sched_handle+0xa2/0x190\n"
+    "[  180.881707][    C1]  tick_sched_timer+0x1d0/0x2a0\n"
+    "[  180.891729][    C1]  __hrtimer_run_queues+0x204/0xec0\n"
+    "[  180.902285][    C1]  hrtimer_interrupt+0x30d/0x900\n"
+    "[  180.907219][    C1]  __sysvec_apic_timer_interrupt+0xfa/0x430\n"
+    "[  180.913094][    C1]  asm_call_irq_on_stack+0xf/0x20\n"
+    "[  180.918094][    C1]  </IRQ>\n"
+    "[  180.921035][    C1]  sysvec_apic_timer_interrupt+0x98/0xb0\n"
+    "[  180.926656][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  180.932623][    C1] RIP: 0010:lock_is_held_type+0xb0/0xe0\n"
+    "[  181.003632][    C1]  rcu_read_lock_sched_held+0x41/0x80\n"
+    "[  181.009007][    C1]  lock_acquire+0x5c1/0x770\n"
+    "[  181.032369][    C1]  _raw_spin_lock+0x2b/0x40\n"
+    "[  181.042299][    C1]  __migration_entry_wait+0x24/0x3f0\n"
+    "[  181.047574][    C1]  migration_entry_wait+0x114/0x190\n"
+    "[  181.052763][    C1]  do_swap_page+0x1616/0x23b0\n"
+    "[  181.062451][    C1]  handle_mm_fault+0x1eef/0x4140\n"
+    "[  181.076886][    C1]  do_user_addr_fault+0x49f/0xa00\n"
+    "[  181.081899][    C1]  exc_page_fault+0xa3/0x180\n"
+    "[  181.086472][    C1]  asm_exc_page_fault+0x1e/0x30\n"
+    "[  181.091307][    C1] RIP: 0010:copy_user_generic_unrolled+0x86/0xc0\n"
+    "[  181.167899][    C1]  __copy_msghdr_from_user+0xa7/0x4e0\n"
+    "[  181.178367][    C1]  sendmsg_copy_msghdr+0xb1/0x170\n"
+    "[  181.197885][    C1]  ___sys_sendmsg+0xe8/0x190\n"
+    "[  181.243058][    C1]  __sys_sendmmsg+0x1bf/0x4d0\n"
+    "[  181.280044][    C1]  __x64_sys_sendmmsg+0x9d/0x100\n"
+    "[  181.290858][    C1]  do_syscall_64+0x32/0x50\n"
+    "[  181.295261][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/521, console lines 1-33 and 41-58 (registers left out)
+STALL_IN_HRTIMER_CALLBACK = (
+    "[ 2700.709744][    C0] rcu: INFO: rcu_preempt self-detected stall on CPU\n"
+    "[ 2700.716975][    C0] rcu: \t0-...!: (10499 ticks this GP) idle=bde/1/0x4000000000000000"
+    " softirq=233837/233838 fqs=1 \n"
+    "[ 2700.728310][    C0] \t(t=10500 jiffies g=481481 q=89)\n"
+    "[ 2700.733809][    C0] rcu: rcu_preempt kthread starved for 10498 jiffies! g481481 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=1\n"
+    "[ 2700.745509][    C0] rcu: \tUnless rcu_preempt kthread gets sufficient CPU time, OOM is now"
+    " expected behavior.\n"
+    "[ 2700.755766][    C0] rcu: RCU grace-period kthread stack dump:\n"
+    "[ 2700.761951][    C0] task:rcu_preempt     state:R  running task     stack:29584 pid:   10"
+    " ppid:     2 flags:0x00004000\n"
+    "[ 2700.773531][    C0] Call Trace:\n"
+    "[ 2700.776860][    C0]  __schedule+0xec9/0x2280\n"
+    "[ 2700.803797][    C0]  schedule+0xd0/0x2a0\n"
+    "[ 2700.807894][    C0]  schedule_timeout+0x148/0x250\n"
+    "[ 2700.834718][    C0]  rcu_gp_kthread+0xb2c/0x1ca0\n"
+    "[ 2700.886442][    C0]  kthread+0x3b5/0x4a0\n"
+    "[ 2700.895694][    C0]  ret_from_fork+0x1f/0x30\n"
+    "[ 2700.900422][    C0] NMI backtrace for cpu 0\n"
+    "[ 2700.904957][    C0] CPU: 0 PID: 9258 Comm: syz-executor.0 Not tainted 5.9.0-rc3-syzkaller"
+    " #0\n"
+    "[ 2700.913839][    C0] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[ 2700.924895][    C0] Call Trace:\n"
+    "[ 2700.928198][    C0]  <IRQ>\n"
+    "[ 2700.931083][    C0]  dump_stack+0x198/0x1fd\n"
+    "[ 2700.935684][    C0]  nmi_cpu_backtrace.cold+0x70/0xb1\n"
+    "[ 2700.946943][    C0]  nmi_trigger_cpumask_backtrace+0x1b3/0x223\n"
+    "[ 2700.953586][    C0]  rcu_dump_cpu_stacks+0x1e3/0x21e\n"
+    "[ 2700.959094][    C0]  rcu_sched_clock_irq.cold+0x4db/0xdfd\n"
+    "[ 2700.980420][    C0]  update_process_times+0x25/0xa0\n"
+    "[ 2700.985659][    C0]  tick_sched_handle+0x9b/0x180\n"
+    "[ 2700.990556][    C0]  tick_sched_timer+0x1d1/0x2a0\n"
+    "[ 2700.995533][    C0]  __hrtimer_run_queues+0x1d5/0xfc0\n"
+    "[ 2701.019214][    C0]  hrtimer_interrupt+0x334/0x940\n"
+    "[ 2701.024477][    C0]  __sysvec_apic_timer_interrupt+0x147/0x5f0\n"
+    "[ 2701.030815][    C0]  sysvec_apic_timer_interrupt+0x4c/0xf0\n"
+    "[ 2701.036655][    C0]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[ 2701.042924][    C0] RIP: 0010:unwind_next_frame+0x10ea/0x1f90\n"
+    "[ 2701.141150][    C0]  arch_stack_walk+0x81/0xf0\n"
+    "[ 2701.152871][    C0]  stack_trace_save+0x8c/0xc0\n"
+    "[ 2701.174481][    C0]  kasan_save_stack+0x1b/0x40\n"
+    "[ 2701.354420][    C0]  __kasan_kmalloc.constprop.0+0xbf/0xd0\n"
+    "[ 2701.360473][    C0]  kmem_cache_alloc+0x13a/0x3f0\n"
+    "[ 2701.365462][    C0]  __build_skb+0x21/0x60\n"
+    "[ 2701.369733][    C0]  __netdev_alloc_skb+0x244/0x450\n"
+    "[ 2701.375035][    C0]  __ieee80211_beacon_get+0xebe/0x1af0\n"
+    "[ 2701.392652][    C0]  ieee80211_beacon_get_tim+0x88/0x910\n"
+    "[ 2701.417841][    C0]  mac80211_hwsim_beacon_tx+0x111/0x810\n"
+    "[ 2701.423703][    C0]  __iterate_interfaces+0x124/0x4d0\n"
+    "[ 2701.442602][    C0]  ieee80211_iterate_active_interfaces_atomic+0x8d/0x170\n"
+    "[ 2701.450679][    C0]  mac80211_hwsim_beacon+0xd5/0x1a0\n"
+    "[ 2701.456146][    C0]  __hrtimer_run_queues+0x6a9/0xfc0\n"
+    "[ 2701.480367][    C0]  hrtimer_run_softirq+0x17b/0x360\n"
+    "[ 2701.485538][    C0]  __do_softirq+0x1f8/0xb23\n"
+    "[ 2701.490178][    C0]  asm_call_on_stack+0xf/0x20\n"
+    "[ 2701.494985][    C0]  </IRQ>\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/501, console lines 1-8, 21-32 and 40-50
+# (registers left out)
+STALL_IN_RTNETLINK = (
+    "[  809.100032][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+    "[  809.107137][    C1] rcu: \t0-...0: (1 GPs behind) idle=59a/1/0x4000000000000000"
+    " softirq=8266/8267 fqs=5250 \n"
+    "[  809.117093][    C1] \t(detected by 1, t=10502 jiffies, g=6117, q=61)\n"
+    "[  809.123600][    C1] Sending NMI from CPU 1 to CPUs 0:\n"
+    "[  809.130926][    C1] NMI backtrace for cpu 0\n"
+    "[  809.130931][    C1] CPU: 0 PID: 6826 Comm: syz-executor019 Not tainted 5.8.0-rc3-syzkaller"
+    " #0\n"
+    "[  809.130935][    C1] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  809.130939][    C1] RIP: 0010:preempt_count_add+0xe/0x150\n"
+    "[  809.130993][    C1] Call Trace:\n"
+    "[  809.130995][    C1]  <IRQ>\n"
+    "[  809.130997][    C1]  _raw_spin_lock+0xe/0x40\n"
+    "[  809.131000][    C1]  advance_sched+0x47/0x8c0\n"
+    "[  809.131012][    C1]  __hrtimer_run_queues+0x47f/0x930\n"
+    "[  809.131014][    C1]  hrtimer_interrupt+0x373/0xd60\n"
+    "[  809.131017][    C1]  __sysvec_apic_timer_interrupt+0xf0/0x260\n"
+    "[  809.131020][    C1]  asm_call_on_stack+0xf/0x20\n"
+    "[  809.131022][    C1]  </IRQ>\n"
+    "[  809.131025][    C1]  sysvec_apic_timer_interrupt+0xb9/0x130\n"
+    "[  809.131028][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  809.131032][    C1] RIP: 0010:_raw_spin_unlock_irqrestore+0xa5/0xd0\n"
+    "[  809.131066][    C1]  taprio_change+0x4245/0x51f0\n"
+    "[  809.131072][    C1]  qdisc_create+0x7d1/0x1410\n"
+    "[  809.131077][    C1]  tc_modify_qdisc+0x962/0x1d90\n"
+    "[  809.131082][    C1]  rtnetlink_rcv_msg+0x889/0xd40\n"
+    "[  809.131105][    C1]  netlink_rcv_skb+0x190/0x3a0\n"
+    "[  809.131110][    C1]  netlink_unicast+0x786/0x940\n"
+    "[  809.131113][    C1]  netlink_sendmsg+0xa57/0xd70\n"
+    "[  809.131118][    C1]  ____sys_sendmsg+0x519/0x800\n"
+    "[  809.131124][    C1]  __sys_sendmsg+0x2b1/0x360\n"
+    "[  809.131141][    C1]  do_syscall_64+0x73/0xe0\n"
+    "[  809.131144][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -1907,3 +2071,23 @@ def test_a_bad_page_state_is_named_by_the_pages_allocation_stack() -> None:
     # allocator frames are passed over (syzkaller: parts "page last allocated")
     report = parse_text(BAD_PAGE_STATE_WITH_PAGE_OWNER)[0]
     assert report.title == "BUG: Bad page state in bpf_test_run_xdp_live"
+
+
+def test_the_grace_period_kthreads_dump_is_aside_with_rcus_pr_fmt_too() -> None:
+    # kernel/rcu/tree_stall.h since 4.20: "rcu: RCU grace-period kthread stack dump:";
+    # a page fault is no dispatcher (syzkaller's anchors): the syscall is named
+    report = _only_report(STALL_WITH_RCU_PREFIXED_GP_DUMP)
+    assert report.title == "INFO: rcu detected stall in sys_sendmmsg"
+
+
+def test_a_stall_reads_from_the_first_timer_interrupts_rip_to_the_hrtimer_dispatcher() -> None:
+    # syzkaller: parts "apic_timer_interrupt", the RIP line after it, its stack; the
+    # hrtimer softirq (hrtimer_run_softirq, __hrtimer_run_queues) dispatches callbacks
+    report = _only_report(STALL_IN_HRTIMER_CALLBACK)
+    assert report.title == "INFO: rcu detected stall in mac80211_hwsim_beacon"
+
+
+def test_a_stall_under_rtnetlink_names_the_netlink_handler() -> None:
+    # syzkaller's stall anchors have "^rtnetlink_rcv_msg": its handler is named
+    report = _only_report(STALL_IN_RTNETLINK)
+    assert report.title == "INFO: rcu detected stall in tc_modify_qdisc"

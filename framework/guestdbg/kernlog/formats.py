@@ -407,7 +407,7 @@ SKIP_STALL = re.compile(
         r"^sysvec_",
         r"^asm_sysvec_",
         r"^__sysvec_",
-        r"hrtimer",
+        r"hrtimer(?!_run)",  # the timer interrupt's own; hrtimer_run_* dispatch callbacks
         r"^tick_",
         r"update_process_times",
         r"watchdog_timer_fn",
@@ -475,13 +475,21 @@ STALL_ANCHORS = re.compile(
         r"^(?:compat_)?(?:SYSC|SyS|__sys|___sys|__do_sys|__se_sys|__x64_sys)_"
         r"(?:socketpair|connect|ioctl)",
         r"__do_fault",
-        r"handle_mm_fault",
         r"^do_page_fault",
         r"^page_fault$",
         r"__fput",
         r"task_work_run",
         r"exit_to_usermode",
         r"smp_call_function",
+        # syzkaller's linuxStallAnchorFrames besides
+        r"hrtimer_run",
+        r"ret_fast_syscall",
+        r"^rtnetlink_rcv_msg",
+        r"^netlink_dump",
+        r"tasklet_action",
+        r"tasklet_hi_action",
+        r"new_sync_(?:read|write)",
+        r"compat_ioctl",
     )
 )
 SYSCALL_PREFIXES = (

@@ -159,7 +159,8 @@ _REG_ORDER = {
 _INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
-_ASIDE = "RCU grace-period kthread stack dump"
+# kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
+_ASIDE = ("RCU grace-period kthread stack dump", "rcu: RCU grace-period kthread stack dump")
 IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one of its own
 LINGER = 8  # lines during which a report closed by a foreign line may take frames again
 PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
@@ -752,7 +753,13 @@ class _Open:
             # What the timer interrupt that detected the stall interrupted: the
             # frames below it, in any context (a softirq it hit runs on the IRQ
             # stack before <EOI>), else those after the interrupt's end marker.
+            # syzkaller: from the first apic_timer_interrupt frame, the next RIP
+            # line (what the interrupt hit) and the frames after it
             timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            if timer:
+                rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
+                if rip is not None:
+                    return main[rip:]
             if timer and timer[-1] + 1 < len(main):
                 return main[timer[-1] + 1 :]
             after = [e for e in main if e.after_interrupt]
