@@ -1762,6 +1762,33 @@ STALL_IN_RTNETLINK = (
     "[  809.131144][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/1001, console lines 1-9, 13-15, 22 and 26-32
+# (the frames between left out); the task's name holds a newline
+HUNG_TASK_NAME_WITH_NEWLINE = (
+    "[ 1052.080846][   T41] INFO: task ����\n"
+    "[ 1052.080846][   T41] �� �!�:18088 blocked for more than 143 seconds.\n"
+    "[ 1052.101131][   T41]       Tainted: G             L      syzkaller #0\n"
+    '[ 1052.124530][   T41] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this'
+    " message.\n"
+    "[ 1052.150223][   T41] task:����\n"
+    "[ 1052.150223][   T41] �� �!� state:D stack:25960 pid:18088 tgid:18087 ppid:15126 "
+    " task_flags:0x400140 flags:0x08080002\n"
+    "[ 1052.189780][   T41] Call Trace:\n"
+    "[ 1052.199981][   T41]  <TASK>\n"
+    "[ 1052.211420][   T41]  __schedule+0x10e9/0x6820\n"
+    "[ 1052.227703][   T41]  schedule+0xdd/0x390\n"
+    "[ 1052.258119][   T41]  schedule_timeout+0x1b2/0x280\n"
+    "[ 1052.260559][   T41]  ? __pfx_schedule_timeout+0x10/0x10\n"
+    "[ 1052.348967][   T41]  ? __flush_work+0x928/0xcb0\n"
+    "[ 1052.429405][   T41]  ? __pfx___flush_work+0x10/0x10\n"
+    "[ 1052.443091][   T41]  ? __pfx_wq_barrier_func+0x10/0x10\n"
+    "[ 1052.453168][   T41]  ? __pfx___might_resched+0x10/0x10\n"
+    "[ 1052.455225][   T41]  ? rcu_is_watching+0x12/0xc0\n"
+    "[ 1052.456896][   T41]  p9_fd_close+0x299/0x5a0\n"
+    "[ 1052.458482][   T41]  p9_client_create+0x678/0xd40\n"
+    "[ 1052.460555][   T41]  ? __pfx_p9_client_create+0x10/0x10\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -2091,3 +2118,17 @@ def test_a_stall_under_rtnetlink_names_the_netlink_handler() -> None:
     # syzkaller's stall anchors have "^rtnetlink_rcv_msg": its handler is named
     report = _only_report(STALL_IN_RTNETLINK)
     assert report.title == "INFO: rcu detected stall in tc_modify_qdisc"
+
+
+def test_a_header_split_by_a_newline_in_a_task_name_is_read_whole() -> None:
+    # kernel/hung_task.c: "INFO: task %s:%d blocked for more than %ld seconds." with a
+    # comm holding "\n": printk prints both halves with the same stamp and caller
+    report = _only_report(HUNG_TASK_NAME_WITH_NEWLINE)
+    assert (report.kind, report.title) == ("HUNG_TASK", "INFO: task hung in p9_fd_close")
+    assert report.start_line == 1
+
+
+def test_a_header_keyword_and_an_unrelated_next_line_start_nothing() -> None:
+    # the join is for one message's lines only: a different stamp is another message
+    text = "[   1.000000] INFO: task foo\n[   1.000001] bar:1 blocked for more than 9 seconds.\n"
+    assert parse_text(text) == []

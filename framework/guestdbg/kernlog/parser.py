@@ -972,6 +972,9 @@ class ConsoleParser:
         self._last_end = -(10**9)
         self._first_text: int | None = None  # the number of the first non-blank line
         self._reboot: Line | None = None  # a new boot's first line after earlier output
+        # a line with a header keyword that matched no header: the next line may be
+        # the rest of the same printk() (a task name holding a newline, testdata 1001)
+        self._unmatched: Line | None = None
         # kernel banners seen, -1 when the console did not start with a boot
         self._boots = 0
 
@@ -995,7 +998,12 @@ class ConsoleParser:
         hints = not wake.noisy()
         next_hint: int | None = -1
         while pos < end:
-            if not self._open and self._cut is None and not self._lingering:
+            if (
+                not self._open
+                and self._cut is None
+                and not self._lingering
+                and self._unmatched is None
+            ):
                 # Idle: nothing but a header or a cut line can matter, so jump
                 # to the next line that may hold one (in C, not line by line).
                 hit = wake.at(pos)
@@ -1073,6 +1081,21 @@ class ConsoleParser:
                 self._boots += 1
         if hinted is None:
             hinted = HEADER_HINT.search(text) is not None
+        if self._unmatched is not None:
+            first, self._unmatched = self._unmatched, None
+            if (
+                line.ts is not None
+                and line.ts == first.ts
+                and line.caller == first.caller
+                and not hinted
+            ):
+                # printk prints each line of one message with the same stamp
+                joined = replace(first, text=first.text + " " + text)
+                whole = find_header(joined.text)
+                if whole is not None:
+                    self._seen.append([self._no, line.caller, False, True])
+                    self._header(joined, *whole)
+                    return
         # Fast path: outside any report only a header or a cut line matters.
         if (
             not self._open
@@ -1096,6 +1119,8 @@ class ConsoleParser:
             seen[3] = True
             self._header(line, *found)
             return
+        if hinted:
+            self._unmatched = line
         lt, extra = classify_rest(text)
         if lt == L.RESET:
             for rep in list(self._open):
