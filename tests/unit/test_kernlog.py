@@ -1789,6 +1789,37 @@ HUNG_TASK_NAME_WITH_NEWLINE = (
     "[ 1052.460555][   T41]  ? __pfx_p9_client_create+0x10/0x10\n"
 )
 
+# syzkaller pkg/report/testdata/linux/report/561, console lines 1-24
+IRQ_SAFE_TO_UNSAFE = (
+    "[  594.649298][ T5097] =====================================================\n"
+    "[  594.649596][ T5097] WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected\n"
+    "[  594.650724][ T5097] 5.10.0-rc1+ #20 Not tainted\n"
+    "[  594.651079][ T5097] -----------------------------------------------------\n"
+    "[  594.651602][ T5097] kworker/0:4/5097 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:\n"
+    "[  594.652340][ T5097] ff76a014 (&syncp->seq#2){+.+.}-{0:0}, at:"
+    " cgroup_rstat_flush_locked+0x418/0x608\n"
+    "[  594.654435][ T5097] \n"
+    "[  594.654435][ T5097] and this task is already holding:\n"
+    "[  594.654776][ T5097] de5c895c (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2}, at:"
+    " cgroup_rstat_flush_locked+0xa0/0x608\n"
+    "[  594.655279][ T5097] which would create a new lock dependency:\n"
+    "[  594.655513][ T5097]  (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2} ->"
+    " (&syncp->seq#2){+.+.}-{0:0}\n"
+    "[  594.656061][ T5097] \n"
+    "[  594.656061][ T5097] but this new dependency connects a HARDIRQ-irq-safe lock:\n"
+    "[  594.656335][ T5097]  (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2}\n"
+    "[  594.656433][ T5097] \n"
+    "[  594.656433][ T5097] ... which became HARDIRQ-irq-safe at:\n"
+    "[  594.657091][ T5097]   lock_acquire.part.0+0xe4/0x4b0\n"
+    "[  594.657383][ T5097]   lock_acquire+0x6c/0x74\n"
+    "[  594.657566][ T5097]   _raw_spin_lock_irqsave+0x54/0x70\n"
+    "[  594.657810][ T5097]   cgroup_rstat_updated+0x54/0xac\n"
+    "[  594.658017][ T5097]   cgroup_base_stat_cputime_account_end+0x40/0x74\n"
+    "[  594.658226][ T5097]   __cgroup_account_cputime_field+0x54/0x70\n"
+    "[  594.658426][ T5097]   task_group_account_field+0x100/0x210\n"
+    "[  594.658619][ T5097]   account_system_index_time+0x88/0x94\n"
+)
+
 
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
@@ -2132,3 +2163,10 @@ def test_a_header_keyword_and_an_unrelated_next_line_start_nothing() -> None:
     # the join is for one message's lines only: a different stamp is another message
     text = "[   1.000000] INFO: task foo\n[   1.000001] bar:1 blocked for more than 9 seconds.\n"
     assert parse_text(text) == []
+
+
+def test_an_irq_safe_to_unsafe_order_is_named_where_the_lock_became_irq_safe() -> None:
+    # kernel/locking/lockdep.c print_bad_irq_dependency(): syzkaller's stack part is
+    # "which became (?:.*) at:", not the "at:" site of the lock being taken
+    report = parse_text(IRQ_SAFE_TO_UNSAFE)[0]
+    assert report.title == "possible deadlock in cgroup_rstat_updated"

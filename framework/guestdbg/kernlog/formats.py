@@ -733,13 +733,17 @@ FORMATS: tuple[ReportFormat, ...] = (
         "possible deadlock",
         **_LOCKDEP,
     ),
+    # print_bad_irq_dependency(): syzkaller names the first frame of the stack under
+    # "... which became X-irq-safe at:" (where the irq-safe lock was taken in irq);
+    # the 4.x "[ INFO: ... ]" form, often cut before it, by its "at:" site
     _row(
         "LOCKDEP",
         r"(?:WARNING|\[ INFO): (?:[\w-]+-safe -> [\w-]+-unsafe|[\w-]+-(?:irq|softirq)-safe ->"
         r" [\w-]+-(?:irq|softirq)-unsafe) lock order detected",
         "possible deadlock in {function}",
         "possible deadlock",
-        **_LOCKDEP,
+        **{**_LOCKDEP, "sources": (Source.SECTION, Source.LOCK_AT, Source.TRACE)},
+        section=re.compile(r"^\.\.\. which became "),
     ),
     _row(
         "LOCKDEP",

@@ -799,6 +799,12 @@ class _Open:
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
                 if work:
                     names.append((work, None))
+            elif source == Source.SECTION:
+                # a stack of its own: named from it when it names anything
+                for e in self._candidates(source):
+                    name = plain(e.function)
+                    if not _skipped(name, skip, pick):
+                        return strip_syscall_prefix(name), e.module
             elif source == Source.LOCK_IP:
                 ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
                 if ip:
