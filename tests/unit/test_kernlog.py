@@ -1157,6 +1157,670 @@ DENTRY_STILL_IN_USE = (
 )
 
 
+# syzkaller pkg/report/testdata/linux/report/536, console lines 1 and 16-52 (lines 2-15, the
+# abort details and another task's lines, and 26-40, the x29..x0 registers, left out)
+ARM64_UNABLE_TO_HANDLE = (
+    "[ 1418.056449][ T6604] Unable to handle kernel paging request at virtual address"
+    " dfffa00000000003\n"
+    "[ 1418.095159][ T6604]   CM = 0, WnR = 0\n"
+    "[ 1418.095945][ T6604] [dfffa00000000003] address between user and kernel address ranges\n"
+    "[ 1418.097299][ T6604] Internal error: Oops: 96000004 [#1] PREEMPT SMP\n"
+    "[ 1418.098357][ T6604] Modules linked in:\n"
+    "[ 1418.099914][ T6604] CPU: 0 PID: 6604 Comm: vhci_tx Not tainted 5.9.0-12994-gf9893351acae"
+    " #16\n"
+    "[ 1418.100971][ T6604] Hardware name: linux,dummy-virt (DT)\n"
+    "[ 1418.102283][ T6604] pstate: 80000005 (Nzcv daif -PAN -UAO -TCO BTYPE=--)\n"
+    "[ 1418.103355][ T6604] pc : selinux_socket_sendmsg+0x28/0x58\n"
+    "[ 1418.104161][ T6604] lr : selinux_socket_sendmsg+0x18/0x58\n"
+    "[ 1418.104870][ T6604] sp : ffff000049b6fa10\n"
+    "[ 1418.128340][ T6604] Call trace:\n"
+    "[ 1418.129242][ T6604]  selinux_socket_sendmsg+0x28/0x58\n"
+    "[ 1418.132314][ T6604]  security_socket_sendmsg+0x68/0xd0\n"
+    "[ 1418.133085][ T6604]  sock_sendmsg+0x4c/0x128\n"
+    "[ 1418.133754][ T6604]  kernel_sendmsg+0x54/0x70\n"
+    "[ 1418.134448][ T6604]  vhci_send_cmd_submit+0x6c8/0xda8\n"
+    "[ 1418.135141][ T6604]  vhci_tx_loop+0xe8/0x300\n"
+    "[ 1418.135800][ T6604]  kthread+0x344/0x3e0\n"
+    "[ 1418.136434][ T6604]  ret_from_fork+0x10/0x30\n"
+    "[ 1418.138100][ T6604] Code: 91006260 d2d40001 f2fbffe1 d343fc02 (38e16841) \n"
+    "[ 1418.139739][ T6604] ---[ end trace bfc0c3bff103ed46 ]---\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/541, console lines 4-11 and 28-42 (the x29..x0
+# registers left out)
+ARM64_INTERNAL_ERROR = (
+    "[    4.496451][    T1] Internal error: synchronous external abort: 96000050 [#1] PREEMPT SMP\n"
+    "[    4.497227][    T1] Modules linked in:\n"
+    "[    4.498230][    T1] CPU: 1 PID: 1 Comm: swapper/0 Not tainted 5.10.2 #24\n"
+    "[    4.498610][    T1] Hardware name: linux,dummy-virt (DT)\n"
+    "[    4.499302][    T1] pstate: 10000005 (nzcV daif -PAN -UAO -TCO BTYPE=--)\n"
+    "[    4.499760][    T1] pc : clear_page+0x14/0x28\n"
+    "[    4.500225][    T1] lr : kernel_init_free_pages+0x7c/0x190\n"
+    "[    4.500580][    T1] sp : ffff0001001ff600\n"
+    "[    4.509645][    T1]  clear_page+0x14/0x28\n"
+    "[    4.510010][    T1]  prep_new_page+0x11c/0x250\n"
+    "[    4.510368][    T1]  get_page_from_freelist+0x2604/0x31b0\n"
+    "[    4.510909][    T1]  __alloc_pages_nodemask+0x2a4/0x269c\n"
+    "[    4.511347][    T1]  alloc_page_interleave+0x38/0x20c\n"
+    "[    4.511743][    T1]  alloc_pages_current+0x2d0/0x364\n"
+    "[    4.512105][    T1]  atomic_pool_expand+0x3d0/0x624\n"
+    "[    4.512488][    T1]  __dma_atomic_pool_init+0xc4/0x164\n"
+    "[    4.512885][    T1]  dma_atomic_pool_init+0x128/0x1e4\n"
+    "[    4.513243][    T1]  do_one_initcall+0x18c/0xce0\n"
+    "[    4.513604][    T1]  kernel_init_freeable+0x868/0x8f4\n"
+    "[    4.513974][    T1]  kernel_init+0x1c/0x210\n"
+    "[    4.514319][    T1]  ret_from_fork+0x10/0x34\n"
+    "[    4.515141][    T1] Code: d53b00e1 12000c21 d2800082 9ac12041 (d50b7420) \n"
+    "[    4.516455][    T1] ---[ end trace 1a4edb2d835d8567 ]---\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/551, console lines 1-12 and 37-43 (registers and
+# the raw stack dump left out)
+ARM_UNHANDLED_FAULT = (
+    "8<--- cut here ---\n"
+    "Unhandled fault: page domain fault (0x01b) at 0x00000008\n"
+    "pgd = 4c5c9ce0\n"
+    "[00000008] *pgd=9671f835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1b [#1] SMP ARM\n"
+    "Dumping ftrace buffer:\n"
+    "   (ftrace buffer empty)\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 24993 Comm: syz-executor.0 Not tainted 5.10.2 #10\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at jffs2_parse_param+0xa8/0x18c\n"
+    "LR is at jffs2_parse_param+0x98/0x18c\n"
+    "[<8037e608>] (vfs_parse_fs_param) from [<8037e7dc>] (vfs_parse_fs_string+0x90/0xd4)\n"
+    "[<8037e7dc>] (vfs_parse_fs_string) from [<8037e8e0>] (generic_parse_monolithic+0xc0/0x114)\n"
+    "[<8037e8e0>] (generic_parse_monolithic) from [<80360ff0>] (path_mount+0xb10/0x10c0)\n"
+    "[<80360ff0>] (path_mount) from [<80361cc8>] (sys_mount+0x21c/0x36c)\n"
+    "[<80361cc8>] (sys_mount) from [<80100260>] (__sys_trace_return+0x0/0x20)\n"
+    "Exception stack(0x94771fa8 to 0x94771ff0)\n"
+    "1fa0:                   75e869c0 20000000 00000000 20000000 200009c0 00800000\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/531, console lines 1-30
+ARM64_INVALID_WAIT_CONTEXT = (
+    "[  483.562491][ T4115] =============================\n"
+    "[  483.563138][ T4115] [ BUG: Invalid wait context ]\n"
+    "[  483.563925][ T4115] 5.9.0-12994-gf9893351acae #15 Not tainted\n"
+    "[  483.564520][ T4115] -----------------------------\n"
+    "[  483.565141][ T4115] dhcpcd/4115 is trying to lock:\n"
+    "[  483.566013][ T4115] ffff000041e68118 (&mm->mmap_lock){++++}-{3:3}, at:"
+    " __might_fault+0x108/0x1b0\n"
+    "[  483.568509][ T4115] other info that might help us debug this:\n"
+    "[  483.569246][ T4115] context-{4:4}\n"
+    "[  483.569886][ T4115] 1 lock held by dhcpcd/4115:\n"
+    "[  483.570483][ T4115]  #0: ffffa00019769560 (rcu_read_lock){....}-{1:2}, at:"
+    " count_memcg_event_mm+0x24/0x2f0\n"
+    "[  483.572502][ T4115] stack backtrace:\n"
+    "[  483.573642][ T4115] CPU: 0 PID: 4115 Comm: dhcpcd Not tainted 5.9.0-12994-gf9893351acae"
+    " #15\n"
+    "[  483.574478][ T4115] Hardware name: linux,dummy-virt (DT)\n"
+    "[  483.575747][ T4115] Call trace:\n"
+    "[  483.576425][ T4115]  dump_backtrace+0x0/0x4d0\n"
+    "[  483.577101][ T4115]  show_stack+0x2c/0x80\n"
+    "[  483.577800][ T4115]  dump_stack+0x1b0/0x254\n"
+    "[  483.578478][ T4115]  __lock_acquire+0x1a04/0x4930\n"
+    "[  483.579234][ T4115]  lock_acquire+0x278/0xb88\n"
+    "[  483.579965][ T4115]  __might_fault+0x138/0x1b0\n"
+    "[  483.580648][ T4115]  kernel_wait4+0x174/0x368\n"
+    "[  483.581356][ T4115]  __do_sys_wait4+0x210/0x2b8\n"
+    "[  483.582036][ T4115]  __arm64_sys_wait4+0x8c/0xd0\n"
+    "[  483.582872][ T4115]  el0_svc_common.constprop.0+0x158/0x530\n"
+    "[  483.583669][ T4115]  do_el0_svc+0x58/0x148\n"
+    "[  483.584310][ T4115]  el0_sync_handler+0x1f4/0x200\n"
+    "[  483.584953][ T4115]  el0_sync+0x174/0x180\n"
+    "\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/242, console lines 1-9 and 19-33 (the registers
+# left out)
+ARM_ALIGNMENT_TRAP = (
+    "Alignment trap: not handling instruction e1932f9f at [<8028bd58>]\n"
+    "Unhandled fault: alignment exception (0x001) at 0x000008ad\n"
+    "pgd = 522df9df\n"
+    "[000008ad] *pgd=8c7d2835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1 [#1] SMP ARM\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 3797 Comm: syz-executor1 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at dup_fd+0x154/0x39c\n"
+    "Stack: (0x9ec4fea0 to 0x9ec50000)\n"
+    "fea0: 9eaea800 9f6a3800 9ec4fecc 9f542e00 00000000 00000000 9f5431b0 80f4bc08\n"
+    "fec0: ffffe000 9f6a3700 00000000 80132060 00001053 00000000 00000000 00000000\n"
+    "fee0: 20000000 00000000 00000000 9f5430d8 20d2d000 20d2d000 8d53e380 80234dc8\n"
+    "ff00: 0002092d 00000001 000003db 00000001 00000000 00400000 fffffff4 8d53e3b8\n"
+    "ff20: 2092d000 00000000 20000000 20000ffc 00000000 00000000 00000000 00000000\n"
+    "ff40: 0000004f 801334b4 00000000 00000000 ffffffff 000b0028 00000000 00000000\n"
+    "ff60: 00000000 801a8c74 20000000 20000ffc 00000000 20000000 20000ffc 9ec4e000\n"
+    "ff80: 00000000 80133938 20000000 20000ffc 20000000 00000000 00000000 00000078\n"
+    "ffa0: 801011e4 80101000 20000000 00000000 00000000 20000000 20000ffc 20000ffc\n"
+    "ffc0: 20000000 00000000 00000000 00000078 75fe87e4 00061b14 0000009e 0000004f\n"
+    "ffe0: 75fe7b10 75fe7b00 00013291 000358c2 60030030 00000000 9fffd861 9fffdc61\n"
+    "[<8028bd5c>] (dup_fd) from [<80132060>] (copy_process.part.3+0x58c/0x1844)\n"
+    "[<80132060>] (copy_process.part.3) from [<801334b4>] (_do_fork+0xcc/0x428)\n"
+    "[<801334b4>] (_do_fork) from [<80133938>] (sys_clone+0x38/0x40)\n"
+)
+ARM_ALIGNMENT_TRAP = (
+    "Alignment trap: not handling instruction e1932f9f at [<8028bd58>]\n"
+    "Unhandled fault: alignment exception (0x001) at 0x000008ad\n"
+    "pgd = 522df9df\n"
+    "[000008ad] *pgd=8c7d2835, *pte=00000000, *ppte=00000000\n"
+    "Internal error: : 1 [#1] SMP ARM\n"
+    "Modules linked in:\n"
+    "CPU: 0 PID: 3797 Comm: syz-executor1 Not tainted 4.17.0-rc1+ #11\n"
+    "Hardware name: ARM-Versatile Express\n"
+    "PC is at dup_fd+0x154/0x39c\n"
+    "ffe0: 75fe7b10 75fe7b00 00013291 000358c2 60030030 00000000 9fffd861 9fffdc61\n"
+    "[<8028bd5c>] (dup_fd) from [<80132060>] (copy_process.part.3+0x58c/0x1844)\n"
+    "[<80132060>] (copy_process.part.3) from [<801334b4>] (_do_fork+0xcc/0x428)\n"
+    "[<801334b4>] (_do_fork) from [<80133938>] (sys_clone+0x38/0x40)\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/606, console lines 1-7 and 20-33 (registers left out)
+WARN_BOGUS_IRQ_RESTORE = (
+    "[   60.014572][ T4392] ------------[ cut here ]------------\n"
+    "[   60.020342][ T4392] raw_local_irq_restore() called with IRQs enabled\n"
+    "[   60.026914][ T4392] WARNING: CPU: 0 PID: 4392 at kernel/locking/irqflag-debug.c:10"
+    " warn_bogus_irq_restore+0x1d/0x20\n"
+    "[   60.037614][ T4392] Modules linked in:\n"
+    "[   60.041588][ T4392] CPU: 0 PID: 4392 Comm: syz-fuzzer Not tainted 5.12.0-rc1-syzkaller #0\n"
+    "[   60.051482][ T4392] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[   60.061979][ T4392] RIP: 0010:warn_bogus_irq_restore+0x1d/0x20\n"
+    "[   60.177878][ T4392] Call Trace:\n"
+    "[   60.181242][ T4392]  kvm_wait+0xc9/0xe0\n"
+    "[   60.185852][ T4392]  __pv_queued_spin_lock_slowpath+0x86f/0xad0\n"
+    "[   60.206190][ T4392]  do_raw_spin_lock+0x200/0x2b0\n"
+    "[   60.216092][ T4392]  lock_sock_nested+0x40/0x120\n"
+    "[   60.220920][ T4392]  tcp_sendmsg+0x1d/0x40\n"
+    "[   60.225192][ T4392]  inet_sendmsg+0x99/0xe0\n"
+    "[   60.234903][ T4392]  sock_sendmsg+0xcf/0x120\n"
+    "[   60.248003][ T4392]  sock_write_iter+0x289/0x3c0\n"
+    "[   60.277315][ T4392]  new_sync_write+0x426/0x650\n"
+    "[   60.325576][ T4392]  vfs_write+0x743/0x9e0\n"
+    "[   60.330185][ T4392]  ksys_write+0x1ee/0x250\n"
+    "[   60.352307][ T4392]  do_syscall_64+0x2d/0x40\n"
+    "[   60.356951][ T4392]  entry_SYSCALL_64_after_hwframe+0x44/0xae\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/209, console lines 1, 3-9 and 11-45 (lines 2
+# and 10, audit messages, left out)
+KVMALLOC_WARNING = (
+    "[   29.689945] WARNING: CPU: 1 PID: 4183 at mm/util.c:403 kvmalloc_node+0xc3/0xd0\n"
+    "[   29.718063] Kernel panic - not syncing: panic_on_warn set ...\n"
+    "[   29.718063] \n"
+    "[   29.718072] CPU: 1 PID: 4183 Comm: syzkaller238030 Not tainted 4.16.0-rc1+ #12\n"
+    "[   29.718076] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google"
+    " 01/01/2011\n"
+    "[   29.718080] Call Trace:\n"
+    "[   29.718093]  dump_stack+0x194/0x257\n"
+    "[   29.718107]  ? arch_local_irq_restore+0x53/0x53\n"
+    "[   29.747976]  ? vsnprintf+0x1ed/0x1900\n"
+    "[   29.747993]  panic+0x1e4/0x41c\n"
+    "[   29.805634]  ? refcount_error_report+0x214/0x214\n"
+    "[   29.810387]  ? show_regs_print_info+0x18/0x18\n"
+    "[   29.814873]  ? depot_save_stack+0x2ca/0x460\n"
+    "[   29.819180]  ? __warn+0x1c1/0x200\n"
+    "[   29.822619]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.826484]  __warn+0x1dc/0x200\n"
+    "[   29.829743]  ? do_syscall_64+0x282/0x940\n"
+    "[   29.833777]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.837642]  report_bug+0x211/0x2d0\n"
+    "[   29.841249]  fixup_bug.part.11+0x37/0x80\n"
+    "[   29.845293]  do_error_trap+0x2d7/0x3e0\n"
+    "[   29.849167]  ? math_error+0x400/0x400\n"
+    "[   29.852940]  ? kmem_cache_alloc_node_trace+0x523/0x760\n"
+    "[   29.858194]  ? lock_downgrade+0x980/0x980\n"
+    "[   29.862320]  ? lock_release+0xa40/0xa40\n"
+    "[   29.866272]  ? trace_hardirqs_off_thunk+0x1a/0x1c\n"
+    "[   29.871094]  do_invalid_op+0x1b/0x20\n"
+    "[   29.874782]  invalid_op+0x22/0x40\n"
+    "[   29.878209] RIP: 0010:kvmalloc_node+0xc3/0xd0\n"
+    "[   29.882675] RSP: 0018:ffff8801b436f6e8 EFLAGS: 00010293\n"
+    "[   29.888012] RAX: ffff8801b1dd25c0 RBX: 0000000001088220 RCX: ffffffff81970ca3\n"
+    "[   29.895258] RDX: 0000000000000000 RSI: 0000000001088220 RDI: 0000000000000070\n"
+    "[   29.902504] RBP: ffff8801b436f708 R08: 0000000000000000 R09: 0000000000000000\n"
+    "[   29.909745] R10: 0000000000000000 R11: 0000000000000000 R12: 0000000000000070\n"
+    "[   29.917007] R13: 0000000000000000 R14: 00000000ffffffff R15: ffff8801d304cd00\n"
+    "[   29.924278]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.928150]  ? kvmalloc_node+0xc3/0xd0\n"
+    "[   29.932015]  cpu_map_update_elem+0x3c3/0x8e0\n"
+    "[   29.936406]  ? kasan_check_write+0x14/0x20\n"
+    "[   29.940634]  ? cpu_map_kthread_run+0x12e0/0x12e0\n"
+    "[   29.945368]  SyS_bpf+0x215f/0x4860\n"
+    "[   29.948890]  ? bpf_prog_get+0x20/0x20\n"
+    "[   29.952692]  ? debug_check_no_locks_freed+0x3c0/0x3c0\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/686, console lines 2-7 and 20-32 (registers left out)
+ZERO_SIZE_VMALLOC = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 1 PID: 15973 at mm/vmalloc.c:3108 __vmalloc_node_range+0x1036/0x1300"
+    " mm/vmalloc.c:3108\n"
+    "Modules linked in:\n"
+    "CPU: 1 PID: 15973 Comm: syz-executor.3 Not tainted 6.2.0-rc6-next-20230202-syzkaller #0\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 01/12/2023\n"
+    "RIP: 0010:__vmalloc_node_range+0x1036/0x1300 mm/vmalloc.c:3108\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __vmalloc_node mm/vmalloc.c:3246 [inline]\n"
+    " vzalloc+0x6b/0x80 mm/vmalloc.c:3319\n"
+    " bpf_check+0x1b8/0xae50 kernel/bpf/verifier.c:17253\n"
+    " bpf_prog_load+0x16d9/0x21d0 kernel/bpf/syscall.c:2617\n"
+    " __sys_bpf+0x1435/0x5100 kernel/bpf/syscall.c:4977\n"
+    " __do_sys_bpf kernel/bpf/syscall.c:5081 [inline]\n"
+    " __se_sys_bpf kernel/bpf/syscall.c:5079 [inline]\n"
+    " __x64_sys_bpf+0x79/0xc0 kernel/bpf/syscall.c:5079\n"
+    " do_syscall_x64 arch/x86/entry/common.c:50 [inline]\n"
+    " do_syscall_64+0x39/0xb0 arch/x86/entry/common.c:80\n"
+    " entry_SYSCALL_64_after_hwframe+0x63/0xcd\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/696, console lines 4-12 and 23-40 (the x29..x0
+# registers left out)
+WARNING_IN_FREE_LARGE_KMALLOC = (
+    "[   33.760772][ T5931] ------------[ cut here ]------------\n"
+    "[   33.761985][ T5931] WARNING: CPU: 1 PID: 5931 at mm/slab_common.c:935"
+    " free_large_kmalloc+0x34/0x12c\n"
+    "[   33.764014][ T5931] Modules linked in:\n"
+    "[   33.764866][ T5931] CPU: 1 PID: 5931 Comm: syz-executor235 Not tainted"
+    " 6.3.0-rc7-syzkaller-g14f8db1c0f9a #0\n"
+    "[   33.766903][ T5931] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 04/14/2023\n"
+    "[   33.769056][ T5931] pstate: 80400005 (Nzcv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)\n"
+    "[   33.770737][ T5931] pc : free_large_kmalloc+0x34/0x12c\n"
+    "[   33.771839][ T5931] lr : kfree+0xf8/0x19c\n"
+    "[   33.772695][ T5931] sp : ffff80001e5a74e0\n"
+    "[   33.790504][ T5931] Call trace:\n"
+    "[   33.791237][ T5931]  free_large_kmalloc+0x34/0x12c\n"
+    "[   33.792301][ T5931]  kfree+0xf8/0x19c\n"
+    "[   33.793115][ T5931]  kvfree+0x40/0x50\n"
+    "[   33.793955][ T5931]  ext4_expand_extra_isize_ea+0xcec/0x16b4\n"
+    "[   33.795209][ T5931]  __ext4_expand_extra_isize+0x290/0x348\n"
+    "[   33.796430][ T5931]  __ext4_mark_inode_dirty+0x448/0x848\n"
+    "[   33.797595][ T5931]  __ext4_unlink+0x768/0x998\n"
+    "[   33.798591][ T5931]  ext4_unlink+0x1b4/0x6a0\n"
+    "[   33.799578][ T5931]  vfs_unlink+0x2f0/0x508\n"
+    "[   33.800542][ T5931]  do_unlinkat+0x4c8/0x82c\n"
+    "[   33.801481][ T5931]  __arm64_sys_unlinkat+0xcc/0xfc\n"
+    "[   33.802519][ T5931]  invoke_syscall+0x98/0x2c0\n"
+    "[   33.803514][ T5931]  el0_svc_common+0x138/0x258\n"
+    "[   33.804492][ T5931]  do_el0_svc+0x64/0x198\n"
+    "[   33.805354][ T5931]  el0_svc+0x4c/0x15c\n"
+    "[   33.806193][ T5931]  el0t_64_sync_handler+0x84/0xf0\n"
+    "[   33.807288][ T5931]  el0t_64_sync+0x190/0x194\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/631, console lines 1-8 and 21-33 (registers left out)
+FAULT_IN_READ_ONCE_NOCHECK = (
+    "[  335.953960][T15844] BUG: unable to handle page fault for address: ffffc9001652fa68\n"
+    "[  335.961732][T15844] #PF: supervisor read access in kernel mode\n"
+    "[  335.967715][T15844] #PF: error_code(0x0000) - not-present page\n"
+    "[  335.973702][T15844] PGD 10c00067 P4D 10c00067 PUD 10ded067 PMD 6ba82067 PTE 0\n"
+    "[  335.981028][T15844] Oops: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[  335.986413][T15844] CPU: 1 PID: 15844 Comm: syz-executor.0 Not tainted 5.15.0-syzkaller"
+    " #0\n"
+    "[  335.994841][T15844] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  336.004903][T15844] RIP: 0010:__read_once_word_nocheck+0x0/0x10\n"
+    "[  336.116150][T15844] Call Trace:\n"
+    "[  336.119433][T15844]  <TASK>\n"
+    "[  336.122372][T15844]  __unwind_start+0x3e2/0x800\n"
+    "[  336.127065][T15844]  __get_wchan+0xb0/0x150\n"
+    "[  336.141515][T15844]  get_wchan+0xa0/0xc0\n"
+    "[  336.145663][T15844]  proc_pid_wchan+0xe4/0x140\n"
+    "[  336.164689][T15844]  proc_single_show+0x116/0x1e0\n"
+    "[  336.169612][T15844]  seq_read_iter+0x4f6/0x1240\n"
+    "[  336.174322][T15844]  seq_read+0x3e0/0x5b0\n"
+    "[  336.205063][T15844]  vfs_read+0x1b5/0x600\n"
+    "[  336.209315][T15844]  ksys_read+0x12d/0x250\n"
+    "[  336.223915][T15844]  do_syscall_64+0x35/0xb0\n"
+    "[  336.228354][T15844]  entry_SYSCALL_64_after_hwframe+0x44/0xae\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/751, console lines 2-19
+KMSAN_IN_CRYPTO = (
+    "=====================================================\n"
+    "BUG: KMSAN: uninit-value in aes_encrypt+0x1239/0x1960\n"
+    " aes_encrypt+0x1239/0x1960\n"
+    " aesti_encrypt+0x7d/0xf0\n"
+    " cipher_crypt_one+0x120/0x2e0\n"
+    " crypto_cipher_encrypt_one+0x33/0x40\n"
+    " drbg_ctr_update+0x19a9/0x3700\n"
+    " drbg_seed+0xb1e/0xe20\n"
+    " drbg_kcapi_seed+0x19b2/0x1e40\n"
+    " crypto_rng_reset+0x193/0x250\n"
+    " rng_setkey+0x52/0x70\n"
+    " alg_setkey+0x265/0x3b0\n"
+    " alg_setsockopt+0x503/0x760\n"
+    " __sys_setsockopt+0x43e/0x580\n"
+    " __x64_sys_setsockopt+0xf4/0x1a0\n"
+    " x64_sys_call+0x27c9/0x3e30\n"
+    " do_syscall_64+0xd9/0x210\n"
+    " entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/616, console lines 1-36
+KASAN_HW_TAGS_ARM64 = (
+    "[  312.699657][ T5007] BUG: KASAN: invalid-access in __list_add_valid+0x10/0x90\n"
+    "[  312.701749][ T5007] Read at addr f6ff00001d527690 by task syz-executor.1/5007\n"
+    "[  312.703585][ T5007] Pointer tag: [f6], memory tag: [f5]\n"
+    "[  312.704857][ T5007] \n"
+    "[  312.706267][ T5007] CPU: 1 PID: 5007 Comm: syz-executor.1 Not tainted"
+    " 5.14.0-rc2-syzkaller-00265-gf0fddcec6b62 #0\n"
+    "[  312.707896][ T5007] Hardware name: linux,dummy-virt (DT)\n"
+    "[  312.708971][ T5007] Call trace:\n"
+    "[  312.709686][ T5007]  dump_backtrace+0x0/0x1b0\n"
+    "[  312.710577][ T5007]  show_stack+0x18/0x24\n"
+    "[  312.711502][ T5007]  dump_stack_lvl+0x68/0x84\n"
+    "[  312.712217][ T5007]  print_address_description+0x7c/0x2b4\n"
+    "[  312.712977][ T5007]  kasan_report+0x134/0x380\n"
+    "[  312.713659][ T5007]  __do_kernel_fault+0x1a8/0x1dc\n"
+    "[  312.714400][ T5007]  do_tag_check_fault+0x74/0x90\n"
+    "[  312.715108][ T5007]  do_mem_abort+0x44/0xb4\n"
+    "[  312.715880][ T5007]  el1_abort+0x40/0x60\n"
+    "[  312.716529][ T5007]  el1h_64_sync_handler+0xb0/0xd0\n"
+    "[  312.717471][ T5007]  el1h_64_sync+0x78/0x7c\n"
+    "[  312.718161][ T5007]  __list_add_valid+0x10/0x90\n"
+    "[  312.717471][ T5007]  ip6_mc_del1_src+0x78/0x7c\n"
+    "[  312.718855][ T5007]  firmware_fallback_sysfs+0x1a4/0x460\n"
+    "[  312.719570][ T5007]  _request_firmware+0x28c/0x510\n"
+    "[  312.720377][ T5007]  request_firmware+0x48/0x70\n"
+    "[  312.721227][ T5007]  devlink_compat_flash_update+0x9c/0x1ec\n"
+    "[  312.722124][ T5007]  ethtool_flash_device+0xf8/0x100\n"
+    "[  312.722857][ T5007]  dev_ethtool+0x590/0x2280\n"
+    "[  312.723796][ T5007]  dev_ioctl+0x4ec/0x5f0\n"
+    "[  312.724506][ T5007]  sock_do_ioctl+0x114/0x2b0\n"
+    "[  312.725523][ T5007]  sock_ioctl+0x28c/0x4a0\n"
+    "[  312.726466][ T5007]  __arm64_sys_ioctl+0xa8/0xec\n"
+    "[  312.727133][ T5007]  invoke_syscall+0x48/0x114\n"
+    "[  312.727981][ T5007]  el0_svc_common+0x40/0xdc\n"
+    "[  312.728624][ T5007]  do_el0_svc+0x78/0x90\n"
+    "[  312.729273][ T5007]  el0_svc+0x2c/0x54\n"
+    "[  312.730021][ T5007]  el0t_64_sync_handler+0x1a4/0x1b0\n"
+    "[  312.730893][ T5007]  el0t_64_sync+0x1b4/0x1b8\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/726, console lines 1-45
+BAD_PAGE_STATE_WITH_PAGE_OWNER = (
+    "[  360.589544][ T8978] BUG: Bad page state in process syz.3.584  pfn:7071f\n"
+    "[  360.597807][ T8978] page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x7f467f1e8"
+    " pfn:0x7071f\n"
+    "[  360.607825][ T8978] flags: 0xfff00000000000(node=0|zone=1|lastcpupid=0x7ff)\n"
+    "[  360.615503][ T8978] raw: 00fff00000000000 dead000000000040 ffff888062a17000"
+    " 0000000000000000\n"
+    "[  360.624597][ T8978] raw: 00000007f467f1e8 0000000000000001 00000000ffffffff"
+    " 0000000000000000\n"
+    "[  360.633711][ T8978] page dumped because: page_pool leak\n"
+    "[  360.639671][ T8978] page_owner tracks the page as allocated\n"
+    "[  360.646064][ T8978] page last allocated via order 0, migratetype Unmovable, gfp_mask"
+    " 0x102820(GFP_ATOMIC|__GFP_NOWARN|__GFP_HARDWALL), pid 8978, tgid 8974 (syz.3.584), ts"
+    " 360393802361, free_ts 357078876492\n"
+    "[  360.665078][ T8978]  post_alloc_hook+0x1f3/0x230\n"
+    "[  360.670446][ T8978]  get_page_from_freelist+0x2e4c/0x2f10\n"
+    "SYZFAIL: failed to recv rpc\n"
+    "fd=3 want=4 recv=0 n=0 (errno 9: Bad file descriptor)\n"
+    "[  360.676464][ T8978]  __alloc_pages_noprof+0x256/0x6c0\n"
+    "[  360.682165][ T8978]  alloc_pages_bulk_noprof+0x729/0xd40\n"
+    "[  360.687981][ T8978]  __page_pool_alloc_pages_slow+0x138/0x690\n"
+    "[  360.694427][ T8978]  page_pool_alloc_pages+0xcb/0x150\n"
+    "[  360.700249][ T8978]  bpf_test_run_xdp_live+0x939/0x2110\n"
+    "[  360.706140][ T8978]  bpf_prog_test_run_xdp+0x80e/0x11b0\n"
+    "[  360.711890][ T8978]  bpf_prog_test_run+0x33a/0x3b0\n"
+    "[  360.717211][ T8978]  __sys_bpf+0x48d/0x810\n"
+    "[  360.721880][ T8978]  __x64_sys_bpf+0x7c/0x90\n"
+    "[  360.726896][ T8978]  do_syscall_64+0xf3/0x230\n"
+    "[  360.731978][ T8978]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  360.738203][ T8978] page last free pid 8932 tgid 8930 stack trace:\n"
+    "[  360.744932][ T8978]  free_unref_page+0xd22/0xea0\n"
+    "[  360.750056][ T8978]  vfree+0x186/0x2e0\n"
+    "[  360.754447][ T8978]  bpf_check+0x7daa/0x19630\n"
+    "[  360.759581][ T8978]  bpf_prog_load+0x1667/0x20f0\n"
+    "[  360.764781][ T8978]  __sys_bpf+0x4ee/0x810\n"
+    "[  360.769481][ T8978]  __x64_sys_bpf+0x7c/0x90\n"
+    "[  360.774349][ T8978]  do_syscall_64+0xf3/0x230\n"
+    "[  360.779190][ T8978]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  360.785680][ T8978] Modules linked in:\n"
+    "[  360.790303][ T8978] CPU: 1 UID: 0 PID: 8978 Comm: syz.3.584 Not tainted"
+    " 6.11.0-rc6-syzkaller-00183-gb831f83e40a2 #0\n"
+    "[  360.800948][ T8978] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 08/06/2024\n"
+    "[  360.811056][ T8978] Call Trace:\n"
+    "[  360.814367][ T8978]  <TASK>\n"
+    "[  360.817327][ T8978]  dump_stack_lvl+0x241/0x360\n"
+    "[  360.822051][ T8978]  ? __pfx_dump_stack_lvl+0x10/0x10\n"
+    "[  360.827292][ T8978]  ? __pfx_print_modules+0x10/0x10\n"
+    "[  360.832477][ T8978]  bad_page+0x18e/0x200\n"
+    "[  360.836687][ T8978]  free_unref_page+0xe47/0xea0\n"
+    "[  360.841504][ T8978]  ? compound_order+0x1a/0x60\n"
+    "[  360.846238][ T8978]  skb_release_data+0x6b2/0x880\n"
+    "[  360.851155][ T8978]  sk_skb_reason_drop+0x1a5/0x3d0\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/611, console lines 1-36, 44-54 and 62-68
+# (registers left out)
+STALL_WITH_RCU_PREFIXED_GP_DUMP = (
+    "[  180.633803][    C1] rcu: INFO: rcu_sched self-detected stall on CPU\n"
+    "[  180.640352][    C1] rcu: \t1-...!: (10499 ticks this GP) idle=72a/1/0x4000000000000000"
+    " softirq=10448/10448 fqs=3 \n"
+    "[  180.650842][    C1] \t(t=10500 jiffies g=9717 q=30)\n"
+    "[  180.655770][    C1] rcu: rcu_sched kthread starved for 10494 jiffies! g9717 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  180.666678][    C1] rcu: \tUnless rcu_sched kthread gets sufficient CPU time, OOM is now"
+    " expected behavior.\n"
+    "[  180.676457][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  180.682329][    C1] task:rcu_sched       state:R  running task on cpu   0   stack:    0"
+    " pid:   11 ppid:     2 flags:0x00004000\n"
+    "[  180.693859][    C1] Call Trace:\n"
+    "[  180.697138][    C1]  __schedule+0x988/0x26f0\n"
+    "[  180.712182][    C1]  schedule+0xd7/0x280\n"
+    "[  180.716236][    C1]  schedule_timeout+0x15e/0x260\n"
+    "[  180.737153][    C1]  rcu_gp_kthread+0x8e8/0x1790\n"
+    "[  180.780919][    C1]  kthread+0x39a/0x490\n"
+    "[  180.795618][    C1]  ret_from_fork+0x1f/0x30\n"
+    "[  180.800050][    C1] NMI backtrace for cpu 1\n"
+    "[  180.804366][    C1] CPU: 1 PID: 7502 Comm: syz-executor.5 Not tainted 5.10.0-syzkaller #0\n"
+    "[  180.812670][    C1] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  180.822789][    C1] Call Trace:\n"
+    "[  180.826055][    C1]  <IRQ>\n"
+    "[  180.828894][    C1]  dump_stack+0x111/0x171\n"
+    "[  180.838824][    C1]  nmi_cpu_backtrace.cold+0x44/0xd8\n"
+    "[  180.849193][    C1]  nmi_trigger_cpumask_backtrace+0x1e7/0x210\n"
+    "[  180.855160][    C1]  arch_trigger_cpumask_backtrace+0x14/0x20\n"
+    "[  180.861038][    C1]  rcu_dump_cpu_stacks+0x1e8/0x226\n"
+    "[  180.866136][    C1]  rcu_sched_clock_irq.cold+0x48f/0x95b\n"
+    "[  180.871685][    C1]  update_process_times+0x141/0x1c0\n"
+    "[  180.876870][    C1]  tick_sched_handle+0xa2/0x190\n"
+    "[  180.881707][    C1]  tick_sched_timer+0x1d0/0x2a0\n"
+    "[  180.891729][    C1]  __hrtimer_run_queues+0x204/0xec0\n"
+    "[  180.902285][    C1]  hrtimer_interrupt+0x30d/0x900\n"
+    "[  180.907219][    C1]  __sysvec_apic_timer_interrupt+0xfa/0x430\n"
+    "[  180.913094][    C1]  asm_call_irq_on_stack+0xf/0x20\n"
+    "[  180.918094][    C1]  </IRQ>\n"
+    "[  180.921035][    C1]  sysvec_apic_timer_interrupt+0x98/0xb0\n"
+    "[  180.926656][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  180.932623][    C1] RIP: 0010:lock_is_held_type+0xb0/0xe0\n"
+    "[  181.003632][    C1]  rcu_read_lock_sched_held+0x41/0x80\n"
+    "[  181.009007][    C1]  lock_acquire+0x5c1/0x770\n"
+    "[  181.032369][    C1]  _raw_spin_lock+0x2b/0x40\n"
+    "[  181.042299][    C1]  __migration_entry_wait+0x24/0x3f0\n"
+    "[  181.047574][    C1]  migration_entry_wait+0x114/0x190\n"
+    "[  181.052763][    C1]  do_swap_page+0x1616/0x23b0\n"
+    "[  181.062451][    C1]  handle_mm_fault+0x1eef/0x4140\n"
+    "[  181.076886][    C1]  do_user_addr_fault+0x49f/0xa00\n"
+    "[  181.081899][    C1]  exc_page_fault+0xa3/0x180\n"
+    "[  181.086472][    C1]  asm_exc_page_fault+0x1e/0x30\n"
+    "[  181.091307][    C1] RIP: 0010:copy_user_generic_unrolled+0x86/0xc0\n"
+    "[  181.167899][    C1]  __copy_msghdr_from_user+0xa7/0x4e0\n"
+    "[  181.178367][    C1]  sendmsg_copy_msghdr+0xb1/0x170\n"
+    "[  181.197885][    C1]  ___sys_sendmsg+0xe8/0x190\n"
+    "[  181.243058][    C1]  __sys_sendmmsg+0x1bf/0x4d0\n"
+    "[  181.280044][    C1]  __x64_sys_sendmmsg+0x9d/0x100\n"
+    "[  181.290858][    C1]  do_syscall_64+0x32/0x50\n"
+    "[  181.295261][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/521, console lines 1-33 and 41-58 (registers left out)
+STALL_IN_HRTIMER_CALLBACK = (
+    "[ 2700.709744][    C0] rcu: INFO: rcu_preempt self-detected stall on CPU\n"
+    "[ 2700.716975][    C0] rcu: \t0-...!: (10499 ticks this GP) idle=bde/1/0x4000000000000000"
+    " softirq=233837/233838 fqs=1 \n"
+    "[ 2700.728310][    C0] \t(t=10500 jiffies g=481481 q=89)\n"
+    "[ 2700.733809][    C0] rcu: rcu_preempt kthread starved for 10498 jiffies! g481481 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=1\n"
+    "[ 2700.745509][    C0] rcu: \tUnless rcu_preempt kthread gets sufficient CPU time, OOM is now"
+    " expected behavior.\n"
+    "[ 2700.755766][    C0] rcu: RCU grace-period kthread stack dump:\n"
+    "[ 2700.761951][    C0] task:rcu_preempt     state:R  running task     stack:29584 pid:   10"
+    " ppid:     2 flags:0x00004000\n"
+    "[ 2700.773531][    C0] Call Trace:\n"
+    "[ 2700.776860][    C0]  __schedule+0xec9/0x2280\n"
+    "[ 2700.803797][    C0]  schedule+0xd0/0x2a0\n"
+    "[ 2700.807894][    C0]  schedule_timeout+0x148/0x250\n"
+    "[ 2700.834718][    C0]  rcu_gp_kthread+0xb2c/0x1ca0\n"
+    "[ 2700.886442][    C0]  kthread+0x3b5/0x4a0\n"
+    "[ 2700.895694][    C0]  ret_from_fork+0x1f/0x30\n"
+    "[ 2700.900422][    C0] NMI backtrace for cpu 0\n"
+    "[ 2700.904957][    C0] CPU: 0 PID: 9258 Comm: syz-executor.0 Not tainted 5.9.0-rc3-syzkaller"
+    " #0\n"
+    "[ 2700.913839][    C0] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[ 2700.924895][    C0] Call Trace:\n"
+    "[ 2700.928198][    C0]  <IRQ>\n"
+    "[ 2700.931083][    C0]  dump_stack+0x198/0x1fd\n"
+    "[ 2700.935684][    C0]  nmi_cpu_backtrace.cold+0x70/0xb1\n"
+    "[ 2700.946943][    C0]  nmi_trigger_cpumask_backtrace+0x1b3/0x223\n"
+    "[ 2700.953586][    C0]  rcu_dump_cpu_stacks+0x1e3/0x21e\n"
+    "[ 2700.959094][    C0]  rcu_sched_clock_irq.cold+0x4db/0xdfd\n"
+    "[ 2700.980420][    C0]  update_process_times+0x25/0xa0\n"
+    "[ 2700.985659][    C0]  tick_sched_handle+0x9b/0x180\n"
+    "[ 2700.990556][    C0]  tick_sched_timer+0x1d1/0x2a0\n"
+    "[ 2700.995533][    C0]  __hrtimer_run_queues+0x1d5/0xfc0\n"
+    "[ 2701.019214][    C0]  hrtimer_interrupt+0x334/0x940\n"
+    "[ 2701.024477][    C0]  __sysvec_apic_timer_interrupt+0x147/0x5f0\n"
+    "[ 2701.030815][    C0]  sysvec_apic_timer_interrupt+0x4c/0xf0\n"
+    "[ 2701.036655][    C0]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[ 2701.042924][    C0] RIP: 0010:unwind_next_frame+0x10ea/0x1f90\n"
+    "[ 2701.141150][    C0]  arch_stack_walk+0x81/0xf0\n"
+    "[ 2701.152871][    C0]  stack_trace_save+0x8c/0xc0\n"
+    "[ 2701.174481][    C0]  kasan_save_stack+0x1b/0x40\n"
+    "[ 2701.354420][    C0]  __kasan_kmalloc.constprop.0+0xbf/0xd0\n"
+    "[ 2701.360473][    C0]  kmem_cache_alloc+0x13a/0x3f0\n"
+    "[ 2701.365462][    C0]  __build_skb+0x21/0x60\n"
+    "[ 2701.369733][    C0]  __netdev_alloc_skb+0x244/0x450\n"
+    "[ 2701.375035][    C0]  __ieee80211_beacon_get+0xebe/0x1af0\n"
+    "[ 2701.392652][    C0]  ieee80211_beacon_get_tim+0x88/0x910\n"
+    "[ 2701.417841][    C0]  mac80211_hwsim_beacon_tx+0x111/0x810\n"
+    "[ 2701.423703][    C0]  __iterate_interfaces+0x124/0x4d0\n"
+    "[ 2701.442602][    C0]  ieee80211_iterate_active_interfaces_atomic+0x8d/0x170\n"
+    "[ 2701.450679][    C0]  mac80211_hwsim_beacon+0xd5/0x1a0\n"
+    "[ 2701.456146][    C0]  __hrtimer_run_queues+0x6a9/0xfc0\n"
+    "[ 2701.480367][    C0]  hrtimer_run_softirq+0x17b/0x360\n"
+    "[ 2701.485538][    C0]  __do_softirq+0x1f8/0xb23\n"
+    "[ 2701.490178][    C0]  asm_call_on_stack+0xf/0x20\n"
+    "[ 2701.494985][    C0]  </IRQ>\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/501, console lines 1-8, 21-32 and 40-50
+# (registers left out)
+STALL_IN_RTNETLINK = (
+    "[  809.100032][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+    "[  809.107137][    C1] rcu: \t0-...0: (1 GPs behind) idle=59a/1/0x4000000000000000"
+    " softirq=8266/8267 fqs=5250 \n"
+    "[  809.117093][    C1] \t(detected by 1, t=10502 jiffies, g=6117, q=61)\n"
+    "[  809.123600][    C1] Sending NMI from CPU 1 to CPUs 0:\n"
+    "[  809.130926][    C1] NMI backtrace for cpu 0\n"
+    "[  809.130931][    C1] CPU: 0 PID: 6826 Comm: syz-executor019 Not tainted 5.8.0-rc3-syzkaller"
+    " #0\n"
+    "[  809.130935][    C1] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[  809.130939][    C1] RIP: 0010:preempt_count_add+0xe/0x150\n"
+    "[  809.130993][    C1] Call Trace:\n"
+    "[  809.130995][    C1]  <IRQ>\n"
+    "[  809.130997][    C1]  _raw_spin_lock+0xe/0x40\n"
+    "[  809.131000][    C1]  advance_sched+0x47/0x8c0\n"
+    "[  809.131012][    C1]  __hrtimer_run_queues+0x47f/0x930\n"
+    "[  809.131014][    C1]  hrtimer_interrupt+0x373/0xd60\n"
+    "[  809.131017][    C1]  __sysvec_apic_timer_interrupt+0xf0/0x260\n"
+    "[  809.131020][    C1]  asm_call_on_stack+0xf/0x20\n"
+    "[  809.131022][    C1]  </IRQ>\n"
+    "[  809.131025][    C1]  sysvec_apic_timer_interrupt+0xb9/0x130\n"
+    "[  809.131028][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  809.131032][    C1] RIP: 0010:_raw_spin_unlock_irqrestore+0xa5/0xd0\n"
+    "[  809.131066][    C1]  taprio_change+0x4245/0x51f0\n"
+    "[  809.131072][    C1]  qdisc_create+0x7d1/0x1410\n"
+    "[  809.131077][    C1]  tc_modify_qdisc+0x962/0x1d90\n"
+    "[  809.131082][    C1]  rtnetlink_rcv_msg+0x889/0xd40\n"
+    "[  809.131105][    C1]  netlink_rcv_skb+0x190/0x3a0\n"
+    "[  809.131110][    C1]  netlink_unicast+0x786/0x940\n"
+    "[  809.131113][    C1]  netlink_sendmsg+0xa57/0xd70\n"
+    "[  809.131118][    C1]  ____sys_sendmsg+0x519/0x800\n"
+    "[  809.131124][    C1]  __sys_sendmsg+0x2b1/0x360\n"
+    "[  809.131141][    C1]  do_syscall_64+0x73/0xe0\n"
+    "[  809.131144][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/1001, console lines 1-9, 13-15, 22 and 26-32
+# (the frames between left out); the task's name holds a newline
+HUNG_TASK_NAME_WITH_NEWLINE = (
+    "[ 1052.080846][   T41] INFO: task ����\n"
+    "[ 1052.080846][   T41] �� �!�:18088 blocked for more than 143 seconds.\n"
+    "[ 1052.101131][   T41]       Tainted: G             L      syzkaller #0\n"
+    '[ 1052.124530][   T41] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this'
+    " message.\n"
+    "[ 1052.150223][   T41] task:����\n"
+    "[ 1052.150223][   T41] �� �!� state:D stack:25960 pid:18088 tgid:18087 ppid:15126 "
+    " task_flags:0x400140 flags:0x08080002\n"
+    "[ 1052.189780][   T41] Call Trace:\n"
+    "[ 1052.199981][   T41]  <TASK>\n"
+    "[ 1052.211420][   T41]  __schedule+0x10e9/0x6820\n"
+    "[ 1052.227703][   T41]  schedule+0xdd/0x390\n"
+    "[ 1052.258119][   T41]  schedule_timeout+0x1b2/0x280\n"
+    "[ 1052.260559][   T41]  ? __pfx_schedule_timeout+0x10/0x10\n"
+    "[ 1052.348967][   T41]  ? __flush_work+0x928/0xcb0\n"
+    "[ 1052.429405][   T41]  ? __pfx___flush_work+0x10/0x10\n"
+    "[ 1052.443091][   T41]  ? __pfx_wq_barrier_func+0x10/0x10\n"
+    "[ 1052.453168][   T41]  ? __pfx___might_resched+0x10/0x10\n"
+    "[ 1052.455225][   T41]  ? rcu_is_watching+0x12/0xc0\n"
+    "[ 1052.456896][   T41]  p9_fd_close+0x299/0x5a0\n"
+    "[ 1052.458482][   T41]  p9_client_create+0x678/0xd40\n"
+    "[ 1052.460555][   T41]  ? __pfx_p9_client_create+0x10/0x10\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/561, console lines 1-24
+IRQ_SAFE_TO_UNSAFE = (
+    "[  594.649298][ T5097] =====================================================\n"
+    "[  594.649596][ T5097] WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected\n"
+    "[  594.650724][ T5097] 5.10.0-rc1+ #20 Not tainted\n"
+    "[  594.651079][ T5097] -----------------------------------------------------\n"
+    "[  594.651602][ T5097] kworker/0:4/5097 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:\n"
+    "[  594.652340][ T5097] ff76a014 (&syncp->seq#2){+.+.}-{0:0}, at:"
+    " cgroup_rstat_flush_locked+0x418/0x608\n"
+    "[  594.654435][ T5097] \n"
+    "[  594.654435][ T5097] and this task is already holding:\n"
+    "[  594.654776][ T5097] de5c895c (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2}, at:"
+    " cgroup_rstat_flush_locked+0xa0/0x608\n"
+    "[  594.655279][ T5097] which would create a new lock dependency:\n"
+    "[  594.655513][ T5097]  (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2} ->"
+    " (&syncp->seq#2){+.+.}-{0:0}\n"
+    "[  594.656061][ T5097] \n"
+    "[  594.656061][ T5097] but this new dependency connects a HARDIRQ-irq-safe lock:\n"
+    "[  594.656335][ T5097]  (per_cpu_ptr(&cgroup_rstat_cpu_lock, cpu)){-...}-{2:2}\n"
+    "[  594.656433][ T5097] \n"
+    "[  594.656433][ T5097] ... which became HARDIRQ-irq-safe at:\n"
+    "[  594.657091][ T5097]   lock_acquire.part.0+0xe4/0x4b0\n"
+    "[  594.657383][ T5097]   lock_acquire+0x6c/0x74\n"
+    "[  594.657566][ T5097]   _raw_spin_lock_irqsave+0x54/0x70\n"
+    "[  594.657810][ T5097]   cgroup_rstat_updated+0x54/0xac\n"
+    "[  594.658017][ T5097]   cgroup_base_stat_cputime_account_end+0x40/0x74\n"
+    "[  594.658226][ T5097]   __cgroup_account_cputime_field+0x54/0x70\n"
+    "[  594.658426][ T5097]   task_group_account_field+0x100/0x210\n"
+    "[  594.658619][ T5097]   account_system_index_time+0x88/0x94\n"
+)
+
+
 def _only_report(text: str) -> KernelReport:
     reports = parse_text(text)
     assert len(reports) == 1, [r.title for r in reports]
@@ -1373,3 +2037,136 @@ def test_a_dentry_still_in_use_is_read_past_the_two_spaces_umount_check_prints()
     # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d) ..."
     report = parse_text(DENTRY_STILL_IN_USE)[0]
     assert report.title == "BUG: Dentry still in use [unmount of proc proc]"
+
+
+def test_arm64s_unable_to_handle_is_titled_as_x86s_page_fault() -> None:
+    # arch/arm64/mm/fault.c die_kernel_fault(): "Unable to handle kernel paging request
+    # at virtual address ..."; syzkaller: "BUG: unable to handle kernel %s in f", named
+    # by "pc :" (the "Internal error: Oops:" after it is part of the same report)
+    report = _only_report(ARM64_UNABLE_TO_HANDLE)
+    assert report.title == "BUG: unable to handle kernel paging request in selinux_socket_sendmsg"
+
+
+def test_an_arm64_internal_error_on_its_own_is_named_by_its_pc() -> None:
+    # arch/arm64/kernel/traps.c die(): "Internal error: synchronous external abort: ..."
+    report = _only_report(ARM64_INTERNAL_ERROR)
+    assert report.title == "Internal error in clear_page"
+
+
+def test_an_arm_unhandled_fault_is_one_report_with_its_internal_error() -> None:
+    # arch/arm/mm/fault.c do_DataAbort(): "Unhandled fault: page domain fault ..."
+    report = _only_report(ARM_UNHANDLED_FAULT)
+    assert report.title == "Unhandled fault in jffs2_parse_param"
+
+
+def test_an_arm_alignment_trap_is_one_report_named_by_its_pc() -> None:
+    # arch/arm/mm/alignment.c: "Alignment trap: not handling instruction ...", then
+    # "Unhandled fault: alignment exception" and die()'s "Internal error": one report.
+    # syzkaller's current linux.go reads "PC is at" first (linuxRipFrame), so it is
+    # named although no "Backtrace:" line was printed (the testdata file, from an
+    # older syzkaller, says "in corrupted"); it is corrupted all the same.
+    report = _only_report(ARM_ALIGNMENT_TRAP)
+    assert report.title == "Alignment trap in dup_fd"
+    assert report.corrupted
+
+
+def test_lockdeps_invalid_wait_context_is_a_locking_bug_named_from_its_trace() -> None:
+    # kernel/locking/lockdep.c print_lock_invalid_wait_context(): "[ BUG: Invalid wait
+    # context ]"; syzkaller titles it "WARNING: locking bug in f", past __might_fault
+    report = _only_report(ARM64_INVALID_WAIT_CONTEXT)
+    assert (report.kind, report.title) == ("LOCKDEP", "WARNING: locking bug in kernel_wait4")
+
+
+def test_the_bogus_irq_restore_warning_names_the_function_that_restored() -> None:
+    # kernel/locking/irqflag-debug.c warn_bogus_irq_restore() WARNs on its caller's
+    # behalf (syzkaller skips "warn_bogus")
+    report = _only_report(WARN_BOGUS_IRQ_RESTORE)
+    assert report.title == "WARNING in kvm_wait"
+
+
+def test_a_warning_in_an_mm_malloc_helper_is_a_kmalloc_bug() -> None:
+    # syzkaller: "WARNING: .*mm/.*\\.c.* k?.?malloc" (here mm/util.c kvmalloc_node)
+    report = _only_report(KVMALLOC_WARNING)
+    assert report.title == "WARNING: kmalloc bug in cpu_map_update_elem"
+
+
+def test_a_warning_in_vmalloc_node_range_is_a_zero_size_vmalloc() -> None:
+    # syzkaller: "WARNING: .*mm/vmalloc.c.*__vmalloc_node"; vzalloc is passed over
+    report = _only_report(ZERO_SIZE_VMALLOC)
+    assert report.title == "WARNING: zero-size vmalloc in bpf_check"
+
+
+def test_allocator_names_are_passed_over_wherever_malloc_is_in_them() -> None:
+    # syzkaller's "k?v?(?:m|z|c)alloc" is not anchored: free_large_kmalloc, and kfree
+    # and kvfree, are the allocator; a WARNING outside mm/*.c's malloc helpers stays one
+    report = _only_report(WARNING_IN_FREE_LARGE_KMALLOC)
+    assert report.title == "WARNING in ext4_expand_extra_isize_ea"
+
+
+def test_a_fault_in_the_unwinders_unchecked_read_names_the_unwinder() -> None:
+    # arch/x86/kernel/unwind_orc.c reads the stack with READ_ONCE_NOCHECK():
+    # __read_once_word_nocheck faults on its caller's address (syzkaller's skip list)
+    report = _only_report(FAULT_IN_READ_ONCE_NOCHECK)
+    assert report.title == "BUG: unable to handle kernel paging request in __unwind_start"
+
+
+def test_kmsan_passes_over_the_generic_crypto_code() -> None:
+    # syzkaller's KMSAN skip list: "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"
+    report = _only_report(KMSAN_IN_CRYPTO)
+    assert report.title == "KMSAN: uninit-value in alg_setkey"
+
+
+def test_an_arm64_tag_check_kasan_report_reads_its_access_without_a_size() -> None:
+    # mm/kasan/report.c, KASAN_HW_TAGS (arm64 MTE): "Read at addr f by task t/1", no
+    # size; the tag-check fault path (do_tag_check_fault, el1_abort...) and the list
+    # helper the header names are passed over (syzkaller's skip for this header)
+    report = _only_report(KASAN_HW_TAGS_ARM64)
+    assert report.title == "KASAN: invalid-access Read in ip6_mc_del1_src"
+
+
+def test_a_bad_page_state_is_named_by_the_pages_allocation_stack() -> None:
+    # mm/page_owner.c: "page last allocated via ..." and its stack; the page pool and
+    # allocator frames are passed over (syzkaller: parts "page last allocated")
+    report = parse_text(BAD_PAGE_STATE_WITH_PAGE_OWNER)[0]
+    assert report.title == "BUG: Bad page state in bpf_test_run_xdp_live"
+
+
+def test_the_grace_period_kthreads_dump_is_aside_with_rcus_pr_fmt_too() -> None:
+    # kernel/rcu/tree_stall.h since 4.20: "rcu: RCU grace-period kthread stack dump:";
+    # a page fault is no dispatcher (syzkaller's anchors): the syscall is named
+    report = _only_report(STALL_WITH_RCU_PREFIXED_GP_DUMP)
+    assert report.title == "INFO: rcu detected stall in sys_sendmmsg"
+
+
+def test_a_stall_reads_from_the_first_timer_interrupts_rip_to_the_hrtimer_dispatcher() -> None:
+    # syzkaller: parts "apic_timer_interrupt", the RIP line after it, its stack; the
+    # hrtimer softirq (hrtimer_run_softirq, __hrtimer_run_queues) dispatches callbacks
+    report = _only_report(STALL_IN_HRTIMER_CALLBACK)
+    assert report.title == "INFO: rcu detected stall in mac80211_hwsim_beacon"
+
+
+def test_a_stall_under_rtnetlink_names_the_netlink_handler() -> None:
+    # syzkaller's stall anchors have "^rtnetlink_rcv_msg": its handler is named
+    report = _only_report(STALL_IN_RTNETLINK)
+    assert report.title == "INFO: rcu detected stall in tc_modify_qdisc"
+
+
+def test_a_header_split_by_a_newline_in_a_task_name_is_read_whole() -> None:
+    # kernel/hung_task.c: "INFO: task %s:%d blocked for more than %ld seconds." with a
+    # comm holding "\n": printk prints both halves with the same stamp and caller
+    report = _only_report(HUNG_TASK_NAME_WITH_NEWLINE)
+    assert (report.kind, report.title) == ("HUNG_TASK", "INFO: task hung in p9_fd_close")
+    assert report.start_line == 1
+
+
+def test_a_header_keyword_and_an_unrelated_next_line_start_nothing() -> None:
+    # the join is for one message's lines only: a different stamp is another message
+    text = "[   1.000000] INFO: task foo\n[   1.000001] bar:1 blocked for more than 9 seconds.\n"
+    assert parse_text(text) == []
+
+
+def test_an_irq_safe_to_unsafe_order_is_named_where_the_lock_became_irq_safe() -> None:
+    # kernel/locking/lockdep.c print_bad_irq_dependency(): syzkaller's stack part is
+    # "which became (?:.*) at:", not the "at:" site of the lock being taken
+    report = parse_text(IRQ_SAFE_TO_UNSAFE)[0]
+    assert report.title == "possible deadlock in cgroup_rstat_updated"

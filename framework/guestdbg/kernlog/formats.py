@@ -60,6 +60,7 @@ class Source(enum.Enum):
     LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
     BODY = "body"  # a body line (the row's function_re): workqueue in-flight work
     BACKTRACE = "backtrace"  # kmemleak's allocation backtrace
+    SECTION = "section"  # a secondary stack, under the row's section line (page_owner's)
 
 
 class Pick(enum.Enum):
@@ -89,6 +90,7 @@ SKIP_REPORTING = _any(
     r"__warn",
     r"warn_slowpath",
     r"warn_alloc",
+    r"warn_bogus",  # kernel/locking/irqflag-debug.c warn_bogus_irq_restore()
     r"^report_bug",
     r"^handle_bug",
     r"fixup_bug",
@@ -186,13 +188,11 @@ SKIP_LOCKING = _any(*_LOCKING)
 SKIP_ALLOCATOR = _any(
     r"alloc_page",
     r"^__alloc_pages",
-    r"^k?v?(?:m|z|c)alloc",
-    r"^__k?v?(?:m|z|c)alloc",
+    r"k?v?(?:m|z|c)alloc",  # anywhere, as syzkaller's: free_large_kmalloc, ___kmalloc_large_node
     r"krealloc",
     r"kmem_cache",
     r"allocate_slab",
-    r"^slab_",
-    r"___slab_alloc",
+    r"slab_",
     r"new_slab",
     r"folio_(?:alloc|unlock)",
     r"filemap_alloc_folio",
@@ -258,6 +258,7 @@ SKIP_LIBRARY = _any(
     r"^kref_",
     r"ref_tracker",
     r"^perf_trace",
+    r"(?:read|write)_once_\w*nocheck",  # the unwinder's stack reads: its caller faulted
 )
 SKIP_WORK = _any(
     r"del_timer",
@@ -406,7 +407,7 @@ SKIP_STALL = re.compile(
         r"^sysvec_",
         r"^asm_sysvec_",
         r"^__sysvec_",
-        r"hrtimer",
+        r"hrtimer(?!_run)",  # the timer interrupt's own; hrtimer_run_* dispatch callbacks
         r"^tick_",
         r"update_process_times",
         r"watchdog_timer_fn",
@@ -474,13 +475,21 @@ STALL_ANCHORS = re.compile(
         r"^(?:compat_)?(?:SYSC|SyS|__sys|___sys|__do_sys|__se_sys|__x64_sys)_"
         r"(?:socketpair|connect|ioctl)",
         r"__do_fault",
-        r"handle_mm_fault",
         r"^do_page_fault",
         r"^page_fault$",
         r"__fput",
         r"task_work_run",
         r"exit_to_usermode",
         r"smp_call_function",
+        # syzkaller's linuxStallAnchorFrames besides
+        r"hrtimer_run",
+        r"ret_fast_syscall",
+        r"^rtnetlink_rcv_msg",
+        r"^netlink_dump",
+        r"tasklet_action",
+        r"tasklet_hi_action",
+        r"new_sync_(?:read|write)",
+        r"compat_ioctl",
     )
 )
 SYSCALL_PREFIXES = (
@@ -579,6 +588,7 @@ class ReportFormat:
     rip_guilty: the faulting instruction (RIP:, IP:, pc) is guilty whatever
         subsystem it is in, unless a sanitizer or string helper (page faults,
         general protection faults: the access that faulted happened there).
+    section: the section line whose stack Source.SECTION reads.
     """
 
     kind: str
@@ -600,13 +610,15 @@ class ReportFormat:
     body_message: bool = False
     corrupted: bool = False
     rip_guilty: bool = False
+    section: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
 class Refinement:
     """A report of one of ``kinds`` whose location, message, header function
     or absorbed header says more becomes ``kind`` with these titles (the
-    refcount_t WARN, list corruption, ODEBUG, a 3.x hard lockup...)."""
+    refcount_t WARN, list corruption, ODEBUG, a 3.x hard lockup...): when any
+    of the criteria given matches, or with ``every`` when all of them do."""
 
     kind: str
     kinds: frozenset[str]
@@ -615,6 +627,7 @@ class Refinement:
     message: re.Pattern[str] | None = None
     function: re.Pattern[str] | None = None
     absorbed: str | None = None
+    every: bool = False
     sources: tuple[Source, ...] = (Source.RIP, Source.TRACE)
     skip: re.Pattern[str] | None = None
     pick: Pick = Pick.FIRST
@@ -637,9 +650,10 @@ _LOCKDEP_TASK = re.compile(
 )
 # mm/kasan/report.c: "Read of size 8 at addr f by task t/1" (4.11+),
 # "Read of size 8 by task t/1" (before: the address was in the header line),
-# "Write at addr f of size 1" (tag-based modes)
+# "Write at addr f of size 1" (tag-based modes), "Read at addr f by task t/1" (the
+# hardware tag-based mode, arm64 MTE: no size)
 _KASAN_ACCESS = re.compile(
-    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+ of size \d+)"
+    r"^(?P<access>Read|Write) (?:of size \d+(?: at addr \S+)?|at addr \S+(?: of size \d+)?)"
     r"(?: by task (?P<comm>.+)/(?P<pid>\d+))?"
 )
 _KFENCE_ACCESS = re.compile(r"^(?:Out-of-bounds|Use-after-free|Invalid) (?P<access>read|write) at")
@@ -719,13 +733,17 @@ FORMATS: tuple[ReportFormat, ...] = (
         "possible deadlock",
         **_LOCKDEP,
     ),
+    # print_bad_irq_dependency(): syzkaller names the first frame of the stack under
+    # "... which became X-irq-safe at:" (where the irq-safe lock was taken in irq);
+    # the 4.x "[ INFO: ... ]" form, often cut before it, by its "at:" site
     _row(
         "LOCKDEP",
         r"(?:WARNING|\[ INFO): (?:[\w-]+-safe -> [\w-]+-unsafe|[\w-]+-(?:irq|softirq)-safe ->"
         r" [\w-]+-(?:irq|softirq)-unsafe) lock order detected",
         "possible deadlock in {function}",
         "possible deadlock",
-        **_LOCKDEP,
+        **{**_LOCKDEP, "sources": (Source.SECTION, Source.LOCK_AT, Source.TRACE)},
+        section=re.compile(r"^\.\.\. which became "),
     ),
     _row(
         "LOCKDEP",
@@ -777,12 +795,16 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
+    # print_lock_invalid_wait_context(): "[ BUG: Invalid wait context ]" (5.7+, the
+    # brackets kept); syzkaller titles it as the lockdep.c WARNING it is on x86
+    # ("WARNING: locking bug in f"), named from the trace
     _row(
         "LOCKDEP",
-        r"BUG: Invalid wait context",
-        "BUG: Invalid wait context in {function}",
-        "BUG: Invalid wait context",
-        **_LOCKDEP,
+        r"(?:\[ )?BUG: Invalid wait context",
+        "WARNING: locking bug in {function}",
+        "WARNING: locking bug",
+        **{**_LOCKDEP, "sources": (Source.TRACE,)},
+        skip=re.compile(r"lock_sock|release_sock"),
     ),
     _row(
         "LOCKDEP",
@@ -861,6 +883,9 @@ FORMATS: tuple[ReportFormat, ...] = (
         "KASAN: {bug} {access}",
         "KASAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
+        # the arm64 tag-check fault path a KASAN_HW_TAGS report is printed from
+        # (syzkaller's skip for this header)
+        skip=re.compile(r"kernel_fault|tag_check|mem_abort|^el1_|^el1h_"),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -878,6 +903,11 @@ FORMATS: tuple[ReportFormat, ...] = (
         "KMSAN: {bug} in {function}",
         "KMSAN: {bug}",
         sources=(Source.HEADER, Source.TRACE),
+        # syzkaller: the generic crypto code is where uninit data is hit, not
+        # where it came from; so are the skb and netlink helpers
+        skip=re.compile(
+            r"alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_"
+        ),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -966,19 +996,24 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG: unable to handle kernel paging request",
         **_FAULT,
     ),
+    # arm, arm64 (arch/arm*/mm/fault.c die_kernel_fault(), __do_kernel_fault()):
+    # "Unable to handle kernel paging request at virtual address ...". syzkaller
+    # titles these as x86's "BUG: unable to handle kernel ..." (one bug, one title
+    # on every arch); the other kinds arm64 names are paging requests to it too.
     _row(
-        "OOPS",
-        r"Unable to handle kernel NULL pointer dereference at virtual address",
-        "unable to handle kernel NULL pointer dereference in {function}",
-        "unable to handle kernel NULL pointer dereference",
+        "BUG",
+        r"Unable to handle kernel (?P<what>NULL pointer dereference|paging request|access to "
+        r"user memory)\b",
+        "BUG: unable to handle kernel {what} in {function}",
+        "BUG: unable to handle kernel {what}",
         **_FAULT,
     ),
     _row(
-        "OOPS",
-        r"Unable to handle kernel (?:paging request|access to user memory|execute from "
-        r"non-executable memory|write to read-only memory)",
-        "unable to handle kernel paging request in {function}",
-        "unable to handle kernel paging request",
+        "BUG",
+        r"Unable to handle kernel (?:execute from non-executable memory|write to read-only "
+        r"memory)",
+        "BUG: unable to handle kernel paging request in {function}",
+        "BUG: unable to handle kernel paging request",
         **_FAULT,
     ),
     # the skb helpers BUG_ON() on their caller's misuse (skb_push, skb_pull...): the
@@ -1102,13 +1137,20 @@ FORMATS: tuple[ReportFormat, ...] = (
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
+    # mm/page_alloc.c bad_page(): the stack is where the page was found bad, which
+    # says little; syzkaller names the page's allocation stack (page_owner: "page
+    # last allocated via ..."), and without one the report is "in corrupted"
     _row(
         "BUG",
         r"BUG: (?P<what>Bad page state|Bad page cache)",
         "BUG: {what} in {function}",
         "BUG: {what}",
-        sources=(Source.TRACE,),
-        skip=re.compile(r"free_pages|free_page|bad_page|page_"),
+        sources=(Source.SECTION,),
+        section=re.compile(r"^page last allocated via "),
+        skip=re.compile(
+            r"(?:free|put|get|update|release)_page|free_unref|^_*folio|truncate_inode_pages|"
+            r"page_frag_free|alloc|vmap|page_owner"
+        ),
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
@@ -1177,6 +1219,35 @@ FORMATS: tuple[ReportFormat, ...] = (
         end=END_TRACE,
         summary=True,
         absorbs=REPORT_ABSORBS,
+    ),
+    # arm, arm64 die(): "Internal error: %s: %x [#%d]" (Oops, Oops - BUG, synchronous
+    # external abort, ...). syzkaller titles every one "Internal error in f"; after
+    # an "Unable to handle kernel" header it is part of that report (absorbed).
+    _row(
+        "OOPS",
+        r"Internal error: [^\n]*?:? (?:[0-9a-f]+ )?\[#\d+\]",
+        "Internal error in {function}",
+        "Internal error",
+        end=END_TRACE,
+        summary=True,
+        absorbs=REPORT_ABSORBS,
+    ),
+    # arch/arm/mm/fault.c do_DataAbort(), do_PrefetchAbort(): "Unhandled fault: %s (0x%03x)
+    # at 0x%08lx", then die() ("Internal error: : 805 [#1]") and its oops: one report
+    _row(
+        "OOPS",
+        r"Unhandled (?:prefetch abort: )?fault: ",
+        "Unhandled fault in {function}",
+        "Unhandled fault",
+        **_OOPS,
+    ),
+    # arch/arm/mm/alignment.c do_alignment(): "Alignment trap: not handling instruction"
+    _row(
+        "OOPS",
+        r"Alignment trap: ",
+        "Alignment trap in {function}",
+        "Alignment trap",
+        **_OOPS,
     ),
     _row(
         "OOPS",
@@ -1363,11 +1434,25 @@ REFINEMENTS: tuple[Refinement, ...] = (
         function=re.compile(r"^proc_register$"),
         skip=re.compile(r"^proc_"),
     ),
+    # syzkaller: "WARNING: .*mm/.*\.c.* k?.?malloc" (kmalloc_slab, kvmalloc_node...)
     Refinement(
         "WARNING",
         frozenset({"WARNING"}),
         ("WARNING: kmalloc bug in {function}", "WARNING: kmalloc bug"),
-        function=re.compile(r"^(?:kmalloc_slab|kmalloc_large|kmalloc_order|__kmalloc)$"),
+        location=re.compile(r"(?:^|/)mm/\S*\.c:"),
+        function=re.compile(r"^k?.?malloc"),
+        every=True,
+        skip=re.compile(r"kmalloc|krealloc|slab|kmem"),
+    ),
+    # mm/vmalloc.c __vmalloc_node_range(): WARN_ON_ONCE(!size) and the like;
+    # syzkaller: "WARNING: .*mm/vmalloc.c.*__vmalloc_node"
+    Refinement(
+        "WARNING",
+        frozenset({"WARNING"}),
+        ("WARNING: zero-size vmalloc in {function}", "WARNING: zero-size vmalloc"),
+        location=re.compile(r"(?:^|/)mm/vmalloc\.c:"),
+        function=re.compile(r"^__vmalloc_node"),
+        every=True,
     ),
     Refinement(
         "WARNING",
@@ -1409,6 +1494,7 @@ HEADER_HINT = re.compile(
     r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
     r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
     r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
+    r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting"
 )
 

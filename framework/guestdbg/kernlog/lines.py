@@ -100,7 +100,12 @@ _SECTION = re.compile(
     r"The buggy address belongs to|allocated by task \d+|freed by task \d+|"
     r"\{[A-Z-]+\} state was registered at|-> #\d+ |other info that might help us debug this|"
     r"\s*\*\*\* DEADLOCK \*\*\*|the existing dependency chain|but task is already holding lock|"
-    r"which lock already depends on the new lock|RCU grace-period kthread stack dump:)"
+    r"which lock already depends on the new lock|(?:rcu: )?RCU grace-period kthread stack dump:|"
+    # mm/page_owner.c __dump_page_owner(): the page's allocation and free stacks
+    r"page last allocated via |page last free (?:pid \d+ tgid \d+ )?stack trace:|"
+    # kernel/locking/lockdep.c print_bad_irq_dependency(): where each lock became irq-safe
+    # and irq-unsafe
+    r"\.\.\. which became \S+ at:)"
 )
 _MARKER = re.compile(
     r"^\s*<(?P<close>/?)(?P<name>IRQ|NMI|TASK|SOFTIRQ|EOI|EOE|#[A-Z]{2})>\s*(?P<rest>.*)$"

@@ -159,7 +159,8 @@ _REG_ORDER = {
 _INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
-_ASIDE = "RCU grace-period kthread stack dump"
+# kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
+_ASIDE = ("RCU grace-period kthread stack dump", "rcu: RCU grace-period kthread stack dump")
 IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one of its own
 LINGER = 8  # lines during which a report closed by a foreign line may take frames again
 PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
@@ -177,6 +178,7 @@ class _Entry:
     main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
     preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
+    section: str | None = None  # the section line of the secondary stack it is in
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -250,6 +252,7 @@ class _Open:
         self.has_cpu_line = False
         self.traces = 0  # call traces started (the first is the report's own)
         self.section = False  # frames now belong to a secondary stack
+        self.section_line: str | None = None  # the section line they are under
         self.interrupted = False  # past the interrupt that printed the report
         self.trace_done = False
         self.ended = False
@@ -399,6 +402,7 @@ class _Open:
             # the one frame under it is where preemption was disabled, not the
             # report's stack (testdata 642: kernel_fpu_begin_mask)
             self.section = True
+            self.section_line = None
         if (
             self.state == S.PREAMBLE
             and fmt.body is not None
@@ -410,6 +414,7 @@ class _Open:
                 self.message = text.strip()
             if lt == L.SECTION:
                 self.section = True
+                self.section_line = text
                 self.aside = text.startswith(_ASIDE)
             elif lt == L.FRAME:
                 # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
@@ -434,17 +439,20 @@ class _Open:
             # the stack printed aside (the RCU grace-period kthread's) is not the report's
             self.aside = False
             self.section = True
+            self.section_line = None
             self.state = S.TRACE
             self.contexts = []
             self.interrupted = False
         elif lt == L.CALLTRACE:
             self.traces += 1
             self.section = self.traces > 1 or self.frozen
+            self.section_line = None
             self.state = S.TRACE
             self.contexts = []
             self.interrupted = False
         elif lt == L.SECTION:
             self.section = True
+            self.section_line = text
             self.aside = text.startswith(_ASIDE)
         elif lt == L.MARKER:
             self._marker_line(extra, line)
@@ -485,6 +493,7 @@ class _Open:
         if self.state != S.PREAMBLE:
             self.frozen = True  # what follows is the panic's stack, not this report's
             self.section = True
+            self.section_line = None
             if self.state == S.SUMMARY:
                 self.state = S.AFTER
 
@@ -553,6 +562,7 @@ class _Open:
                     main=not self.section and not self.frozen,
                     after_interrupt=self.interrupted,
                     preamble=self.state == S.PREAMBLE,
+                    section=self.section_line if self.section else None,
                 )
             )
 
@@ -634,12 +644,16 @@ class _Open:
         for ref in REFINEMENTS:
             if kind not in ref.kinds:
                 continue
-            if (
-                (ref.location and location and ref.location.search(location))
-                or (ref.message and self.message and ref.message.search(self.message))
-                or (ref.function and header_function and ref.function.search(header_function))
-                or (ref.absorbed and ref.absorbed in self.absorbed)
-            ):
+            hits = []
+            if ref.location is not None:
+                hits.append(bool(location and ref.location.search(location)))
+            if ref.message is not None:
+                hits.append(bool(self.message and ref.message.search(self.message)))
+            if ref.function is not None:
+                hits.append(bool(header_function and ref.function.search(header_function)))
+            if ref.absorbed is not None:
+                hits.append(ref.absorbed in self.absorbed)
+            if all(hits) if ref.every else any(hits):
                 kind, titles, sources, skip, pick = (
                     ref.kind,
                     ref.titles,
@@ -739,7 +753,13 @@ class _Open:
             # What the timer interrupt that detected the stall interrupted: the
             # frames below it, in any context (a softirq it hit runs on the IRQ
             # stack before <EOI>), else those after the interrupt's end marker.
+            # syzkaller: from the first apic_timer_interrupt frame, the next RIP
+            # line (what the interrupt hit) and the frames after it
             timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            if timer:
+                rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
+                if rip is not None:
+                    return main[rip:]
             if timer and timer[-1] + 1 < len(main):
                 return main[timer[-1] + 1 :]
             after = [e for e in main if e.after_interrupt]
@@ -748,6 +768,9 @@ class _Open:
             return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.BACKTRACE:
             return list(self.entries)
+        if source == Source.SECTION and self.fmt.section is not None:
+            want = self.fmt.section
+            return [e for e in self.entries if e.section is not None and want.search(e.section)]
         return []
 
     def _guilty(
@@ -776,6 +799,12 @@ class _Open:
                 work = _stuck_work(self.body, self.fields.get("pool_cpus"))
                 if work:
                     names.append((work, None))
+            elif source == Source.SECTION:
+                # a stack of its own: named from it when it names anything
+                for e in self._candidates(source):
+                    name = plain(e.function)
+                    if not _skipped(name, skip, pick):
+                        return strip_syscall_prefix(name), e.module
             elif source == Source.LOCK_IP:
                 ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
                 if ip:
@@ -949,6 +978,9 @@ class ConsoleParser:
         self._last_end = -(10**9)
         self._first_text: int | None = None  # the number of the first non-blank line
         self._reboot: Line | None = None  # a new boot's first line after earlier output
+        # a line with a header keyword that matched no header: the next line may be
+        # the rest of the same printk() (a task name holding a newline, testdata 1001)
+        self._unmatched: Line | None = None
         # kernel banners seen, -1 when the console did not start with a boot
         self._boots = 0
 
@@ -972,7 +1004,12 @@ class ConsoleParser:
         hints = not wake.noisy()
         next_hint: int | None = -1
         while pos < end:
-            if not self._open and self._cut is None and not self._lingering:
+            if (
+                not self._open
+                and self._cut is None
+                and not self._lingering
+                and self._unmatched is None
+            ):
                 # Idle: nothing but a header or a cut line can matter, so jump
                 # to the next line that may hold one (in C, not line by line).
                 hit = wake.at(pos)
@@ -1050,6 +1087,21 @@ class ConsoleParser:
                 self._boots += 1
         if hinted is None:
             hinted = HEADER_HINT.search(text) is not None
+        if self._unmatched is not None:
+            first, self._unmatched = self._unmatched, None
+            if (
+                line.ts is not None
+                and line.ts == first.ts
+                and line.caller == first.caller
+                and not hinted
+            ):
+                # printk prints each line of one message with the same stamp
+                joined = replace(first, text=first.text + " " + text)
+                whole = find_header(joined.text)
+                if whole is not None:
+                    self._seen.append([self._no, line.caller, False, True])
+                    self._header(joined, *whole)
+                    return
         # Fast path: outside any report only a header or a cut line matters.
         if (
             not self._open
@@ -1073,6 +1125,8 @@ class ConsoleParser:
             seen[3] = True
             self._header(line, *found)
             return
+        if hinted:
+            self._unmatched = line
         lt, extra = classify_rest(text)
         if lt == L.RESET:
             for rep in list(self._open):
@@ -1148,7 +1202,7 @@ class ConsoleParser:
         for rep in reversed(self._open):
             if rep.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
-                if fmt.kind == rep.fmt.kind and (
+                if fmt.kind == rep.fmt.kind == "WARNING" and (
                     len(rep.lines) > 1 or loc != rep.fields.get("location")
                 ):
                     continue  # another WARNING, not syzkaller's [inline] twin of this one
