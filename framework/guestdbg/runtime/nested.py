@@ -43,6 +43,7 @@ from typing import Any, cast
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
+from guestdbg import kernlog
 from guestdbg.build.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
 from guestdbg.build.host_kernels import HostKernel, host_kernel
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, HostError
@@ -174,6 +175,24 @@ def probe_nested() -> dict[str, object]:
     return {"usable": problem is None, "problem": problem, "outer_level": level}
 
 
+# What L1's kernel reports when it can no longer be trusted to run guests: a CPU
+# stuck (under an outer TCG, one running a nested guest sometimes never answers
+# an IPI again), a task hung, an oops or a panic. A WARNING alone is not.
+HOST_STUCK_KINDS = frozenset(
+    {"SOFT_LOCKUP", "HARD_LOCKUP", "RCU_STALL", "HUNG_TASK", "WORKQUEUE_LOCKUP", "OOPS", "BUG",
+     "PANIC"}
+)  # fmt: skip
+
+
+def host_kernel_trouble(console: str) -> str | None:
+    """The first report on L1's console that makes it unusable, as a sentence."""
+    for report in kernlog.parse_text(console):
+        if report.kind in HOST_STUCK_KINDS:
+            when = f", {report.start_time:g} s after boot" if report.start_time else ""
+            return f"its kernel reported '{report.title}' (console line {report.start_line}{when})"
+    return None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 free at this moment (for L1's hostfwd)."""
     with socket.socket() as s:
@@ -284,7 +303,11 @@ class NestedHost:
         g = self.guest
         if g is None or not g.running:
             return [g.exit_reason() or "the nested host is not running" if g else "not started"]
-        found = re.findall(r"GUESTDBG-HOST: (.*?)\r?\n", g.console.text())
+        text = g.console.text()
+        found = re.findall(r"GUESTDBG-HOST: (.*?)\r?\n", text)
+        trouble = host_kernel_trouble(text)
+        if trouble:
+            found.append(trouble)
         out = g.run(f"[ -c /dev/kvm ] && {L1_KVMCAPS}; ip -4 addr show eth0", timeout=60)
         caps = parse_kvmcaps(out.output)
         if caps is None:
