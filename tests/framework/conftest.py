@@ -74,3 +74,12 @@ def guestdbg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[st
         timeout=timeout,
         check=False,
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A QMP session (or any resource) left open until garbage collection is a
+    leak in the framework, not a warning to scroll past."""
+    for item in items:
+        item.add_marker(
+            pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+        )

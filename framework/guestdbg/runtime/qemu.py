@@ -124,6 +124,11 @@ class Guest:
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> Guest:
+        if self.proc is not None:
+            # Already started (snapshot.start_guest returns guests started):
+            # ``with`` then only closes it. Starting again would leave a second
+            # QEMU behind (in a nested host, kill the first one) and its QMP open.
+            return self
         try:
             self.start()
             if not self.spec.paused:
