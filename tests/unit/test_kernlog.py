@@ -2170,3 +2170,58 @@ def test_an_irq_safe_to_unsafe_order_is_named_where_the_lock_became_irq_safe() -
     # "which became (?:.*) at:", not the "at:" site of the lock being taken
     report = parse_text(IRQ_SAFE_TO_UNSAFE)[0]
     assert report.title == "possible deadlock in cgroup_rstat_updated"
+
+
+# syzkaller pkg/report/testdata/linux/report/544, console lines 1-15 (riscv)
+PREEMPTIBLE_RISCV = (
+    "[   74.831966][ T4088] BUG: using smp_processor_id() in preemptible [00000000] code:"
+    " dhcpcd/4088\n"
+    "[   74.832401][ T4088] caller is debug_smp_processor_id+0x1c/0x26\n"
+    "[   74.832713][ T4088] CPU: 1 PID: 4088 Comm: dhcpcd Not tainted 5.10.2 #18\n"
+    "[   74.833035][ T4088] Call Trace:\n"
+    "[   74.833253][ T4088] [<ffffffe00020383c>] walk_stackframe+0x0/0xaa\n"
+    "[   74.833582][ T4088] [<ffffffe002141ec4>] show_stack+0x32/0x3e\n"
+    "[   74.833878][ T4088] [<ffffffe002150a3a>] dump_stack+0x8e/0xb4\n"
+    "[   74.834212][ T4088] [<ffffffe002173288>] check_preemption_disabled+0xaa/0xac\n"
+    "[   74.834564][ T4088] [<ffffffe0021732a6>] debug_smp_processor_id+0x1c/0x26\n"
+    "[   74.834906][ T4088] [<ffffffe000203fd0>] get_cache_size+0x18/0x68\n"
+    "[   74.835234][ T4088] [<ffffffe00046a262>] load_elf_binary+0x8a4/0xeee\n"
+    "[   74.835557][ T4088] [<ffffffe0003eb4a2>] bprm_execve+0x352/0x7da\n"
+    "[   74.835881][ T4088] [<ffffffe0003ec17e>] do_execveat_common+0x10c/0x150\n"
+    "[   74.836242][ T4088] [<ffffffe0003ece8e>] sys_execve+0x24/0x30\n"
+    "[   74.836546][ T4088] [<ffffffe000201ba0>] ret_from_syscall+0x0/0x2\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/518, console lines 1-4 and 17-27
+GPF_ON_THE_IRQ_STACK = (
+    "[   71.480406][    C0] general protection fault: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[   71.480415][    C0] CPU: 0 PID: 8856 Comm: syz-executor.2 Not tainted 5.2.0-rc4+ #32\n"
+    "[   71.480420][    C0] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[   71.480431][    C0] RIP: 0010:rb_next+0xd7/0x140\n"
+    "[   71.633702][    C0] Call Trace:\n"
+    "[   71.636972][    C0]  <IRQ>\n"
+    "[   71.639833][    C0]  timerqueue_del+0xd8/0x150\n"
+    "[   71.644475][    C0]  __remove_hrtimer+0xa8/0x1c0\n"
+    "[   71.649244][    C0]  __hrtimer_run_queues+0x2a8/0xdd0\n"
+    "[   71.673258][    C0]  hrtimer_interrupt+0x314/0x770\n"
+    "[   71.678190][    C0]  smp_apic_timer_interrupt+0x111/0x550\n"
+    "[   71.683810][    C0]  apic_timer_interrupt+0xf/0x20\n"
+    "[   71.688725][    C0]  </IRQ>\n"
+    "[   71.691649][    C0] Modules linked in:\n"
+    "[   71.695531][    C0] \n"
+)
+
+
+def test_the_preemption_checker_itself_is_never_guilty() -> None:
+    # lib/smp_processor_id.c: check_preemption_disabled() dumps the stack from inside
+    # debug_smp_processor_id(); syzkaller skips "debug_", "processor_id", "this_cpu"
+    report = _only_report(PREEMPTIBLE_RISCV)
+    assert report.title == "BUG: using smp_processor_id() in preemptible code in get_cache_size"
+
+
+def test_a_fault_whose_trace_starts_on_the_irq_stack_is_named_there() -> None:
+    # x86 show_trace_log_lvl() prints the stack the fault ran on first: below the RIP
+    # line (rb_next, a helper passed over) the timer callback is the guilty frame
+    report = _only_report(GPF_ON_THE_IRQ_STACK)
+    assert report.title == "general protection fault in timerqueue_del"

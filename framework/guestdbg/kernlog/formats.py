@@ -1051,7 +1051,9 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG: using {what} in preemptible code in {function}",
         "BUG: using {what} in preemptible code",
         sources=(Source.TRACE,),
-        skip=re.compile(r"dump_stack|preempt|check_preemption_disabled"),
+        # syzkaller's skip list: the DEBUG_PREEMPT checker itself (debug_smp_processor_id,
+        # check_preemption_disabled, __this_cpu_preempt_check) is never guilty
+        skip=re.compile(r"dump_stack|preempt|debug_|processor_id|this_cpu"),
         body=ANY,
     ),
     _row(

@@ -744,9 +744,10 @@ class _Open:
             if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
                 start = rips[0] + 1
             rest = [e for e in main[start:] if not e.rip]
-            if start == 0 and rest and rest[0].context in _INTERRUPT_CONTEXTS:
-                # the trace starts on an interrupt stack: the fault happened there
-                # (a timer callback, a softirq), before what it interrupted
+            if rest and rest[0].context in _INTERRUPT_CONTEXTS:
+                # the trace (below the RIP line, if any) starts on an interrupt stack:
+                # the fault happened there (a timer callback, a softirq), before what
+                # it interrupted
                 return [e for e in rest if not e.after_interrupt] or rest
             return [e for e in rest if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.TASK:
