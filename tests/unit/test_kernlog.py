@@ -2225,3 +2225,56 @@ def test_a_fault_whose_trace_starts_on_the_irq_stack_is_named_there() -> None:
     # line (rb_next, a helper passed over) the timer callback is the guilty frame
     report = _only_report(GPF_ON_THE_IRQ_STACK)
     assert report.title == "general protection fault in timerqueue_del"
+
+# syzkaller pkg/report/testdata/linux/report/538, console lines 1, 8, 10, 21-37, 45-47, 55-70
+SOFT_LOCKUP_IN_A_TASKLET = (
+    "[  516.671899][    C1] watchdog: BUG: soft lockup - CPU#1 stuck for 134s!"
+    " [syz-executor.3:16401]\n"
+    "[  516.731179][    C1] CPU: 1 PID: 16401 Comm: syz-executor.3 Not tainted"
+    " 5.10.0-rc6-syzkaller #0\n"
+    "[  516.750065][    C1] RIP: 0010:__sanitizer_cov_trace_switch+0xe/0x70\n"
+    "[  516.846256][    C1] Call Trace:\n"
+    "[  516.849610][    C1]  <IRQ>\n"
+    "[  516.852462][    C1]  jhash+0x1d7/0x5d0\n"
+    "[  516.856438][    C1]  __rhashtable_lookup+0x22b/0x780\n"
+    "[  516.897170][    C1]  sta_info_get_bss+0x144/0x3f0\n"
+    "[  516.911609][    C1]  ieee80211_rx_list+0xdd3/0x23d0\n"
+    "[  516.938278][    C1]  ieee80211_rx_napi+0xf7/0x3d0\n"
+    "[  516.954196][    C1]  ieee80211_tasklet_handler+0xd3/0x130\n"
+    "[  516.959733][    C1]  tasklet_action_common.constprop.0+0x22f/0x2d0\n"
+    "[  516.966051][    C1]  __do_softirq+0x2a0/0x9f6\n"
+    "[  516.970547][    C1]  asm_call_irq_on_stack+0xf/0x20\n"
+    "[  516.975552][    C1]  </IRQ>\n"
+    "[  516.978481][    C1]  do_softirq_own_stack+0xaa/0xd0\n"
+    "[  516.983491][    C1]  irq_exit_rcu+0x132/0x200\n"
+    "[  516.987990][    C1]  sysvec_apic_timer_interrupt+0x4d/0x100\n"
+    "[  516.993697][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  516.999663][    C1] RIP: 0010:preempt_schedule_irq+0x49/0x90\n"
+    "[  517.080975][    C1]  irqentry_exit+0x7a/0xa0\n"
+    "[  517.085464][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  517.091434][    C1] RIP: 0010:preempt_schedule_common+0x19/0xc0\n"
+    "[  517.163473][    C1]  preempt_schedule_thunk+0x16/0x18\n"
+    "[  517.168997][    C1]  put_cpu_partial+0x138/0x200\n"
+    "[  517.173772][    C1]  qlist_free_all+0x5a/0xc0\n"
+    "[  517.178279][    C1]  quarantine_reduce+0x17e/0x200\n"
+    "[  517.183217][    C1]  __kasan_kmalloc.constprop.0+0x9e/0xd0\n"
+    "[  517.193357][    C1]  kmem_cache_alloc_node+0x13b/0x490\n"
+    "[  517.198653][    C1]  __alloc_skb+0x71/0x550\n"
+    "[  517.202995][    C1]  sk_stream_alloc_skb+0x109/0xc30\n"
+    "[  517.208455][    C1]  tcp_sendmsg_locked+0xbb7/0x2d20\n"
+    "[  517.228136][    C1]  tcp_sendmsg+0x2b/0x40\n"
+    "[  517.232377][    C1]  inet_sendmsg+0x99/0xe0\n"
+    "[  517.241996][    C1]  sock_sendmsg+0xcf/0x120\n"
+    "[  517.246415][    C1]  __sys_sendto+0x21c/0x320\n"
+    "[  517.281952][    C1]  __x64_sys_sendto+0xdd/0x1b0\n"
+    "[  517.297945][    C1]  do_syscall_64+0x2d/0x70\n"
+    "[  517.302373][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
+
+def test_a_soft_lockup_reads_its_stack_from_the_rip_line_down_in_any_context() -> None:
+    # kernel/watchdog.c shows the interrupted regs and stack; syzkaller's parts are
+    # the RIP line, "Call Trace:", every frame: the softirq's tasklet_action anchors
+    # the tasklet it ran, before the task it interrupted
+    report = parse_text(SOFT_LOCKUP_IN_A_TASKLET)[0]
+    assert report.title == "BUG: soft lockup in ieee80211_tasklet_handler"

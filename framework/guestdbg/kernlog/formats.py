@@ -55,6 +55,7 @@ class Source(enum.Enum):
     RIP = "rip"  # the faulting instruction: RIP:, IP:, pc :, PC is at
     TRACE = "trace"  # the call trace (after the RIP line when the trace holds one)
     TASK = "task"  # the interrupted task's RIP and frames (stalls, lockups)
+    FROM_RIP = "from_rip"  # every frame from the first RIP line on, in any context
     LOCK_AT = "lock_at"  # lockdep's "at: f+0x..": the lock being taken or released
     LOCK_IP = "lock_ip"  # lockdep's "[<address>] f+0x..": the ip it printed (print_ip_sym)
     LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
@@ -1073,7 +1074,10 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"\[(?P<comm>.+):(?P<pid>\d+)\]",
         "BUG: soft lockup in {function}",
         "BUG: soft lockup",
-        sources=(Source.TASK,),
+        # kernel/watchdog.c watchdog_timer_fn() shows the interrupted context's regs
+        # and stack (show_regs): syzkaller reads them all from the RIP line down, the
+        # softirq the timer interrupt hit before the task below it
+        sources=(Source.FROM_RIP,),
         pick=Pick.STALL,
         tail=BACKTRACE_TAIL,
         absorbs=REPORT_ABSORBS,

@@ -767,6 +767,9 @@ class _Open:
             if after:
                 return after
             return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
+        if source == Source.FROM_RIP:
+            rip = next((i for i, e in enumerate(main) if e.rip), 0)
+            return main[rip:]
         if source == Source.BACKTRACE:
             return list(self.entries)
         if source == Source.SECTION and self.fmt.section is not None:
