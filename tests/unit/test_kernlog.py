@@ -2226,6 +2226,7 @@ def test_a_fault_whose_trace_starts_on_the_irq_stack_is_named_there() -> None:
     report = _only_report(GPF_ON_THE_IRQ_STACK)
     assert report.title == "general protection fault in timerqueue_del"
 
+
 # syzkaller pkg/report/testdata/linux/report/538, console lines 1, 8, 10, 21-37, 45-47, 55-70
 SOFT_LOCKUP_IN_A_TASKLET = (
     "[  516.671899][    C1] watchdog: BUG: soft lockup - CPU#1 stuck for 134s!"
@@ -2278,3 +2279,50 @@ def test_a_soft_lockup_reads_its_stack_from_the_rip_line_down_in_any_context() -
     # the tasklet it ran, before the task it interrupted
     report = parse_text(SOFT_LOCKUP_IN_A_TASKLET)[0]
     assert report.title == "BUG: soft lockup in ieee80211_tasklet_handler"
+
+
+# syzkaller pkg/report/testdata/linux/report/548, console lines 1-25 (arm)
+ARM_FAULT_IN_THE_ABORT_HANDLER = (
+    "[ 9080.453689][T11783] 8<--- cut here ---\n"
+    "[ 9080.454760][T11783] Unhandled fault: page domain fault (0x01b) at 0x00000e30\n"
+    "[ 9080.455761][T11783] pgd = e852c1e3\n"
+    "[ 9080.456588][T11783] [00000e30] *pgd=e8c3e835\n"
+    "[ 9080.459344][T11783] Internal error: : 1b [#1] PREEMPT SMP ARM\n"
+    "[ 9080.461027][T11783] Dumping ftrace buffer:\n"
+    "[ 9080.462253][T11783]    (ftrace buffer empty)\n"
+    "[ 9080.463160][T11783] Modules linked in:\n"
+    "[ 9080.464375][T11783] CPU: 1 PID: 11783 Comm: syz-executor.0 Not tainted 5.10.0-rc1+ #18\n"
+    "[ 9080.465313][T11783] Hardware name: ARM-Versatile Express\n"
+    "[ 9080.467190][T11783] PC is at __sanitizer_cov_trace_pc+0x4c/0x78\n"
+    "[ 9080.468129][T11783] LR is at trace_hardirqs_off+0x6c/0x120\n"
+    "[ 9080.468826][T11783] pc : [<802b4048>]    lr : [<802e1324>]    psr: 60000193\n"
+    "[ 9080.469644][T11783] sp : 8bdfc010  ip : 8bdfc020  fp : 8bdfc01c\n"
+    "[ 9080.470461][T11783] r10: 8591b080  r9 : 8bdfc000  r8 : 00000001\n"
+    "[ 9080.471172][T11783] r7 : 80100a74  r6 : 844fbc1c  r5 : 60000193  r4 : 8bdfc000\n"
+    "[ 9080.471940][T11783] r3 : 8bdfc000  r2 : 00000000  r1 : 00000000  r0 : 00000000\n"
+    "[ 9080.472938][T11783] Flags: nZCv  IRQs off  FIQs on  Mode SVC_32  ISA ARM  Segment none\n"
+    "[ 9080.474920][T11783] Control: 10c5387d  Table: 8a14806a  DAC: 00000051\n"
+    "[ 9080.475742][T11783] Process syz-executor.0 (pid: 11783, stack limit = 0xdf960dff)\n"
+    "[ 9080.476792][T11783] Stack: (0x8bdfc010 to 0x00002000)\n"
+    "[ 9080.477621][T11783] Backtrace: \n"
+    "[ 9080.479068][T11783] [<802b3ffc>] (__sanitizer_cov_trace_pc) from [<802e1324>]"
+    " (trace_hardirqs_off+0x6c/0x120)\n"
+    "[ 9080.480508][T11783] [<802e12b8>] (trace_hardirqs_off) from [<80100a74>]"
+    " (__dabt_svc+0x54/0xa0)\n"
+    "[ 9080.481456][T11783] Exception stack(0x8bdfc048 to 0x8bdfc090)\n"
+)
+
+
+def test_arm_register_and_stack_limit_lines_belong_to_the_oops() -> None:
+    # arch/arm/kernel/process.c __show_regs() ("r10: ", "Flags: ", "Control: "),
+    # arch/arm/mm/fault.c show_pte() ("pgd = ", "*pgd="), arch/arm/kernel/traps.c
+    # __die() ("Process ... stack limit") and dump_mem() ("Stack: (... to ...)")
+    report = _only_report(ARM_FAULT_IN_THE_ABORT_HANDLER)
+    assert not report.corrupted
+
+
+def test_an_arm_backtraces_last_caller_is_a_frame_too() -> None:
+    # arch/arm/kernel/traps.c dump_backtrace_entry(): "(f) from [<pc>] (caller+off)";
+    # syzkaller reads both names, so the exception entry on the last line is named
+    report = _only_report(ARM_FAULT_IN_THE_ABORT_HANDLER)
+    assert report.title == "Unhandled fault in __dabt_svc"

@@ -179,6 +179,7 @@ class _Entry:
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
     preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
     section: str | None = None  # the section line of the secondary stack it is in
+    caller: bool = False  # an arm line's "from" frame, until the next line repeats it
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -552,6 +553,8 @@ class _Open:
             line=line.text,
         )
         self.frames.append(frame)
+        if self.entries and self.entries[-1].caller and self.entries[-1].function == func:
+            self.entries.pop()  # the arm line repeats the caller the line before named
         if func and reliable:
             self.entries.append(
                 _Entry(
@@ -565,6 +568,11 @@ class _Open:
                     section=self.section_line if self.section else None,
                 )
             )
+            caller = gd.get("caller")
+            if caller:
+                self.entries.append(
+                    replace(self.entries[-1], function=caller, module=None, caller=True)
+                )
 
     def _regs_line(self, key: str, text: str) -> None:
         self.last_reg = key
