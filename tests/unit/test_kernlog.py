@@ -2326,3 +2326,75 @@ def test_an_arm_backtraces_last_caller_is_a_frame_too() -> None:
     # syzkaller reads both names, so the exception entry on the last line is named
     report = _only_report(ARM_FAULT_IN_THE_ABORT_HANDLER)
     assert report.title == "Unhandled fault in __dabt_svc"
+
+
+# syzkaller pkg/report/testdata/linux/report/688, console lines 9-36 and 51-68 (arm64;
+# the login prompt before the header left out)
+STALL_SELF_DETECTED_ARM64 = (
+    "[  417.725670][    C1] rcu: INFO: rcu_sched self-detected stall on CPU\n"
+    "[  417.727544][    C1] rcu: \t1-...!: (10499 ticks this GP)"
+    " idle=9f9/1/0x4000000000000002 softirq=2116/2117 fqs=0 \n"
+    "[  417.730327][    C1] \t(t=10500 jiffies g=989 q=72)\n"
+    "[  417.731616][    C1] rcu: rcu_sched kthread starved for 10500 jiffies! g989 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  417.734458][    C1] rcu: \tUnless rcu_sched kthread gets sufficient CPU time, OOM is"
+    " now expected behavior.\n"
+    "[  417.737083][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  417.738658][    C1] task:rcu_sched       state:R  running task on cpu   0   stack:  "
+    "  0 pid:   13 ppid:     2 flags:0x00000008\n"
+    "[  417.741712][    C1] Call trace:\n"
+    "[  417.742580][    C1]  __switch_to+0x123/0x123\n"
+    "[  417.743759][    C1]  __schedule+0x123/0x123\n"
+    "[  417.744891][    C1]  schedule+0x123/0x123\n"
+    "[  417.745979][    C1]  schedule_timeout+0x123/0x123\n"
+    "[  417.747210][    C1]  rcu_gp_fqs_loop+0x123/0x123\n"
+    "[  417.748498][    C1]  rcu_gp_kthread+0x123/0x123\n"
+    "[  417.749712][    C1]  kthread+0x123/0x123\n"
+    "[  417.750767][    C1]  ret_from_fork+0x123/0x123\n"
+    "[  417.751954][    C1] rcu: Stack dump where RCU GP kthread last ran:\n"
+    "[  417.753610][    C1] Task dump for CPU 0:\n"
+    "[  417.754667][    C1] task:syz-executor913 state:R  running task on cpu   0   stack:  "
+    "  0 pid: 1432 ppid:  1414 flags:0x00000002\n"
+    "[  417.757734][    C1] Call trace:\n"
+    "[  417.758593][    C1]  __switch_to+0x123/0x123\n"
+    "[  417.759750][    C1]  0x202\n"
+    "[  417.760503][    C1] Task dump for CPU 1:\n"
+    "[  417.761565][    C1] task:syz-executor913 state:R  running task on cpu   1   stack:  "
+    "  0 pid: 1429 ppid:  1407 flags:0x00000002\n"
+    "[  417.764661][    C1] Call trace:\n"
+    "[  417.765509][    C1]  walk_stackframe+0x123/0x123\n"
+    "[  417.766717][    C1]  show_stack+0x123/0x123\n"
+    "[  417.767848][    C1]  _sched_show_task+0x123/0x123\n"
+    "[  417.787489][    C1]  do_interrupt_handler+0x123/0x123\n"
+    "[  417.788820][    C1]  el1_interrupt+0x123/0x123\n"
+    "[  417.789988][    C1]  el1h_64_irq_handler+0x123/0x123\n"
+    "[  417.791312][    C1]  el1h_64_irq+0x123/0x123\n"
+    "[  417.792422][    C1]  lock_acquire+0x123/0x123\n"
+    "[  417.793620][    C1]  _raw_spin_lock_bh+0x123/0x123\n"
+    "[  417.794925][    C1]  sk_msg_recvmsg+0x123/0x123\n"
+    "[  417.796127][    C1]  tcp_bpf_recvmsg_parser+0x123/0x123\n"
+    "[  417.797490][    C1]  inet_recvmsg+0x123/0x123\n"
+    "[  417.798695][    C1]  ____sys_recvmsg+0x123/0x123\n"
+    "[  417.799947][    C1]  do_recvmmsg+0x123/0x123\n"
+    "[  417.801142][    C1]  __arm64_sys_recvmmsg+0x123/0x123\n"
+    "[  417.802546][    C1]  invoke_syscall+0x123/0x123\n"
+    "[  417.803758][    C1]  el0_svc_common+0x123/0x123\n"
+    "[  417.804977][    C1]  do_el0_svc+0x123/0x123\n"
+    "[  417.806112][    C1]  el0_svc+0x123/0x123\n"
+    "[  417.807175][    C1]  el0t_64_sync_handler+0x123/0x123\n"
+    "[  417.808519][    C1]  el0t_64_sync+0x123/0x123\n"
+)
+
+
+def test_arm64s_call_trace_spelling_goes_on_a_stall_report() -> None:
+    # arch/arm64/kernel/stacktrace.c dump_backtrace(): "Call trace:"; kernel/sched
+    # dump_cpu_task(): "Task dump for CPU n:" and the task's line before each stack
+    report = _only_report(STALL_SELF_DETECTED_ARM64)
+    assert not report.corrupted
+
+
+def test_an_arm64_stall_is_read_below_el1h_64_irq_in_any_stack_of_the_report() -> None:
+    # syzkaller's second stall part "(?:apic_timer_interrupt|Exception stack|el1h_64_irq)"
+    # is searched in the whole report: the stalled CPU's is the second task dump
+    report = _only_report(STALL_SELF_DETECTED_ARM64)
+    assert report.title == "INFO: rcu detected stall in sys_recvmmsg"

@@ -667,9 +667,10 @@ RCU_BODY = re.compile(
     r"Unless rcu_\w+ kthread|\s+Unless|All QSes seen|\S+\s+R\s+running task|"
     r"Task dump for CPU|rcu_\w+ kthread starved|RCU grace-period kthread)"
 )
+# arm64's dump_backtrace() spells it "Call trace:" (syzkaller's linuxCallTrace takes both)
 BACKTRACE_TAIL = re.compile(
     r"^(?:rcu: |\t|NMI backtrace for cpu|Sending NMI from CPU|CPU: \d+ |Hardware name:|"
-    r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call Trace:|task:\S*\s+state:|"
+    r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call [Tt]race:|task:\S*\s+state:|"
     r"Workqueue:|Task dump for CPU)"
 )
 MIGHT_SLEEP_BODY = re.compile(

@@ -157,6 +157,9 @@ _REG_ORDER = {
     )
 }
 _INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
+# The interrupt entry a stall's interrupted frames lie below: x86's apic timer, arm64's
+# el1h_64_irq (syzkaller's stall stack part "apic_timer_interrupt|...|el1h_64_irq")
+_TIMER_INTERRUPT = re.compile(r"apic_timer_interrupt|^el1h_64_irq$")
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
 # kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
@@ -764,13 +767,21 @@ class _Open:
             # stack before <EOI>), else those after the interrupt's end marker.
             # syzkaller: from the first apic_timer_interrupt frame, the next RIP
             # line (what the interrupt hit) and the frames after it
-            timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            timer = [i for i, e in enumerate(main) if _TIMER_INTERRUPT.search(e.function)]
             if timer:
                 rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
                 if rip is not None:
                     return main[rip:]
             if timer and timer[-1] + 1 < len(main):
                 return main[timer[-1] + 1 :]
+            if not timer:
+                # syzkaller's part is searched in the whole report: on arm64 the CPU that
+                # detected its own stall is dumped under "Task dump for CPU n:", after
+                # the CPU where the grace-period kthread last ran (testdata 688)
+                every = [e for e in self.entries if not e.rip]
+                timer = [i for i, e in enumerate(every) if _TIMER_INTERRUPT.search(e.function)]
+                if timer and timer[0] + 1 < len(every):
+                    return every[timer[0] + 1 :]
             after = [e for e in main if e.after_interrupt]
             if after:
                 return after
