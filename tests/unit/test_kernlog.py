@@ -2398,3 +2398,35 @@ def test_an_arm64_stall_is_read_below_el1h_64_irq_in_any_stack_of_the_report() -
     # is searched in the whole report: the stalled CPU's is the second task dump
     report = _only_report(STALL_SELF_DETECTED_ARM64)
     assert report.title == "INFO: rcu detected stall in sys_recvmmsg"
+
+
+# syzkaller pkg/report/testdata/linux/report/694, console lines 2-3 and 34-76 without "? "
+# frames (the interleaved panic of another task left out)
+KASAN_IN_QUEUEING_WORK = (
+    "[  771.746713][T15335] BUG: KASAN: out-of-bounds in stack_trace_consume_entry+0x141/0x160\n"
+    "[  771.751900][T15335] Write of size 8 at addr ffffc90002f7f910 by task kworker/0:1/15335\n"
+    "[  771.780070][T15335] Workqueue: events nsim_dev_trap_report_work\n"
+    "[  771.786122][T15335] Call Trace:\n"
+    "[  771.788163][T15335]  <TASK>\n"
+    "[  771.791926][T15335]  dump_stack_lvl+0xd9/0x150\n"
+    "[  771.794831][T15335]  print_address_description.constprop.0+0x2c/0x3c0\n"
+    "[  771.801729][T15335]  kasan_report+0x11c/0x130\n"
+    "[  771.812087][T15335]  stack_trace_consume_entry+0x141/0x160\n"
+    "[  771.821918][T15335]  arch_stack_walk+0x71/0xf0\n"
+    "[  771.829100][T15335]  stack_trace_save+0x90/0xc0\n"
+    "[  771.842065][T15335]  kasan_save_stack+0x22/0x40\n"
+    "[  771.898660][T15335]  __kasan_record_aux_stack+0x7b/0x90\n"
+    "[  771.902334][T15335]  insert_work+0x48/0x350\n"
+    "[  771.907321][T15335]  __queue_work+0x625/0x1120\n"
+    "[  771.911888][T15335]  __queue_delayed_work+0x1c8/0x270\n"
+    "[  771.916104][T15335]  queue_delayed_work_on+0x109/0x120\n"
+    "[  771.920013][T15335]  nsim_dev_trap_report_work+0x9d1/0xc80\n"
+    "[  771.935911][T15335]  process_one_work+0x991/0x15c0\n"
+)
+
+
+def test_the_workqueues_queueing_functions_are_passed_over() -> None:
+    # syzkaller's skip list has "queue_work" unanchored: __queue_work, queue_work_on;
+    # the stack-saving helpers under it (insert_work, stack_trace_save) are passed too
+    report = _only_report(KASAN_IN_QUEUEING_WORK)
+    assert report.title == "KASAN: out-of-bounds Write in nsim_dev_trap_report_work"

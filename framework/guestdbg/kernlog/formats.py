@@ -270,7 +270,7 @@ SKIP_WORK = _any(
     r"flush_workqueue",
     r"drain_workqueue",
     r"destroy_workqueue",
-    r"^queue_work",
+    r"queue_work",  # syzkaller's unanchored pattern: __queue_work, queue_work_on
     r"^kobject_",
     r"add_uevent_var",
     r"get_device_parent",
