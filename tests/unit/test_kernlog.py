@@ -2430,3 +2430,11 @@ def test_the_workqueues_queueing_functions_are_passed_over() -> None:
     # the stack-saving helpers under it (insert_work, stack_trace_save) are passed too
     report = _only_report(KASAN_IN_QUEUEING_WORK)
     assert report.title == "KASAN: out-of-bounds Write in nsim_dev_trap_report_work"
+
+
+def test_busy_inodes_after_unmount_is_titled_as_a_use_after_free() -> None:
+    # syzkaller pkg/report/testdata/linux/report/684, its one console line: fs/super.c
+    # generic_shutdown_super()'s message (there with its format string unexpanded)
+    text = "VFS: Busy inodes after unmount of %s. Self-destruct in 5 seconds.  Have a nice day...\n"
+    report = _only_report(text)
+    assert report.title == "VFS: Busy inodes after unmount (use-after-free)"

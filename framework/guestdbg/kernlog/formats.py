@@ -1374,6 +1374,16 @@ FORMATS: tuple[ReportFormat, ...] = (
         trace=False,
         complete="header",
     ),
+    # fs/super.c generic_shutdown_super(): "VFS: Busy inodes after unmount of %s.
+    # Self-destruct in 5 seconds.  Have a nice day..." (since 6.6 "... of %s (%s)", then a
+    # BUG); syzkaller titles it as the use-after-free it is, with no function
+    _row(
+        "BUG",
+        r"VFS: Busy inodes after unmount of ",
+        "VFS: Busy inodes after unmount (use-after-free)",
+        trace=False,
+        complete="header",
+    ),
     # -- NMIs nobody claimed (arch/x86/kernel/nmi.c)
     _row(
         "NMI",
@@ -1502,7 +1512,7 @@ HEADER_HINT = re.compile(
     r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
     r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
     r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
-    r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting"
+    r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting|VFS: Busy"
 )
 
 
