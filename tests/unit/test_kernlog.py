@@ -2438,3 +2438,20 @@ def test_busy_inodes_after_unmount_is_titled_as_a_use_after_free() -> None:
     text = "VFS: Busy inodes after unmount of %s. Self-destruct in 5 seconds.  Have a nice day...\n"
     report = _only_report(text)
     assert report.title == "VFS: Busy inodes after unmount (use-after-free)"
+
+
+# syzkaller pkg/report/testdata/linux/report/724, console lines 2-4 (the banner cut)
+DECOMPRESSOR_THEN_BANNER = (
+    "Decompressing Linux... Parsing ELF... Performing relocations... done.\n"
+    "Booting the kernel (entry_offset: 0x0000000000000000).\n"
+    "[    0.000000] Linux version 6.8.0 (dvyukov@dvyukov-glaptop2) (gcc (Debian 13.2.0-10)"
+    " 13.2.0, GNU ld (GNU Binutils for Debian) 2.41.90.20240122) #1 SMP\n"
+)
+
+
+def test_the_decompressors_first_line_starts_the_boot_it_announces() -> None:
+    # arch/x86/boot/compressed/misc.c extract_kernel(): "Decompressing Linux... " comes
+    # before "Booting the kernel": one boot, no earlier output, nothing to report
+    assert parse_text(DECOMPRESSOR_THEN_BANNER) == []
+    rebooted = parse_text("[   12.000000] syz-executor: started\n" + DECOMPRESSOR_THEN_BANNER)
+    assert [r.title for r in rebooted] == ["unexpected kernel reboot"]

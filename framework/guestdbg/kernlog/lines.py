@@ -188,8 +188,11 @@ _INFO = re.compile(
     r"KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range)"
 )
 # A new boot: the kernel's banner (init/version.c linux_banner), SeaBIOS's first
-# line, the x86 decompressor's last (arch/x86/boot/compressed/misc.c).
-RESET_RE = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
+# line, the x86 decompressor's first and last (arch/x86/boot/compressed/misc.c
+# extract_kernel(): "Decompressing Linux... ", "Booting the kernel").
+RESET_RE = re.compile(
+    r"^(?:Linux version \d\S* |SeaBIOS \(version|Decompressing Linux\.\.\. |Booting the kernel)"
+)
 _RESET = RESET_RE
 
 

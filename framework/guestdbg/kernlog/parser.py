@@ -1349,7 +1349,7 @@ class ConsoleParser:
 CHUNK = 1 << 20
 
 
-_BOOT_STARTS = ("Linux version", "SeaBIOS", "Booting the kernel")
+_BOOT_STARTS = ("Linux version", "SeaBIOS", "Decompressing Linux", "Booting the kernel")
 
 
 def _reboot_report(line: Line) -> KernelReport:
