@@ -2455,3 +2455,64 @@ def test_the_decompressors_first_line_starts_the_boot_it_announces() -> None:
     assert parse_text(DECOMPRESSOR_THEN_BANNER) == []
     rebooted = parse_text("[   12.000000] syz-executor: started\n" + DECOMPRESSOR_THEN_BANNER)
     assert [r.title for r in rebooted] == ["unexpected kernel reboot"]
+
+
+# syzkaller pkg/report/testdata/linux/report/718, console lines 1-105 without the
+# registers and the "? " frames
+STALL_WITH_ONLY_THE_GP_KTHREADS_CPU = (
+    "[  146.893110][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+    "[  146.894767][    C1] rcu: \t(detected by 1, t=10002 jiffies, g=4241, q=1639"
+    " ncpus=2)\n"
+    "[  146.896637][    C1] rcu: All QSes seen, last rcu_preempt kthread activity 9998"
+    " (4294951926-4294941928), jiffies_till_next_fqs=1, root ->qsmask 0x0\n"
+    "[  146.901144][    C1] rcu: rcu_preempt kthread starved for 9998 jiffies! g4241 f0x2"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  146.903974][    C1] rcu: \tUnless rcu_preempt kthread gets sufficient CPU time,"
+    " OOM is now expected behavior.\n"
+    "[  146.906067][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  146.907296][    C1] task:rcu_preempt     state:R  running task     stack:26920"
+    " pid:17    tgid:17    ppid:2      flags:0x00004000\n"
+    "[  146.909742][    C1] Call Trace:\n"
+    "[  146.910457][    C1]  <TASK>\n"
+    "[  146.911086][    C1]  __schedule+0x1335/0x44b0\n"
+    "[  146.916411][    C1]  schedule+0xc9/0x240\n"
+    "[  146.917276][    C1]  schedule_timeout+0x1ad/0x3c0\n"
+    "[  146.923320][    C1]  rcu_gp_fqs_loop+0x2da/0x1200\n"
+    "[  146.927740][    C1]  rcu_gp_kthread+0xa4/0x3a0\n"
+    "[  146.931993][    C1]  kthread+0x2d8/0x370\n"
+    "[  146.934956][    C1]  ret_from_fork+0x56/0x90\n"
+    "[  146.936867][    C1]  ret_from_fork_asm+0x1a/0x30\n"
+    "[  146.937875][    C1]  </TASK>\n"
+    "[  146.938518][    C1] rcu: Stack dump where RCU GP kthread last ran:\n"
+    "[  146.939867][    C1] Sending NMI from CPU 1 to CPUs 0:\n"
+    "[  146.941062][    C0] NMI backtrace for cpu 0\n"
+    "[  146.941087][    C0] CPU: 0 PID: 5599 Comm: syz.0.104 Not tainted"
+    " 6.10.0-rc5-00257-g88d8f64b9f5f-dirty #20\n"
+    "[  146.941108][    C0] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS"
+    " 1.16.3-debian-1.16.3-2 04/01/2014\n"
+    "[  146.941321][    C0] Call Trace:\n"
+    "[  146.941326][    C0]  <NMI>\n"
+    "[  146.941615][    C0]  </NMI>\n"
+    "[  146.941620][    C0]  <TASK>\n"
+    "[  146.941626][    C0]  timerqueue_add+0x24d/0x280\n"
+    "[  146.941649][    C0]  enqueue_hrtimer+0x11c/0x300\n"
+    "[  146.941667][    C0]  hrtimer_start_range_ns+0x9e9/0xbb0\n"
+    "[  146.941695][    C0]  common_hrtimer_rearm+0x100/0x110\n"
+    "[  146.941718][    C0]  posixtimer_rearm+0x19c/0x3f0\n"
+    "[  146.941808][    C0]  dequeue_signal+0x23f/0x5b0\n"
+    "[  146.941943][    C0]  get_signal+0x532/0x1650\n"
+    "[  146.941983][    C0]  arch_do_signal_or_restart+0x96/0x840\n"
+    "[  146.942058][    C0]  syscall_exit_to_user_mode+0x66/0x240\n"
+    "[  146.942077][    C0]  do_syscall_64+0xf0/0x230\n"
+    "[  146.942120][    C0]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  146.942248][    C0]  </TASK>\n"
+)
+
+
+def test_a_stall_whose_stack_names_no_frame_is_corrupted() -> None:
+    # syzkaller's extractDescription: a format with a stack that yields no frame is
+    # "extracted no stack frame", titled "... in corrupted"; here every CPU passed its
+    # quiescent state and only the starved grace-period kthread's CPU was dumped
+    report = _only_report(STALL_WITH_ONLY_THE_GP_KTHREADS_CPU)
+    assert report.title == "INFO: rcu detected stall in corrupted"
+    assert report.corrupted

@@ -692,11 +692,13 @@ class _Open:
             reasons.append("the report this message follows was not printed")
         if any(e.function.startswith("should_fail") for e in self.entries):
             reasons.append("fault-injection stack interleaved")
-        corrupted = bool(reasons)
-        # a corrupted report with a stack that named nothing (a stall whose backtraces
-        # never came too): syzkaller's "... in corrupted"
-        if corrupted and function is None and fmt.trace and any("{function}" in t for t in titles):
+        # a report with a stack that named nothing (a stall whose backtraces never came,
+        # or only other tasks'): syzkaller's "extracted no stack frame", "... in corrupted"
+        if function is None and fmt.trace and any("{function}" in t for t in titles):
+            if not reasons:
+                reasons.append("no guilty frame in its stack")
             function = "corrupted"
+        corrupted = bool(reasons)
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
         if "undefined" in values and "bug" not in values:
             values["bug"] = "undefined-behaviour"  # UBSAN before 5.x named no kind
