@@ -2170,3 +2170,349 @@ def test_an_irq_safe_to_unsafe_order_is_named_where_the_lock_became_irq_safe() -
     # "which became (?:.*) at:", not the "at:" site of the lock being taken
     report = parse_text(IRQ_SAFE_TO_UNSAFE)[0]
     assert report.title == "possible deadlock in cgroup_rstat_updated"
+
+
+# syzkaller pkg/report/testdata/linux/report/544, console lines 1-15 (riscv)
+PREEMPTIBLE_RISCV = (
+    "[   74.831966][ T4088] BUG: using smp_processor_id() in preemptible [00000000] code:"
+    " dhcpcd/4088\n"
+    "[   74.832401][ T4088] caller is debug_smp_processor_id+0x1c/0x26\n"
+    "[   74.832713][ T4088] CPU: 1 PID: 4088 Comm: dhcpcd Not tainted 5.10.2 #18\n"
+    "[   74.833035][ T4088] Call Trace:\n"
+    "[   74.833253][ T4088] [<ffffffe00020383c>] walk_stackframe+0x0/0xaa\n"
+    "[   74.833582][ T4088] [<ffffffe002141ec4>] show_stack+0x32/0x3e\n"
+    "[   74.833878][ T4088] [<ffffffe002150a3a>] dump_stack+0x8e/0xb4\n"
+    "[   74.834212][ T4088] [<ffffffe002173288>] check_preemption_disabled+0xaa/0xac\n"
+    "[   74.834564][ T4088] [<ffffffe0021732a6>] debug_smp_processor_id+0x1c/0x26\n"
+    "[   74.834906][ T4088] [<ffffffe000203fd0>] get_cache_size+0x18/0x68\n"
+    "[   74.835234][ T4088] [<ffffffe00046a262>] load_elf_binary+0x8a4/0xeee\n"
+    "[   74.835557][ T4088] [<ffffffe0003eb4a2>] bprm_execve+0x352/0x7da\n"
+    "[   74.835881][ T4088] [<ffffffe0003ec17e>] do_execveat_common+0x10c/0x150\n"
+    "[   74.836242][ T4088] [<ffffffe0003ece8e>] sys_execve+0x24/0x30\n"
+    "[   74.836546][ T4088] [<ffffffe000201ba0>] ret_from_syscall+0x0/0x2\n"
+)
+
+# syzkaller pkg/report/testdata/linux/report/518, console lines 1-4 and 17-27
+GPF_ON_THE_IRQ_STACK = (
+    "[   71.480406][    C0] general protection fault: 0000 [#1] PREEMPT SMP KASAN\n"
+    "[   71.480415][    C0] CPU: 0 PID: 8856 Comm: syz-executor.2 Not tainted 5.2.0-rc4+ #32\n"
+    "[   71.480420][    C0] Hardware name: Google Google Compute Engine/Google Compute Engine,"
+    " BIOS Google 01/01/2011\n"
+    "[   71.480431][    C0] RIP: 0010:rb_next+0xd7/0x140\n"
+    "[   71.633702][    C0] Call Trace:\n"
+    "[   71.636972][    C0]  <IRQ>\n"
+    "[   71.639833][    C0]  timerqueue_del+0xd8/0x150\n"
+    "[   71.644475][    C0]  __remove_hrtimer+0xa8/0x1c0\n"
+    "[   71.649244][    C0]  __hrtimer_run_queues+0x2a8/0xdd0\n"
+    "[   71.673258][    C0]  hrtimer_interrupt+0x314/0x770\n"
+    "[   71.678190][    C0]  smp_apic_timer_interrupt+0x111/0x550\n"
+    "[   71.683810][    C0]  apic_timer_interrupt+0xf/0x20\n"
+    "[   71.688725][    C0]  </IRQ>\n"
+    "[   71.691649][    C0] Modules linked in:\n"
+    "[   71.695531][    C0] \n"
+)
+
+
+def test_the_preemption_checker_itself_is_never_guilty() -> None:
+    # lib/smp_processor_id.c: check_preemption_disabled() dumps the stack from inside
+    # debug_smp_processor_id(); syzkaller skips "debug_", "processor_id", "this_cpu"
+    report = _only_report(PREEMPTIBLE_RISCV)
+    assert report.title == "BUG: using smp_processor_id() in preemptible code in get_cache_size"
+
+
+def test_a_fault_whose_trace_starts_on_the_irq_stack_is_named_there() -> None:
+    # x86 show_trace_log_lvl() prints the stack the fault ran on first: below the RIP
+    # line (rb_next, a helper passed over) the timer callback is the guilty frame
+    report = _only_report(GPF_ON_THE_IRQ_STACK)
+    assert report.title == "general protection fault in timerqueue_del"
+
+
+# syzkaller pkg/report/testdata/linux/report/538, console lines 1, 8, 10, 21-37, 45-47, 55-70
+SOFT_LOCKUP_IN_A_TASKLET = (
+    "[  516.671899][    C1] watchdog: BUG: soft lockup - CPU#1 stuck for 134s!"
+    " [syz-executor.3:16401]\n"
+    "[  516.731179][    C1] CPU: 1 PID: 16401 Comm: syz-executor.3 Not tainted"
+    " 5.10.0-rc6-syzkaller #0\n"
+    "[  516.750065][    C1] RIP: 0010:__sanitizer_cov_trace_switch+0xe/0x70\n"
+    "[  516.846256][    C1] Call Trace:\n"
+    "[  516.849610][    C1]  <IRQ>\n"
+    "[  516.852462][    C1]  jhash+0x1d7/0x5d0\n"
+    "[  516.856438][    C1]  __rhashtable_lookup+0x22b/0x780\n"
+    "[  516.897170][    C1]  sta_info_get_bss+0x144/0x3f0\n"
+    "[  516.911609][    C1]  ieee80211_rx_list+0xdd3/0x23d0\n"
+    "[  516.938278][    C1]  ieee80211_rx_napi+0xf7/0x3d0\n"
+    "[  516.954196][    C1]  ieee80211_tasklet_handler+0xd3/0x130\n"
+    "[  516.959733][    C1]  tasklet_action_common.constprop.0+0x22f/0x2d0\n"
+    "[  516.966051][    C1]  __do_softirq+0x2a0/0x9f6\n"
+    "[  516.970547][    C1]  asm_call_irq_on_stack+0xf/0x20\n"
+    "[  516.975552][    C1]  </IRQ>\n"
+    "[  516.978481][    C1]  do_softirq_own_stack+0xaa/0xd0\n"
+    "[  516.983491][    C1]  irq_exit_rcu+0x132/0x200\n"
+    "[  516.987990][    C1]  sysvec_apic_timer_interrupt+0x4d/0x100\n"
+    "[  516.993697][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  516.999663][    C1] RIP: 0010:preempt_schedule_irq+0x49/0x90\n"
+    "[  517.080975][    C1]  irqentry_exit+0x7a/0xa0\n"
+    "[  517.085464][    C1]  asm_sysvec_apic_timer_interrupt+0x12/0x20\n"
+    "[  517.091434][    C1] RIP: 0010:preempt_schedule_common+0x19/0xc0\n"
+    "[  517.163473][    C1]  preempt_schedule_thunk+0x16/0x18\n"
+    "[  517.168997][    C1]  put_cpu_partial+0x138/0x200\n"
+    "[  517.173772][    C1]  qlist_free_all+0x5a/0xc0\n"
+    "[  517.178279][    C1]  quarantine_reduce+0x17e/0x200\n"
+    "[  517.183217][    C1]  __kasan_kmalloc.constprop.0+0x9e/0xd0\n"
+    "[  517.193357][    C1]  kmem_cache_alloc_node+0x13b/0x490\n"
+    "[  517.198653][    C1]  __alloc_skb+0x71/0x550\n"
+    "[  517.202995][    C1]  sk_stream_alloc_skb+0x109/0xc30\n"
+    "[  517.208455][    C1]  tcp_sendmsg_locked+0xbb7/0x2d20\n"
+    "[  517.228136][    C1]  tcp_sendmsg+0x2b/0x40\n"
+    "[  517.232377][    C1]  inet_sendmsg+0x99/0xe0\n"
+    "[  517.241996][    C1]  sock_sendmsg+0xcf/0x120\n"
+    "[  517.246415][    C1]  __sys_sendto+0x21c/0x320\n"
+    "[  517.281952][    C1]  __x64_sys_sendto+0xdd/0x1b0\n"
+    "[  517.297945][    C1]  do_syscall_64+0x2d/0x70\n"
+    "[  517.302373][    C1]  entry_SYSCALL_64_after_hwframe+0x44/0xa9\n"
+)
+
+
+def test_a_soft_lockup_reads_its_stack_from_the_rip_line_down_in_any_context() -> None:
+    # kernel/watchdog.c shows the interrupted regs and stack; syzkaller's parts are
+    # the RIP line, "Call Trace:", every frame: the softirq's tasklet_action anchors
+    # the tasklet it ran, before the task it interrupted
+    report = parse_text(SOFT_LOCKUP_IN_A_TASKLET)[0]
+    assert report.title == "BUG: soft lockup in ieee80211_tasklet_handler"
+
+
+# syzkaller pkg/report/testdata/linux/report/548, console lines 1-25 (arm)
+ARM_FAULT_IN_THE_ABORT_HANDLER = (
+    "[ 9080.453689][T11783] 8<--- cut here ---\n"
+    "[ 9080.454760][T11783] Unhandled fault: page domain fault (0x01b) at 0x00000e30\n"
+    "[ 9080.455761][T11783] pgd = e852c1e3\n"
+    "[ 9080.456588][T11783] [00000e30] *pgd=e8c3e835\n"
+    "[ 9080.459344][T11783] Internal error: : 1b [#1] PREEMPT SMP ARM\n"
+    "[ 9080.461027][T11783] Dumping ftrace buffer:\n"
+    "[ 9080.462253][T11783]    (ftrace buffer empty)\n"
+    "[ 9080.463160][T11783] Modules linked in:\n"
+    "[ 9080.464375][T11783] CPU: 1 PID: 11783 Comm: syz-executor.0 Not tainted 5.10.0-rc1+ #18\n"
+    "[ 9080.465313][T11783] Hardware name: ARM-Versatile Express\n"
+    "[ 9080.467190][T11783] PC is at __sanitizer_cov_trace_pc+0x4c/0x78\n"
+    "[ 9080.468129][T11783] LR is at trace_hardirqs_off+0x6c/0x120\n"
+    "[ 9080.468826][T11783] pc : [<802b4048>]    lr : [<802e1324>]    psr: 60000193\n"
+    "[ 9080.469644][T11783] sp : 8bdfc010  ip : 8bdfc020  fp : 8bdfc01c\n"
+    "[ 9080.470461][T11783] r10: 8591b080  r9 : 8bdfc000  r8 : 00000001\n"
+    "[ 9080.471172][T11783] r7 : 80100a74  r6 : 844fbc1c  r5 : 60000193  r4 : 8bdfc000\n"
+    "[ 9080.471940][T11783] r3 : 8bdfc000  r2 : 00000000  r1 : 00000000  r0 : 00000000\n"
+    "[ 9080.472938][T11783] Flags: nZCv  IRQs off  FIQs on  Mode SVC_32  ISA ARM  Segment none\n"
+    "[ 9080.474920][T11783] Control: 10c5387d  Table: 8a14806a  DAC: 00000051\n"
+    "[ 9080.475742][T11783] Process syz-executor.0 (pid: 11783, stack limit = 0xdf960dff)\n"
+    "[ 9080.476792][T11783] Stack: (0x8bdfc010 to 0x00002000)\n"
+    "[ 9080.477621][T11783] Backtrace: \n"
+    "[ 9080.479068][T11783] [<802b3ffc>] (__sanitizer_cov_trace_pc) from [<802e1324>]"
+    " (trace_hardirqs_off+0x6c/0x120)\n"
+    "[ 9080.480508][T11783] [<802e12b8>] (trace_hardirqs_off) from [<80100a74>]"
+    " (__dabt_svc+0x54/0xa0)\n"
+    "[ 9080.481456][T11783] Exception stack(0x8bdfc048 to 0x8bdfc090)\n"
+)
+
+
+def test_arm_register_and_stack_limit_lines_belong_to_the_oops() -> None:
+    # arch/arm/kernel/process.c __show_regs() ("r10: ", "Flags: ", "Control: "),
+    # arch/arm/mm/fault.c show_pte() ("pgd = ", "*pgd="), arch/arm/kernel/traps.c
+    # __die() ("Process ... stack limit") and dump_mem() ("Stack: (... to ...)")
+    report = _only_report(ARM_FAULT_IN_THE_ABORT_HANDLER)
+    assert not report.corrupted
+
+
+def test_an_arm_backtraces_last_caller_is_a_frame_too() -> None:
+    # arch/arm/kernel/traps.c dump_backtrace_entry(): "(f) from [<pc>] (caller+off)";
+    # syzkaller reads both names, so the exception entry on the last line is named
+    report = _only_report(ARM_FAULT_IN_THE_ABORT_HANDLER)
+    assert report.title == "Unhandled fault in __dabt_svc"
+
+
+# syzkaller pkg/report/testdata/linux/report/688, console lines 9-36 and 51-68 (arm64;
+# the login prompt before the header left out)
+STALL_SELF_DETECTED_ARM64 = (
+    "[  417.725670][    C1] rcu: INFO: rcu_sched self-detected stall on CPU\n"
+    "[  417.727544][    C1] rcu: \t1-...!: (10499 ticks this GP)"
+    " idle=9f9/1/0x4000000000000002 softirq=2116/2117 fqs=0 \n"
+    "[  417.730327][    C1] \t(t=10500 jiffies g=989 q=72)\n"
+    "[  417.731616][    C1] rcu: rcu_sched kthread starved for 10500 jiffies! g989 f0x0"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  417.734458][    C1] rcu: \tUnless rcu_sched kthread gets sufficient CPU time, OOM is"
+    " now expected behavior.\n"
+    "[  417.737083][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  417.738658][    C1] task:rcu_sched       state:R  running task on cpu   0   stack:  "
+    "  0 pid:   13 ppid:     2 flags:0x00000008\n"
+    "[  417.741712][    C1] Call trace:\n"
+    "[  417.742580][    C1]  __switch_to+0x123/0x123\n"
+    "[  417.743759][    C1]  __schedule+0x123/0x123\n"
+    "[  417.744891][    C1]  schedule+0x123/0x123\n"
+    "[  417.745979][    C1]  schedule_timeout+0x123/0x123\n"
+    "[  417.747210][    C1]  rcu_gp_fqs_loop+0x123/0x123\n"
+    "[  417.748498][    C1]  rcu_gp_kthread+0x123/0x123\n"
+    "[  417.749712][    C1]  kthread+0x123/0x123\n"
+    "[  417.750767][    C1]  ret_from_fork+0x123/0x123\n"
+    "[  417.751954][    C1] rcu: Stack dump where RCU GP kthread last ran:\n"
+    "[  417.753610][    C1] Task dump for CPU 0:\n"
+    "[  417.754667][    C1] task:syz-executor913 state:R  running task on cpu   0   stack:  "
+    "  0 pid: 1432 ppid:  1414 flags:0x00000002\n"
+    "[  417.757734][    C1] Call trace:\n"
+    "[  417.758593][    C1]  __switch_to+0x123/0x123\n"
+    "[  417.759750][    C1]  0x202\n"
+    "[  417.760503][    C1] Task dump for CPU 1:\n"
+    "[  417.761565][    C1] task:syz-executor913 state:R  running task on cpu   1   stack:  "
+    "  0 pid: 1429 ppid:  1407 flags:0x00000002\n"
+    "[  417.764661][    C1] Call trace:\n"
+    "[  417.765509][    C1]  walk_stackframe+0x123/0x123\n"
+    "[  417.766717][    C1]  show_stack+0x123/0x123\n"
+    "[  417.767848][    C1]  _sched_show_task+0x123/0x123\n"
+    "[  417.787489][    C1]  do_interrupt_handler+0x123/0x123\n"
+    "[  417.788820][    C1]  el1_interrupt+0x123/0x123\n"
+    "[  417.789988][    C1]  el1h_64_irq_handler+0x123/0x123\n"
+    "[  417.791312][    C1]  el1h_64_irq+0x123/0x123\n"
+    "[  417.792422][    C1]  lock_acquire+0x123/0x123\n"
+    "[  417.793620][    C1]  _raw_spin_lock_bh+0x123/0x123\n"
+    "[  417.794925][    C1]  sk_msg_recvmsg+0x123/0x123\n"
+    "[  417.796127][    C1]  tcp_bpf_recvmsg_parser+0x123/0x123\n"
+    "[  417.797490][    C1]  inet_recvmsg+0x123/0x123\n"
+    "[  417.798695][    C1]  ____sys_recvmsg+0x123/0x123\n"
+    "[  417.799947][    C1]  do_recvmmsg+0x123/0x123\n"
+    "[  417.801142][    C1]  __arm64_sys_recvmmsg+0x123/0x123\n"
+    "[  417.802546][    C1]  invoke_syscall+0x123/0x123\n"
+    "[  417.803758][    C1]  el0_svc_common+0x123/0x123\n"
+    "[  417.804977][    C1]  do_el0_svc+0x123/0x123\n"
+    "[  417.806112][    C1]  el0_svc+0x123/0x123\n"
+    "[  417.807175][    C1]  el0t_64_sync_handler+0x123/0x123\n"
+    "[  417.808519][    C1]  el0t_64_sync+0x123/0x123\n"
+)
+
+
+def test_arm64s_call_trace_spelling_goes_on_a_stall_report() -> None:
+    # arch/arm64/kernel/stacktrace.c dump_backtrace(): "Call trace:"; kernel/sched
+    # dump_cpu_task(): "Task dump for CPU n:" and the task's line before each stack
+    report = _only_report(STALL_SELF_DETECTED_ARM64)
+    assert not report.corrupted
+
+
+def test_an_arm64_stall_is_read_below_el1h_64_irq_in_any_stack_of_the_report() -> None:
+    # syzkaller's second stall part "(?:apic_timer_interrupt|Exception stack|el1h_64_irq)"
+    # is searched in the whole report: the stalled CPU's is the second task dump
+    report = _only_report(STALL_SELF_DETECTED_ARM64)
+    assert report.title == "INFO: rcu detected stall in sys_recvmmsg"
+
+
+# syzkaller pkg/report/testdata/linux/report/694, console lines 2-3 and 34-76 without "? "
+# frames (the interleaved panic of another task left out)
+KASAN_IN_QUEUEING_WORK = (
+    "[  771.746713][T15335] BUG: KASAN: out-of-bounds in stack_trace_consume_entry+0x141/0x160\n"
+    "[  771.751900][T15335] Write of size 8 at addr ffffc90002f7f910 by task kworker/0:1/15335\n"
+    "[  771.780070][T15335] Workqueue: events nsim_dev_trap_report_work\n"
+    "[  771.786122][T15335] Call Trace:\n"
+    "[  771.788163][T15335]  <TASK>\n"
+    "[  771.791926][T15335]  dump_stack_lvl+0xd9/0x150\n"
+    "[  771.794831][T15335]  print_address_description.constprop.0+0x2c/0x3c0\n"
+    "[  771.801729][T15335]  kasan_report+0x11c/0x130\n"
+    "[  771.812087][T15335]  stack_trace_consume_entry+0x141/0x160\n"
+    "[  771.821918][T15335]  arch_stack_walk+0x71/0xf0\n"
+    "[  771.829100][T15335]  stack_trace_save+0x90/0xc0\n"
+    "[  771.842065][T15335]  kasan_save_stack+0x22/0x40\n"
+    "[  771.898660][T15335]  __kasan_record_aux_stack+0x7b/0x90\n"
+    "[  771.902334][T15335]  insert_work+0x48/0x350\n"
+    "[  771.907321][T15335]  __queue_work+0x625/0x1120\n"
+    "[  771.911888][T15335]  __queue_delayed_work+0x1c8/0x270\n"
+    "[  771.916104][T15335]  queue_delayed_work_on+0x109/0x120\n"
+    "[  771.920013][T15335]  nsim_dev_trap_report_work+0x9d1/0xc80\n"
+    "[  771.935911][T15335]  process_one_work+0x991/0x15c0\n"
+)
+
+
+def test_the_workqueues_queueing_functions_are_passed_over() -> None:
+    # syzkaller's skip list has "queue_work" unanchored: __queue_work, queue_work_on;
+    # the stack-saving helpers under it (insert_work, stack_trace_save) are passed too
+    report = _only_report(KASAN_IN_QUEUEING_WORK)
+    assert report.title == "KASAN: out-of-bounds Write in nsim_dev_trap_report_work"
+
+
+def test_busy_inodes_after_unmount_is_titled_as_a_use_after_free() -> None:
+    # syzkaller pkg/report/testdata/linux/report/684, its one console line: fs/super.c
+    # generic_shutdown_super()'s message (there with its format string unexpanded)
+    text = "VFS: Busy inodes after unmount of %s. Self-destruct in 5 seconds.  Have a nice day...\n"
+    report = _only_report(text)
+    assert report.title == "VFS: Busy inodes after unmount (use-after-free)"
+
+
+# syzkaller pkg/report/testdata/linux/report/724, console lines 2-4 (the banner cut)
+DECOMPRESSOR_THEN_BANNER = (
+    "Decompressing Linux... Parsing ELF... Performing relocations... done.\n"
+    "Booting the kernel (entry_offset: 0x0000000000000000).\n"
+    "[    0.000000] Linux version 6.8.0 (dvyukov@dvyukov-glaptop2) (gcc (Debian 13.2.0-10)"
+    " 13.2.0, GNU ld (GNU Binutils for Debian) 2.41.90.20240122) #1 SMP\n"
+)
+
+
+def test_the_decompressors_first_line_starts_the_boot_it_announces() -> None:
+    # arch/x86/boot/compressed/misc.c extract_kernel(): "Decompressing Linux... " comes
+    # before "Booting the kernel": one boot, no earlier output, nothing to report
+    assert parse_text(DECOMPRESSOR_THEN_BANNER) == []
+    rebooted = parse_text("[   12.000000] syz-executor: started\n" + DECOMPRESSOR_THEN_BANNER)
+    assert [r.title for r in rebooted] == ["unexpected kernel reboot"]
+
+
+# syzkaller pkg/report/testdata/linux/report/718, console lines 1-105 without the
+# registers and the "? " frames
+STALL_WITH_ONLY_THE_GP_KTHREADS_CPU = (
+    "[  146.893110][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+    "[  146.894767][    C1] rcu: \t(detected by 1, t=10002 jiffies, g=4241, q=1639"
+    " ncpus=2)\n"
+    "[  146.896637][    C1] rcu: All QSes seen, last rcu_preempt kthread activity 9998"
+    " (4294951926-4294941928), jiffies_till_next_fqs=1, root ->qsmask 0x0\n"
+    "[  146.901144][    C1] rcu: rcu_preempt kthread starved for 9998 jiffies! g4241 f0x2"
+    " RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=0\n"
+    "[  146.903974][    C1] rcu: \tUnless rcu_preempt kthread gets sufficient CPU time,"
+    " OOM is now expected behavior.\n"
+    "[  146.906067][    C1] rcu: RCU grace-period kthread stack dump:\n"
+    "[  146.907296][    C1] task:rcu_preempt     state:R  running task     stack:26920"
+    " pid:17    tgid:17    ppid:2      flags:0x00004000\n"
+    "[  146.909742][    C1] Call Trace:\n"
+    "[  146.910457][    C1]  <TASK>\n"
+    "[  146.911086][    C1]  __schedule+0x1335/0x44b0\n"
+    "[  146.916411][    C1]  schedule+0xc9/0x240\n"
+    "[  146.917276][    C1]  schedule_timeout+0x1ad/0x3c0\n"
+    "[  146.923320][    C1]  rcu_gp_fqs_loop+0x2da/0x1200\n"
+    "[  146.927740][    C1]  rcu_gp_kthread+0xa4/0x3a0\n"
+    "[  146.931993][    C1]  kthread+0x2d8/0x370\n"
+    "[  146.934956][    C1]  ret_from_fork+0x56/0x90\n"
+    "[  146.936867][    C1]  ret_from_fork_asm+0x1a/0x30\n"
+    "[  146.937875][    C1]  </TASK>\n"
+    "[  146.938518][    C1] rcu: Stack dump where RCU GP kthread last ran:\n"
+    "[  146.939867][    C1] Sending NMI from CPU 1 to CPUs 0:\n"
+    "[  146.941062][    C0] NMI backtrace for cpu 0\n"
+    "[  146.941087][    C0] CPU: 0 PID: 5599 Comm: syz.0.104 Not tainted"
+    " 6.10.0-rc5-00257-g88d8f64b9f5f-dirty #20\n"
+    "[  146.941108][    C0] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS"
+    " 1.16.3-debian-1.16.3-2 04/01/2014\n"
+    "[  146.941321][    C0] Call Trace:\n"
+    "[  146.941326][    C0]  <NMI>\n"
+    "[  146.941615][    C0]  </NMI>\n"
+    "[  146.941620][    C0]  <TASK>\n"
+    "[  146.941626][    C0]  timerqueue_add+0x24d/0x280\n"
+    "[  146.941649][    C0]  enqueue_hrtimer+0x11c/0x300\n"
+    "[  146.941667][    C0]  hrtimer_start_range_ns+0x9e9/0xbb0\n"
+    "[  146.941695][    C0]  common_hrtimer_rearm+0x100/0x110\n"
+    "[  146.941718][    C0]  posixtimer_rearm+0x19c/0x3f0\n"
+    "[  146.941808][    C0]  dequeue_signal+0x23f/0x5b0\n"
+    "[  146.941943][    C0]  get_signal+0x532/0x1650\n"
+    "[  146.941983][    C0]  arch_do_signal_or_restart+0x96/0x840\n"
+    "[  146.942058][    C0]  syscall_exit_to_user_mode+0x66/0x240\n"
+    "[  146.942077][    C0]  do_syscall_64+0xf0/0x230\n"
+    "[  146.942120][    C0]  entry_SYSCALL_64_after_hwframe+0x77/0x7f\n"
+    "[  146.942248][    C0]  </TASK>\n"
+)
+
+
+def test_a_stall_whose_stack_names_no_frame_is_corrupted() -> None:
+    # syzkaller's extractDescription: a format with a stack that yields no frame is
+    # "extracted no stack frame", titled "... in corrupted"; here every CPU passed its
+    # quiescent state and only the starved grace-period kthread's CPU was dumped
+    report = _only_report(STALL_WITH_ONLY_THE_GP_KTHREADS_CPU)
+    assert report.title == "INFO: rcu detected stall in corrupted"
+    assert report.corrupted

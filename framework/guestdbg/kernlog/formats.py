@@ -55,6 +55,7 @@ class Source(enum.Enum):
     RIP = "rip"  # the faulting instruction: RIP:, IP:, pc :, PC is at
     TRACE = "trace"  # the call trace (after the RIP line when the trace holds one)
     TASK = "task"  # the interrupted task's RIP and frames (stalls, lockups)
+    FROM_RIP = "from_rip"  # every frame from the first RIP line on, in any context
     LOCK_AT = "lock_at"  # lockdep's "at: f+0x..": the lock being taken or released
     LOCK_IP = "lock_ip"  # lockdep's "[<address>] f+0x..": the ip it printed (print_ip_sym)
     LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
@@ -269,7 +270,7 @@ SKIP_WORK = _any(
     r"flush_workqueue",
     r"drain_workqueue",
     r"destroy_workqueue",
-    r"^queue_work",
+    r"queue_work",  # syzkaller's unanchored pattern: __queue_work, queue_work_on
     r"^kobject_",
     r"add_uevent_var",
     r"get_device_parent",
@@ -666,9 +667,10 @@ RCU_BODY = re.compile(
     r"Unless rcu_\w+ kthread|\s+Unless|All QSes seen|\S+\s+R\s+running task|"
     r"Task dump for CPU|rcu_\w+ kthread starved|RCU grace-period kthread)"
 )
+# arm64's dump_backtrace() spells it "Call trace:" (syzkaller's linuxCallTrace takes both)
 BACKTRACE_TAIL = re.compile(
     r"^(?:rcu: |\t|NMI backtrace for cpu|Sending NMI from CPU|CPU: \d+ |Hardware name:|"
-    r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call Trace:|task:\S*\s+state:|"
+    r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call [Tt]race:|task:\S*\s+state:|"
     r"Workqueue:|Task dump for CPU)"
 )
 MIGHT_SLEEP_BODY = re.compile(
@@ -1051,7 +1053,9 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG: using {what} in preemptible code in {function}",
         "BUG: using {what} in preemptible code",
         sources=(Source.TRACE,),
-        skip=re.compile(r"dump_stack|preempt|check_preemption_disabled"),
+        # syzkaller's skip list: the DEBUG_PREEMPT checker itself (debug_smp_processor_id,
+        # check_preemption_disabled, __this_cpu_preempt_check) is never guilty
+        skip=re.compile(r"dump_stack|preempt|debug_|processor_id|this_cpu"),
         body=ANY,
     ),
     _row(
@@ -1071,7 +1075,10 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"\[(?P<comm>.+):(?P<pid>\d+)\]",
         "BUG: soft lockup in {function}",
         "BUG: soft lockup",
-        sources=(Source.TASK,),
+        # kernel/watchdog.c watchdog_timer_fn() shows the interrupted context's regs
+        # and stack (show_regs): syzkaller reads them all from the RIP line down, the
+        # softirq the timer interrupt hit before the task below it
+        sources=(Source.FROM_RIP,),
         pick=Pick.STALL,
         tail=BACKTRACE_TAIL,
         absorbs=REPORT_ABSORBS,
@@ -1367,6 +1374,16 @@ FORMATS: tuple[ReportFormat, ...] = (
         trace=False,
         complete="header",
     ),
+    # fs/super.c generic_shutdown_super(): "VFS: Busy inodes after unmount of %s.
+    # Self-destruct in 5 seconds.  Have a nice day..." (since 6.6 "... of %s (%s)", then a
+    # BUG); syzkaller titles it as the use-after-free it is, with no function
+    _row(
+        "BUG",
+        r"VFS: Busy inodes after unmount of ",
+        "VFS: Busy inodes after unmount (use-after-free)",
+        trace=False,
+        complete="header",
+    ),
     # -- NMIs nobody claimed (arch/x86/kernel/nmi.c)
     _row(
         "NMI",
@@ -1495,7 +1512,7 @@ HEADER_HINT = re.compile(
     r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
     r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
     r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
-    r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting"
+    r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting|VFS: Busy"
 )
 
 

@@ -120,6 +120,9 @@ FRAME_RE = re.compile(
 _ARM_FRAME = re.compile(
     r"^\s*\[<[0-9a-f]+>\]\s+\((?P<func>[A-Za-z_.$][\w.$]*)(?:\+0x(?P<off>[0-9a-f]+)/"
     r"0x(?P<size>[0-9a-f]+))?(?:\s+\[(?P<mod>[\w-]+)\])?\)\s+from\s+"
+    # the caller, which the next line repeats, except on the last line (syzkaller reads
+    # both: the bottom frame, often the exception entry, is printed only there)
+    r"(?:\[<[0-9a-f]+>\]\s+\((?P<caller>[A-Za-z_.$][\w.$]*))?"
 )
 _INLINE_FRAME = re.compile(r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)\s+\[inline\]\s*$")
 _ADDR_FRAME = re.compile(r"^\s*(?P<q>\?\s+)?0x[0-9a-f]+\s*$")
@@ -130,7 +133,10 @@ _REGS = re.compile(
     r"\s(?:ra|gp|tp|t[0-6]|s[0-9]|s1[01]|a[0-7]) ?: |status: [0-9a-f]+ badaddr|"
     # powerpc's trap site in a trace (arch/powerpc/kernel/process.c show_stack()):
     # "--- interrupt: 700 at assert_slb_presence+0x2c/0x70"
-    r"--- interrupt: [0-9a-f]+ at )\s*:?"
+    r"--- interrupt: [0-9a-f]+ at |"
+    # arm __show_regs() (arch/arm/kernel/process.c): "r10: %08lx", "r7 : %08lx",
+    # "Flags: nZCv  IRQs off ...", "Control: %08x  Table: ..."
+    r"r\d{1,2} ?: [0-9a-f]{8}|Flags: [nN][zZ][cC][vV] |Control: [0-9a-f]+)\s*:?"
 )
 RIP_FUNC = re.compile(
     r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra |--- interrupt: [0-9a-f]+ at )"
@@ -170,14 +176,23 @@ _INFO = re.compile(
     r"RSP: |\s*\(detected by|\s*rcu: |task:\S*\s+state:|\s+Not tainted|\s+Tainted:|"
     r"\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\"|Kernel panic - not syncing|"
     r"---\[ end Kernel panic|CR2: [0-9a-f]+$|"
+    # arm: show_pte() (arch/arm/mm/fault.c) "pgd = %p", "[%08lx] *pgd=%08llx"; __die()
+    # (arch/arm/kernel/traps.c) "Process %s (pid: %d, stack limit = 0x%p)" and dump_mem()'s
+    # "Stack: (0x%08lx to 0x%08lx)" (its rows and an "Exception stack(...)" below the
+    # trace stay text: they end the report, as syzkaller's reading does)
+    r"pgd = [0-9a-f]+$|\[[0-9a-f]+\] \*pgd=|Process .* \(pid: \d+, stack limit = |"
+    r"Stack: \(0x[0-9a-f]+ to 0x[0-9a-f]+\)|"
     # the words of the stack that x86 printed before its call trace (Linux < 4.9)
     r"\s+(?:[0-9a-f]{16}|\(null\)) (?:[0-9a-f]{16}|\(null\))(?: (?:[0-9a-f]{16}|\(null\)))*\s*$|"
     # mm/kasan/report.c kasan_non_canonical_hook(), after a general protection fault
     r"KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range)"
 )
 # A new boot: the kernel's banner (init/version.c linux_banner), SeaBIOS's first
-# line, the x86 decompressor's last (arch/x86/boot/compressed/misc.c).
-RESET_RE = re.compile(r"^(?:Linux version \d\S* |SeaBIOS \(version|Booting the kernel)")
+# line, the x86 decompressor's first and last (arch/x86/boot/compressed/misc.c
+# extract_kernel(): "Decompressing Linux... ", "Booting the kernel").
+RESET_RE = re.compile(
+    r"^(?:Linux version \d\S* |SeaBIOS \(version|Decompressing Linux\.\.\. |Booting the kernel)"
+)
 _RESET = RESET_RE
 
 

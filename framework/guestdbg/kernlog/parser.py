@@ -157,6 +157,9 @@ _REG_ORDER = {
     )
 }
 _INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
+# The interrupt entry a stall's interrupted frames lie below: x86's apic timer, arm64's
+# el1h_64_irq (syzkaller's stall stack part "apic_timer_interrupt|...|el1h_64_irq")
+_TIMER_INTERRUPT = re.compile(r"apic_timer_interrupt|^el1h_64_irq$")
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
 # kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
@@ -179,6 +182,7 @@ class _Entry:
     after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
     preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
     section: str | None = None  # the section line of the secondary stack it is in
+    caller: bool = False  # an arm line's "from" frame, until the next line repeats it
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -552,6 +556,8 @@ class _Open:
             line=line.text,
         )
         self.frames.append(frame)
+        if self.entries and self.entries[-1].caller and self.entries[-1].function == func:
+            self.entries.pop()  # the arm line repeats the caller the line before named
         if func and reliable:
             self.entries.append(
                 _Entry(
@@ -565,6 +571,11 @@ class _Open:
                     section=self.section_line if self.section else None,
                 )
             )
+            caller = gd.get("caller")
+            if caller:
+                self.entries.append(
+                    replace(self.entries[-1], function=caller, module=None, caller=True)
+                )
 
     def _regs_line(self, key: str, text: str) -> None:
         self.last_reg = key
@@ -681,11 +692,13 @@ class _Open:
             reasons.append("the report this message follows was not printed")
         if any(e.function.startswith("should_fail") for e in self.entries):
             reasons.append("fault-injection stack interleaved")
-        corrupted = bool(reasons)
-        # a corrupted report with a stack that named nothing (a stall whose backtraces
-        # never came too): syzkaller's "... in corrupted"
-        if corrupted and function is None and fmt.trace and any("{function}" in t for t in titles):
+        # a report with a stack that named nothing (a stall whose backtraces never came,
+        # or only other tasks'): syzkaller's "extracted no stack frame", "... in corrupted"
+        if function is None and fmt.trace and any("{function}" in t for t in titles):
+            if not reasons:
+                reasons.append("no guilty frame in its stack")
             function = "corrupted"
+        corrupted = bool(reasons)
         values = {k: sanitize(v) if k == "what" else v for k, v in self.fields.items()}
         if "undefined" in values and "bug" not in values:
             values["bug"] = "undefined-behaviour"  # UBSAN before 5.x named no kind
@@ -744,9 +757,10 @@ class _Open:
             if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
                 start = rips[0] + 1
             rest = [e for e in main[start:] if not e.rip]
-            if start == 0 and rest and rest[0].context in _INTERRUPT_CONTEXTS:
-                # the trace starts on an interrupt stack: the fault happened there
-                # (a timer callback, a softirq), before what it interrupted
+            if rest and rest[0].context in _INTERRUPT_CONTEXTS:
+                # the trace (below the RIP line, if any) starts on an interrupt stack:
+                # the fault happened there (a timer callback, a softirq), before what
+                # it interrupted
                 return [e for e in rest if not e.after_interrupt] or rest
             return [e for e in rest if e.context not in _INTERRUPT_CONTEXTS]
         if source == Source.TASK:
@@ -755,17 +769,28 @@ class _Open:
             # stack before <EOI>), else those after the interrupt's end marker.
             # syzkaller: from the first apic_timer_interrupt frame, the next RIP
             # line (what the interrupt hit) and the frames after it
-            timer = [i for i, e in enumerate(main) if "apic_timer_interrupt" in e.function]
+            timer = [i for i, e in enumerate(main) if _TIMER_INTERRUPT.search(e.function)]
             if timer:
                 rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
                 if rip is not None:
                     return main[rip:]
             if timer and timer[-1] + 1 < len(main):
                 return main[timer[-1] + 1 :]
+            if not timer:
+                # syzkaller's part is searched in the whole report: on arm64 the CPU that
+                # detected its own stall is dumped under "Task dump for CPU n:", after
+                # the CPU where the grace-period kthread last ran (testdata 688)
+                every = [e for e in self.entries if not e.rip]
+                timer = [i for i, e in enumerate(every) if _TIMER_INTERRUPT.search(e.function)]
+                if timer and timer[0] + 1 < len(every):
+                    return every[timer[0] + 1 :]
             after = [e for e in main if e.after_interrupt]
             if after:
                 return after
             return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
+        if source == Source.FROM_RIP:
+            rip = next((i for i, e in enumerate(main) if e.rip), 0)
+            return main[rip:]
         if source == Source.BACKTRACE:
             return list(self.entries)
         if source == Source.SECTION and self.fmt.section is not None:
@@ -1326,7 +1351,7 @@ class ConsoleParser:
 CHUNK = 1 << 20
 
 
-_BOOT_STARTS = ("Linux version", "SeaBIOS", "Booting the kernel")
+_BOOT_STARTS = ("Linux version", "SeaBIOS", "Decompressing Linux", "Booting the kernel")
 
 
 def _reboot_report(line: Line) -> KernelReport:
