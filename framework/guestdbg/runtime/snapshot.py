@@ -47,7 +47,7 @@ import secrets
 import shlex
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -658,6 +658,26 @@ def _boot(
     return Started(guest, f"boot ({why})")
 
 
+def _boot_prepare_save(
+    guest: Guest, save_it: Callable[[Guest], object], note: str, made: str, prepare: Sequence[str]
+) -> Started:
+    """Boot ``guest``, prepare it and save it with ``save_it``; a guest that
+    could not be prepared or saved is still the test's (booted), with why."""
+    guest.__enter__()
+    try:
+        if not _prepare(guest, prepare):
+            return Started(guest, f"boot ({note}preparing it failed: no snapshot made)")
+        try:
+            save_it(guest)
+        except SnapshotError as err:
+            log.warning("no snapshot made: %s", err.message)
+            return Started(guest, f"boot ({note}no snapshot made: {err.message})")
+    except BaseException:
+        guest.close()
+        raise
+    return Started(guest, f"boot ({note}{made})")
+
+
 def _prepare(guest: Guest, prepare: Sequence[str]) -> bool:
     """Run the preparation commands; False (logged) when one fails: that
     guest is not snapshotted, and the test meets the failure itself."""
@@ -688,21 +708,14 @@ def _boot_and_save(
             return _boot(spec, artifacts, prepare, note + busy)
         snap = find(key)
         if snap is None:
-            guest = Guest(spec, artifacts)
-            guest.__enter__()
-            try:
-                if not _prepare(guest, prepare):
-                    return Started(guest, f"boot ({note}preparing it failed: no snapshot made)")
-                try:
-                    made = save(guest, key, prepare)
-                except SnapshotError as err:
-                    log.warning("no snapshot made: %s", err.message)
-                    return Started(guest, f"boot ({note}no snapshot made: {err.message})")
-            except BaseException:
-                guest.close()
-                raise
-            prune()
-            return Started(guest, f"boot ({note}made snapshot {made.key})")
+
+            def save_and_prune(guest: Guest) -> None:
+                save(guest, key, prepare)
+                prune()
+
+            return _boot_prepare_save(
+                Guest(spec, artifacts), save_and_prune, note, f"made snapshot {key}", prepare
+            )
     started, why, _ = _try_restore(snap, spec, artifacts)
     return started if started is not None else _boot(spec, artifacts, prepare, why)
 
@@ -742,20 +755,13 @@ def start_in_nested_host(
             with contextlib.suppress(GuestdbgError):
                 nested_host.run(f"rm -f {shlex.quote(snap.state)}")
             return _boot(spec, artifacts, prepare, why, nested_host)
-    guest = Guest(spec, artifacts, nested_host=nested_host)
-    guest.__enter__()
-    try:
-        if not _prepare(guest, prepare):
-            return Started(guest, "boot (preparing it failed: no snapshot made)")
-        try:
-            save_in_nested_host(guest, key, nested_host)
-        except SnapshotError as err:
-            log.warning("no snapshot made: %s", err.message)
-            return Started(guest, f"boot (no snapshot made: {err.message})")
-    except BaseException:
-        guest.close()
-        raise
-    return Started(guest, f"boot (made snapshot {key} in the nested host)")
+    return _boot_prepare_save(
+        Guest(spec, artifacts, nested_host=nested_host),
+        lambda g: save_in_nested_host(g, key, nested_host),
+        "",
+        f"made snapshot {key} in the nested host",
+        prepare,
+    )
 
 
 def save_in_nested_host(
