@@ -78,6 +78,17 @@ MODULE_PARM_DESC(hot_cpu, "bind the guestdbg_hot kthread to this CPU (-1: any)")
 
 static unsigned long guestdbg_work_result;
 
+/*
+ * Global (not static) so that gdb, kallsyms and lx-symbols see them by these
+ * names and guestdbg_tick can be exported. Since 6.8 ("Makefile.extrawarn:
+ * turn on missing-prototypes globally") and with CONFIG_WERROR in
+ * x86_64_defconfig, a global function without a prototype fails the build:
+ * hence the declarations here.
+ */
+void guestdbg_tick(unsigned long n);
+unsigned long guestdbg_work(unsigned long seed);
+void guestdbg_set_tf(void);
+
 noinline void guestdbg_tick(unsigned long n)
 {
 	WRITE_ONCE(guestdbg_counter, n);
