@@ -10,17 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guestdbg.build import images
+from guestdbg.images import guest_image
 from guestdbg.runtime.spec import GuestSpec, spec_for
 
 
 @pytest.fixture(scope="session")
-def image() -> images.GuestImage:
-    return images.guest_image()
+def image() -> guest_image.GuestImage:
+    return guest_image.guest_image()
 
 
 @pytest.fixture
-def spec(image: images.GuestImage) -> GuestSpec:
+def spec(image: guest_image.GuestImage) -> GuestSpec:
     return spec_for(image, accel="tcg", smp=2)
 
 

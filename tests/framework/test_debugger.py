@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guestdbg.build.images import GuestImage
 from guestdbg.debugger import gdb as gdb_module
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.gdbstub import SSTEP_ENABLE
@@ -18,6 +17,7 @@ from guestdbg.debugger.ledger import parse_remote_log_file
 from guestdbg.debugger.lxsymbols import LxSymbols
 from guestdbg.debugger.mi import MiError
 from guestdbg.errors import DeadlineError, DebuggerError
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.judges.steps import stalled_steps
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec

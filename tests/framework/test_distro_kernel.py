@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from guestdbg import kernlog
-from guestdbg.build import distro, images
-from guestdbg.build.trees import KernelTree
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.lxsymbols import LxSymbols
 from guestdbg.errors import BuildError
+from guestdbg.images import distro, guest_image
+from guestdbg.images.trees import KernelTree
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import spec_for
 from guestdbg.scenarios.session import module_symbol_address
@@ -40,12 +40,12 @@ def tree() -> KernelTree:
 
 
 @pytest.fixture(scope="module")
-def image(tree: KernelTree) -> images.GuestImage:
-    return images.guest_image(tree)
+def image(tree: KernelTree) -> guest_image.GuestImage:
+    return guest_image.guest_image(tree)
 
 
 @pytest.fixture
-def guest(image: images.GuestImage, tmp_path: Path, no_leftover_qemu: None) -> Iterator[Guest]:
+def guest(image: guest_image.GuestImage, tmp_path: Path, no_leftover_qemu: None) -> Iterator[Guest]:
     with Guest(spec_for(image, accel="tcg", smp=2), artifacts=tmp_path / "guest") as g:
         yield g
 
@@ -78,7 +78,7 @@ def test_the_kernel_is_debians_pinned_to_the_source_package(tree: KernelTree) ->
 
 def test_boot_insmod_lx_symbols_and_a_module_breakpoint(
     tree: KernelTree,
-    image: images.GuestImage,
+    image: guest_image.GuestImage,
     guest: Guest,
     dbg: Debugger,
 ) -> None:

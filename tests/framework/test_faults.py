@@ -115,7 +115,7 @@ def test_an_interrupted_run_writes_an_interrupted_summary(
 def test_a_vmlinux_of_another_build_is_named(tmp_path: Path) -> None:
     """The default tree's bzImage with Debian's vmlinux: one sentence naming
     both builds; 2 for boot, 125 for nightly (a bisect skips it)."""
-    from guestdbg.build import kernels
+    from guestdbg.images import kernels
 
     default = kernels.kernel_tree("default")
     try:

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from guestdbg.build.images import GuestImage
 from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
 from guestdbg.scenarios.session import module_symbol_address

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from guestdbg.build import images
 from guestdbg.errors import DeadlineError
+from guestdbg.images import guest_image
 from guestdbg.runtime.nested import NestedHost, outer_level_problem
 
 from tests.framework.conftest import guestdbg, qemu_pids
@@ -46,7 +46,7 @@ def test_a_host_tree_without_kvm_is_one_sentence(tmp_path: Path) -> None:
 def test_a_host_that_never_boots_in_time_fails_with_its_console_tail(
     tmp_path: Path, no_leftover_qemu: None
 ) -> None:
-    image = images.guest_image()
+    image = guest_image.guest_image()
     host = NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path, boot_timeout=2)
     with pytest.raises(DeadlineError) as err:
         host.__enter__()
@@ -59,7 +59,7 @@ def test_nothing_of_the_nested_guest_outlives_its_host(tmp_path: Path) -> None:
     from guestdbg.runtime.qemu import Guest
     from guestdbg.runtime.spec import spec_for
 
-    image = images.guest_image()
+    image = guest_image.guest_image()
     before = qemu_pids()
     with NestedHost("debian-5.10", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
         assert host.caps is not None and not host.caps.blockirq
@@ -81,7 +81,7 @@ def test_a_guest_restored_in_the_nested_host_goes_on_from_its_snapshot(
     from guestdbg.runtime.spec import spec_for
     from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
 
-    image = images.guest_image()
+    image = guest_image.guest_image()
     spec = spec_for(image, accel="kvm-nested", smp=1)
     with NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
         first, how = snapshot.start_in_nested_host(spec, tmp_path / "a", SNAPSHOT_PREPARATION, host)

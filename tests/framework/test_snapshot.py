@@ -17,8 +17,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.runtime import snapshot
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.snapshot import RestoredGuest, start_guest

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from guestdbg import recipes
-from guestdbg.build import cache, images, trees
 from guestdbg.errors import InputError
+from guestdbg.images import cache, guest_image, trees
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def test_cache_dir_is_overridable_and_outside_the_repo(
     monkeypatch.delenv("XDG_CACHE_HOME")
     default = Path.home() / ".cache" / "guestdbg"
     assert cache.cache_dir() == default
-    repo = Path(images.__file__).resolve().parents[3]
+    repo = Path(guest_image.__file__).resolve().parents[3]
     assert repo not in default.parents
 
 
@@ -144,7 +144,7 @@ def test_kernel_tree_checks_name_what_is_missing(tmp_path: Path) -> None:
 
 def test_initramfs_listing_has_console_init_busybox_and_modules(tmp_path: Path) -> None:
     (tmp_path / "guestdbg_test.ko").write_bytes(b"")
-    listing = images._initramfs_list(tmp_path)
+    listing = guest_image._initramfs_list(tmp_path)
     assert "nod /dev/console 0600 0 0 c 5 1" in listing
     assert f"file /init {recipes.INIT_SCRIPT} 0755 0 0" in listing
     assert "file /bin/busybox /bin/busybox 0755 0 0" in listing

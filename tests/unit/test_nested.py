@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from guestdbg.build import apt, host_kernels
+from guestdbg.images import apt, host_kernels
 from guestdbg.judges.injections import (
     GUEST_TIMER,
     INJECTED,

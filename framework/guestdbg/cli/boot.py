@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from guestdbg.build import kernels
 from guestdbg.cli.guest_options import guest_options, nested_host
+from guestdbg.images import kernels
 from guestdbg.runtime.qemu import Guest
 
 

@@ -108,7 +108,7 @@ def guest_options(args: argparse.Namespace) -> GuestOptions:
 
 def host_kernel_value(text: str) -> str:
     """A --host-kernel value: debian-6.1, debian-5.10 or a directory."""
-    from guestdbg.build.host_kernels import NAMED_HOSTS
+    from guestdbg.images.host_kernels import NAMED_HOSTS
 
     if text in NAMED_HOSTS:
         return text

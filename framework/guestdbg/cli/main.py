@@ -43,7 +43,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    from guestdbg.build import kernels
+    from guestdbg.images import kernels
 
     if args.fragment:
         from guestdbg.recipes import CONFIG_FRAGMENT

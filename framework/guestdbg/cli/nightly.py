@@ -33,11 +33,11 @@ from typing import Any
 import pytest
 
 from guestdbg import verdicts
-from guestdbg.build import kernels
 from guestdbg.cli import run as suite_run
 from guestdbg.cli.signals import interrupted_by
 from guestdbg.cli.suite_options import plugin_args
 from guestdbg.errors import GuestdbgError, InputError
+from guestdbg.images import kernels
 from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
 from guestdbg.runtime import host
 
@@ -261,7 +261,7 @@ def preflight(trees: list[str], info: host.HostInfo) -> list[str]:
 def nested_preflight(hosts: list[str], header: list[str]) -> list[str]:
     """kvm-nested: the outer level and each host kernel (fetched or checked
     here, so a bad one is one sentence before anything boots)."""
-    from guestdbg.build.host_kernels import host_kernel
+    from guestdbg.images.host_kernels import host_kernel
     from guestdbg.runtime.nested import outer_level
 
     problems = []

@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 
 from guestdbg import scenarios
-from guestdbg.build import kernels
-from guestdbg.build.images import GuestImage
 from guestdbg.cli.guest_options import (
     guest_options,
     nested_host,
@@ -32,6 +30,8 @@ from guestdbg.cli.guest_options import (
     sstep_flags,
 )
 from guestdbg.debugger.gdb import Debugger
+from guestdbg.images import kernels
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.runtime.qemu import Guest
 
 

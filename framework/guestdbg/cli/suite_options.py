@@ -49,7 +49,7 @@ def _sstep_text(text: str) -> str:
 
 
 def _kernel_tree(text: str) -> str:
-    from guestdbg.build.kernels import NAMED_TREES
+    from guestdbg.images.kernels import NAMED_TREES
 
     if text in NAMED_TREES:
         return text

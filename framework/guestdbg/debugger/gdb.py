@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guestdbg.build.cache import cache_dir
 from guestdbg.debugger.gdbstub import QemuGdbStub
 from guestdbg.debugger.mi import MiChannel, MiError, MiRecord, StopEvent, mi_quote
 from guestdbg.errors import DeadlineError, DebuggerError, HostError
+from guestdbg.images.cache import cache_dir
 from guestdbg.runtime import rundir
 
 if TYPE_CHECKING:

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from guestdbg.build import kernels
-from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import DebuggerError, GuestdbgError
+from guestdbg.images import kernels
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.pytest_plugin import nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key

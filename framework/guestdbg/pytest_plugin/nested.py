@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from guestdbg.build.images import GuestImage
 from guestdbg.errors import GuestdbgError
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.pytest_plugin.options import MatrixPoint, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
 from guestdbg.runtime import nested as nested_rt

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from guestdbg.build import kernels
+from guestdbg.images import kernels
 from guestdbg.runtime import host
 from guestdbg.runtime.spec import GuestOptions
 
@@ -123,7 +123,7 @@ def host_kernels(config: pytest.Config) -> list[str]:
 
 
 def matrix(config: pytest.Config) -> list[MatrixPoint]:
-    from guestdbg.build import host_kernels as hosts
+    from guestdbg.images import host_kernels as hosts
 
     all_trees = trees(config)
     points = []

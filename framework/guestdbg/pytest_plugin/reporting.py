@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from _pytest.outcomes import Failed  # pytest.fail.Exception, as a class to derive from
 
-from guestdbg.build import kernels
+from guestdbg.images import kernels
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
 

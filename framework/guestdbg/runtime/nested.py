@@ -7,10 +7,10 @@ Three levels:
   with nested virtualization where the probe finds it usable (fast and
   faithful), TCG elsewhere — with QEMU 10.0.2 from bookworm-backports,
   since QEMU 7.2 as the outer level never fires the nested guest's hardware
-  breakpoints (:mod:`guestdbg.build.outer_qemu`);
+  breakpoints (:mod:`guestdbg.images.outer_qemu`);
 - the **host (L1)**: a :class:`~guestdbg.runtime.qemu.Guest` like any other,
   booting the host kernel with the initramfs of
-  :mod:`guestdbg.build.host_image` (KVM loaded, network up, the guests'
+  :mod:`guestdbg.images.host_image` (KVM loaded, network up, the guests'
   images inside), driven through the same console protocol;
 - the **guest (L2)**: QEMU under test inside L1, with ``-accel kvm``. It
   reaches this machine through L1's slirp network (this machine is
@@ -44,9 +44,9 @@ from typing import Any, cast
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from guestdbg import kernlog
-from guestdbg.build.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
-from guestdbg.build.host_kernels import HostKernel, host_kernel
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, HostError
+from guestdbg.images.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
+from guestdbg.images.host_kernels import HostKernel, host_kernel
 from guestdbg.runtime import host
 from guestdbg.runtime.console import Console, tail_of
 from guestdbg.runtime.qemu import GdbStub, Guest, _log_to_file
@@ -131,7 +131,7 @@ def outer_level(qemu: str = "qemu-system-x86_64") -> OuterLevel:
     info = host.probe()
     if info.kvm.usable and nested_virtualization()[0]:
         return OuterLevel("kvm", qemu, info.qemu.version or "?", "host")
-    from guestdbg.build.outer_qemu import outer_qemu
+    from guestdbg.images.outer_qemu import outer_qemu
 
     outer = outer_qemu()
     return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args())

@@ -15,7 +15,7 @@ whole QEMU command line but its per-guest paths (accelerator, vCPUs, memory,
 -cpu, kernel command line, extra arguments, …), the preparation commands
 and, under KVM, the host kernel and CPU. Anything else is another snapshot,
 so one is never restored by another QEMU or into another machine. Entries
-live in the build cache (:mod:`guestdbg.build.cache`) as
+live in the build cache (:mod:`guestdbg.images.cache`) as
 ``snapshot-<key>/``: ``state`` (the stream), ``console.log`` and
 ``commands.log`` (the serial logs up to the snapshot), ``snapshot.json``
 (the key's fields, the guest's readiness line, the state's size and
@@ -52,8 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from guestdbg.build.cache import cache_dir, content_key, mark_complete
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError
+from guestdbg.images.cache import cache_dir, content_key, mark_complete
 from guestdbg.runtime import host, rundir
 from guestdbg.runtime.console import ReadyInfo
 from guestdbg.runtime.qemu import Guest

@@ -187,7 +187,7 @@ class GuestOptions:
     qemu: str = "qemu-system-x86_64"
 
     def spec(self, image: Any, **overrides: Any) -> GuestSpec:
-        """A GuestSpec booting ``image`` (a build.images.GuestImage) with these options."""
+        """A GuestSpec booting ``image`` (an images.guest_image.GuestImage) with these options."""
         from guestdbg.runtime import host
 
         fields = {
@@ -203,6 +203,6 @@ class GuestOptions:
 
 
 def spec_for(image: Any, **overrides: Any) -> GuestSpec:
-    """A GuestSpec booting a build.images.GuestImage."""
+    """A GuestSpec booting an images.guest_image.GuestImage."""
     base = GuestSpec(kernel=image.kernel, initrd=image.initrd)
     return replace(base, **overrides)

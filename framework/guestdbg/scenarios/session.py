@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from guestdbg import judges, kernlog
-from guestdbg.build.elf import elf_symbol
-from guestdbg.build.images import GuestImage
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.debugger.ledger import parse_remote_log_file
 from guestdbg.debugger.mi import StopEvent
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError
+from guestdbg.images.elf import elf_symbol
+from guestdbg.images.guest_image import GuestImage
 from guestdbg.judges import Finding
 from guestdbg.judges.console import is_debugger_breakpoint_taken
 from guestdbg.recipes import TEST_MODULE

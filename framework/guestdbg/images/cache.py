@@ -24,7 +24,7 @@ from pathlib import Path
 
 from guestdbg.errors import BuildError
 
-log = logging.getLogger("guestdbg.build")
+log = logging.getLogger("guestdbg.images")
 
 # Bump when a build recipe changes in a way the hashed inputs do not show.
 RECIPE_VERSION = "1"
@@ -92,7 +92,7 @@ def mark_complete(path: Path) -> None:
 
 
 class Progress:
-    """Progress of one long build step, logged to ``guestdbg.build`` at INFO:
+    """Progress of one long build step, logged to ``guestdbg.images`` at INFO:
     at the start, every 20 s (5 s when stderr is a terminal) and at the end.
     The ``guestdbg`` command shows it on stderr (in place on a terminal);
     pytest captures it with the test's log."""

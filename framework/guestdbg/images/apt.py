@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestdbg.build.cache import (
+from guestdbg.errors import BuildError
+from guestdbg.images.cache import (
     Progress,
     cache_entry,
     content_key,
@@ -29,7 +30,6 @@ from guestdbg.build.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.errors import BuildError
 
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 SYSTEM_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))

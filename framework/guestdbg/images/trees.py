@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestdbg.build.elf import elf_symbol_string
 from guestdbg.errors import InputError
+from guestdbg.images.elf import elf_symbol_string
 from guestdbg.recipes import CONFIG_FRAGMENT
 
 

@@ -2,7 +2,7 @@
 
 ``default`` (or nothing): the default 6.1 tree, built into the cache;
 ``debian-cloud``: Debian's cloud kernel with its -dbg vmlinux
-(:mod:`guestdbg.build.distro`); ``debug``: the default tree with KASAN,
+(:mod:`guestdbg.images.distro`); ``debug``: the default tree with KASAN,
 UBSAN, lockdep and kmemleak (the console corpus's sanitizer captures);
 anything else: the path of a built tree.
 """
@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guestdbg.build import distro
-from guestdbg.build.cache import cache_dir
-from guestdbg.build.default_kernel import (
+from guestdbg.errors import GuestdbgError
+from guestdbg.images import distro
+from guestdbg.images.cache import cache_dir
+from guestdbg.images.default_kernel import (
     build_debug_kernel,
     build_default_kernel,
     default_kernel_key,
 )
-from guestdbg.build.images import GuestImage, guest_image
-from guestdbg.build.trees import KernelTree
-from guestdbg.errors import GuestdbgError
+from guestdbg.images.guest_image import GuestImage, guest_image
+from guestdbg.images.trees import KernelTree
 from guestdbg.recipes import DEBUG_FRAGMENT
 
 DEFAULT_TREE = "default"

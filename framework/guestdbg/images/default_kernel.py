@@ -9,7 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from guestdbg.build.cache import (
+from guestdbg.errors import BuildError
+from guestdbg.images.cache import (
     RECIPE_VERSION,
     Progress,
     cache_entry,
@@ -17,8 +18,7 @@ from guestdbg.build.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.build.trees import KernelTree, config_options
-from guestdbg.errors import BuildError
+from guestdbg.images.trees import KernelTree, config_options
 from guestdbg.recipes import CONFIG_FRAGMENT, DEBUG_FRAGMENT
 
 LINUX_SOURCE_TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")

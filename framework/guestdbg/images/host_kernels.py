@@ -4,11 +4,11 @@
 ``KVM_GUESTDBG_BLOCKIRQ``); ``debian-5.10``: bullseye's (no BLOCKIRQ: the
 positive control of the bug this project exists for). Both are downloaded
 and extracted into the cache through a private apt configuration
-(:mod:`guestdbg.build.apt`). Anything else is the path of a built kernel tree
+(:mod:`guestdbg.images.apt`). Anything else is the path of a built kernel tree
 (``make bzImage modules``) with KVM as modules or built in.
 
 A host kernel is booted as L1 with an initramfs of its own
-(:mod:`guestdbg.build.host_image`); what that needs from it is the bzImage,
+(:mod:`guestdbg.images.host_image`); what that needs from it is the bzImage,
 the .config and the modules to load: kvm, kvm_amd/kvm_intel, virtio-net,
 each with what it depends on, in load order.
 """
@@ -21,9 +21,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guestdbg.build.apt import PrivateApt
-from guestdbg.build.trees import config_options
 from guestdbg.errors import BuildError, InputError
+from guestdbg.images.apt import PrivateApt
+from guestdbg.images.trees import config_options
 
 # --host-kernel names: Debian release of the private apt configuration.
 DEBIAN_HOSTS = {

@@ -19,7 +19,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guestdbg.build.cache import (
+from guestdbg.errors import BuildError
+from guestdbg.images.cache import (
     RECIPE_VERSION,
     Progress,
     cache_entry,
@@ -27,10 +28,9 @@ from guestdbg.build.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.build.default_kernel import build_default_kernel
-from guestdbg.build.host_kernels import HostKernel
-from guestdbg.build.images import BUSYBOX
-from guestdbg.errors import BuildError
+from guestdbg.images.default_kernel import build_default_kernel
+from guestdbg.images.guest_image import BUSYBOX
+from guestdbg.images.host_kernels import HostKernel
 from guestdbg.recipes import HOST_INIT_SCRIPT, KVMCAPS_SOURCE
 
 FIRMWARE_DIRS = (Path("/usr/share/qemu"), Path("/usr/share/seabios"))

@@ -3,7 +3,7 @@
 The test module (``images/modules``) is built against whichever tree is
 under test; the initramfs (static busybox, ``images/initramfs/init``, the
 module) is made with the tree's own ``usr/gen_init_cpio``, so no root is
-needed. Both live in the content-addressed cache (:mod:`guestdbg.build.cache`).
+needed. Both live in the content-addressed cache (:mod:`guestdbg.images.cache`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guestdbg.build.cache import (
+from guestdbg.errors import BuildError
+from guestdbg.images.cache import (
     RECIPE_VERSION,
     Progress,
     cache_entry,
@@ -22,9 +23,8 @@ from guestdbg.build.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.build.default_kernel import build_default_kernel
-from guestdbg.build.trees import KernelTree
-from guestdbg.errors import BuildError
+from guestdbg.images.default_kernel import build_default_kernel
+from guestdbg.images.trees import KernelTree
 from guestdbg.recipes import INIT_SCRIPT, MODULE_SOURCES, TEST_MODULE
 
 BUSYBOX = Path("/bin/busybox")

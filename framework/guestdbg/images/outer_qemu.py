@@ -16,8 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestdbg.build.apt import PrivateApt
 from guestdbg.errors import BuildError
+from guestdbg.images.apt import PrivateApt
 
 RELEASE = "bookworm"
 SUITE = "bookworm-backports"

@@ -38,7 +38,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestdbg.build.cache import (
+from guestdbg.errors import BuildError
+from guestdbg.images.cache import (
     Progress,
     cache_dir,
     cache_entry,
@@ -46,9 +47,8 @@ from guestdbg.build.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.build.default_kernel import LINUX_SOURCE_TARBALL
-from guestdbg.build.trees import KernelTree, config_options
-from guestdbg.errors import BuildError
+from guestdbg.images.default_kernel import LINUX_SOURCE_TARBALL
+from guestdbg.images.trees import KernelTree, config_options
 
 SOURCE_PACKAGE = "linux-source-6.1"
 FLAVOUR = "cloud-amd64"
