@@ -45,5 +45,17 @@ class DeadlineError(GuestError):
     """A bounded wait ran out."""
 
 
+class SnapshotError(GuestError):
+    """A snapshot that cannot be used (the sentence says why); the guest is
+    booted instead. ``by_qemu``: the file was intact but QEMU could not
+    restore a working guest from it (so making another would not help)."""
+
+    def __init__(
+        self, message: str, *, by_qemu: bool = False, evidence: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, evidence=evidence)
+        self.by_qemu = by_qemu
+
+
 class DebuggerError(GuestdbgError):
     """gdb failed, answered with an error record, or never stopped."""

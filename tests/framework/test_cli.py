@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,13 @@ def test_boot_runs_the_command_and_exits_with_its_status(no_leftover_qemu: None)
     run = guestdbg("boot", "--smp", "1", "--", "uname -r; exit 3")
     assert run.returncode == 3, run.stderr
     assert run.stdout.strip().endswith("-guestdbg")
-    assert "booted 6.1" in run.stderr and "under tcg" in run.stderr
+    assert re.search(r"(booted|restored) 6\.1\S* with 1 CPU\(s\) under tcg", run.stderr)
+    # The first boot of this configuration made its snapshot: the next one restores it.
+    again = guestdbg("boot", "--smp", "1", "--", "exit 4")
+    assert again.returncode == 4, again.stderr
+    assert re.search(r"restored 6\.1\S* .*\(snapshot [0-9a-f]{16}\)", again.stderr), again.stderr
+    booted = guestdbg("boot", "--smp", "1", "--no-snapshot", "--", "true")
+    assert booted.returncode == 0 and "booted 6.1" in booted.stderr, booted.stderr
 
 
 @pytest.mark.guest

@@ -4,6 +4,7 @@ Boots real hosts under the outer level (TCG here: about a minute each)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_nothing_of_the_nested_guest_outlives_its_host(tmp_path: Path) -> None:
     before = qemu_pids()
     with NestedHost("debian-5.10", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
         assert host.caps is not None and not host.caps.blockirq
-        g = Guest(spec_for(image, accel="kvm-nested", smp=1), tmp_path / "l2", nested_host=host)
+        g = Guest(spec_for(image, accel="kvm", smp=1), tmp_path / "l2", host)
         with g:
             assert g.run("cat /proc/cmdline").ok
         assert not g.running  # QEMU inside the host is gone
@@ -77,21 +78,19 @@ def test_a_guest_restored_in_the_nested_host_goes_on_from_its_snapshot(
     """kvm-nested snapshots: the first guest boots and is saved in L1's RAM;
     the next is restored from it, its console goes on from the booted one's,
     and the test module the preparation loaded is running."""
-    from guestdbg.runtime import snapshot
     from guestdbg.runtime.spec import spec_for
+    from guestdbg.runtime.start import start_guest
     from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
 
     image = guest_image.guest_image()
-    spec = spec_for(image, accel="kvm-nested", smp=1)
+    spec = spec_for(image, accel="kvm", smp=1)
     with NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
-        first, how = snapshot.start_in_nested_host(spec, tmp_path / "a", SNAPSHOT_PREPARATION, host)
+        first, how = start_guest(spec, host, SNAPSHOT_PREPARATION, tmp_path / "a")
         with first:
             assert how.startswith("boot (made snapshot ") and how.endswith("in the nested host)")
             key = how.split()[3]
         assert host.run(f"ls /tmp/guestdbg-snapshot-{key}").strip()
-        second, how = snapshot.start_in_nested_host(
-            spec, tmp_path / "b", SNAPSHOT_PREPARATION, host
-        )
+        second, how = start_guest(spec, host, SNAPSHOT_PREPARATION, tmp_path / "b")
         with second:
             assert how == f"snapshot {key} (in the nested host)"
             counter = "/sys/module/guestdbg_test/parameters/counter"
@@ -99,10 +98,79 @@ def test_a_guest_restored_in_the_nested_host_goes_on_from_its_snapshot(
             assert int(second.run(f"sleep 0.2; cat {counter}").output) > before
             log = (tmp_path / "b" / "console.log").read_text(errors="replace")
             assert log.count("GUESTDBG-READY") == 1  # one boot: the snapshot's
-        # A stream the host lost is dropped with a line, and the guest boots.
+        # A stream the host lost is dropped with a line; the guest boots and makes it anew.
         host.run(f"rm /tmp/guestdbg-snapshot-{key}")
-        third, how = snapshot.start_in_nested_host(spec, tmp_path / "c", SNAPSHOT_PREPARATION, host)
+        third, how = start_guest(spec, host, SNAPSHOT_PREPARATION, tmp_path / "c")
         with third:
             assert how.startswith(f"boot (snapshot {key} is unusable")
+            assert f"made snapshot {key} (in the nested host)" in how
             assert third.run("true").ok
-        assert key not in host.snapshots
+        assert key in host.snapshots
+
+
+@pytest.mark.parametrize("freeze", ["qmp-stop", "sigstop"])
+def test_a_frozen_nested_host_is_rebooted_before_the_next_guest(
+    tmp_path: Path, freeze: str, no_leftover_qemu: None
+) -> None:
+    """The live control of host recovery: L1 frozen under a running guest (the
+    outer QEMU stopped by QMP, or by SIGSTOP) is found unhealthy at the next
+    hand-out, within the health check's bounds, and rebooted; a guest on the
+    new host runs."""
+    import os
+    import signal
+
+    from guestdbg.runtime.nested import NestedHosts
+    from guestdbg.runtime.spec import spec_for
+    from guestdbg.runtime.start import start_guest
+
+    image = guest_image.guest_image()
+    spec = spec_for(image, accel="kvm", smp=1)
+    guests = [(image.kernel, image.initrd)]
+    hosts = NestedHosts(tmp_path / "hosts")
+    try:
+        first = hosts.healthy("debian-6.1", guests)
+        guest, _ = start_guest(spec, first, (), tmp_path / "a", snapshot=False)
+        with guest:
+            assert guest.run("true").ok
+            assert first.guest is not None and first.guest.proc is not None
+            if freeze == "qmp-stop":
+                first.guest.stop()
+            else:
+                os.kill(first.guest.proc.pid, signal.SIGSTOP)
+        second = hosts.healthy("debian-6.1", guests)
+        assert second is not first and not first.running
+        assert len(hosts.reboots) == 1
+        why = hosts.reboots[0]
+        if freeze == "qmp-stop":
+            assert "QMP status paused" in why, why
+        else:
+            assert "is stopped (process state T" in why, why
+        guest, _ = start_guest(spec, second, (), tmp_path / "b", snapshot=False)
+        with guest:
+            assert guest.run("true").ok
+    finally:
+        hosts.close()
+
+
+def test_a_nested_guest_that_resets_by_itself_is_kept_paused_with_its_registers(
+    tmp_path: Path, no_leftover_qemu: None
+) -> None:
+    """An L2 that resets (here on purpose: sysrq b) is not an unexplained exit:
+    QEMU keeps it paused, the guest's problem says so and its registers are saved."""
+    from guestdbg.runtime.nested import NestedHost
+    from guestdbg.runtime.spec import spec_for
+    from guestdbg.runtime.start import start_guest
+
+    image = guest_image.guest_image()
+    spec = spec_for(image, accel="kvm", smp=1)
+    with NestedHost("debian-6.1", [(image.kernel, image.initrd)], tmp_path / "l1") as host:
+        guest, _ = start_guest(spec, host, (), tmp_path / "l2", snapshot=False)
+        with guest:
+            guest.console.send("echo b > /proc/sysrq-trigger\n")
+            deadline = time.monotonic() + 60
+            why = None
+            while why is None and time.monotonic() < deadline:
+                time.sleep(1)
+                why = guest.problem(ping=True)
+            assert why is not None and "QMP status shutdown" in why, why
+            assert (tmp_path / "l2" / "registers-at-shutdown.txt").read_text().count("RIP=") >= 1

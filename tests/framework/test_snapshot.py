@@ -19,10 +19,13 @@ from xml.etree import ElementTree
 import pytest
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.images.guest_image import GuestImage
-from guestdbg.runtime import snapshot
+from guestdbg.runtime import snapshot_key as keys
+from guestdbg.runtime import snapshot_store as snapshot
+from guestdbg.runtime import start as start_module
+from guestdbg.runtime.placement import LOCAL
 from guestdbg.runtime.qemu import Guest
-from guestdbg.runtime.snapshot import RestoredGuest, start_guest
 from guestdbg.runtime.spec import GuestSpec
+from guestdbg.runtime.start import RestoredGuest, start_guest
 from guestdbg.scenarios.session import COUNTER, SNAPSHOT_PREPARATION
 
 pytestmark = pytest.mark.guest
@@ -35,12 +38,12 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("GUESTDBG_CACHE", str(cache))
-    monkeypatch.setattr(snapshot, "_unrestorable", set())
+    monkeypatch.setattr(start_module, "_unrestorable", set())
     yield cache
 
 
 def start(spec: GuestSpec, artifacts: Path) -> tuple[Guest, str]:
-    guest, how = start_guest(spec, artifacts, SNAPSHOT_PREPARATION)
+    guest, how = start_guest(spec, LOCAL, SNAPSHOT_PREPARATION, artifacts)
     return guest, how
 
 
@@ -112,7 +115,7 @@ def test_a_corrupt_snapshot_is_a_boot_with_one_line_and_is_made_anew(
     data = bytearray(found.state.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte in the middle of guest RAM
     found.state.write_bytes(bytes(data))
-    snapshot._digest_of.cache_clear()
+    keys._digest_of.cache_clear()
 
     with caplog.at_level(logging.WARNING, logger="guestdbg.snapshot"):
         guest, how = start(spec, tmp_path / "fallback")
@@ -141,9 +144,9 @@ def test_a_snapshot_qemu_cannot_load_is_a_boot_with_qemus_reason(
     # An intact file (its checksum matches) that is not a stream QEMU accepts.
     found.state.write_bytes(b"NOT A QEMU MIGRATION STREAM" + bytes(4096))
     fields = json.loads((found.path / "snapshot.json").read_text())
-    snapshot._digest_of.cache_clear()
+    keys._digest_of.cache_clear()
     fields["state_size"] = found.state.stat().st_size
-    fields["state_sha256"] = snapshot.file_digest(found.state)
+    fields["state_sha256"] = keys.file_digest(found.state)
     (found.path / "snapshot.json").write_text(json.dumps(fields))
 
     with caplog.at_level(logging.WARNING, logger="guestdbg.snapshot"):

@@ -77,3 +77,20 @@ def test_describe_names_the_kvm_reason() -> None:
     text = host.describe(host.probe())
     assert host.probe().kvm.reason in text
     assert "accelerators usable here:" in text
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cpuinfo"
+
+
+def test_a_tcg_cpu_is_a_virtual_machine_whose_cpu_is_emulated() -> None:
+    # Captured: guestdbg boot --cpu max --smp 1 -- cat /proc/cpuinfo (QEMU 7.2, TCG).
+    kind = host.parse_machine_kind((FIXTURES / "qemu-7.2-tcg-cpu-max.txt").read_text())
+    assert kind.virtual and kind.emulated
+    assert "QEMU TCG CPU" in kind.describe() and "emulated by TCG" in kind.describe()
+
+
+def test_a_hardware_assisted_vm_is_virtual_but_not_emulated() -> None:
+    # Captured: the first CPU of /proc/cpuinfo on this project's CI machine (a cloud VM).
+    kind = host.parse_machine_kind((FIXTURES / "amd-epyc-vm.txt").read_text())
+    assert kind.virtual and not kind.emulated
+    assert "hardware-assisted" in kind.describe()

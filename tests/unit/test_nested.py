@@ -78,7 +78,7 @@ def test_kvmcaps_line() -> None:
 def test_kvm_nested_guest_is_told_kvm_and_host_cpu(tmp_path: Path) -> None:
     k = tmp_path / "bzImage"
     k.write_bytes(b"x")
-    spec = GuestSpec(kernel=k, accel="kvm-nested")
+    spec = GuestSpec(kernel=k, accel="kvm")
     spec.validate()
     argv = spec.argv(
         Path(),

@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from guestdbg.runtime import snapshot
-from guestdbg.runtime.snapshot import Snapshot, SnapshotError, snapshot_key
+from guestdbg.errors import SnapshotError
+from guestdbg.runtime import snapshot_key as keys
+from guestdbg.runtime import snapshot_store as snapshot
+from guestdbg.runtime.snapshot_key import snapshot_key
+from guestdbg.runtime.snapshot_store import Snapshot
 from guestdbg.runtime.spec import GuestSpec
 
 PREPARE = ("insmod /lib/modules/guestdbg_test.ko hot_cpu=-1",)
@@ -80,9 +83,9 @@ def test_the_key_changes_with_the_images_the_preparation_and_the_qemu(
 
 
 def test_kvm_snapshots_are_keyed_by_the_host_cpu_and_kernel(spec: GuestSpec) -> None:
-    fields = snapshot.key_fields(dataclasses.replace(spec, accel="kvm"), PREPARE)
+    fields = keys.key_fields(dataclasses.replace(spec, accel="kvm"), PREPARE)
     assert set(fields["host"]) == {"kernel", "cpu"}
-    assert "host" not in snapshot.key_fields(spec, PREPARE)
+    assert "host" not in keys.key_fields(spec, PREPARE)
 
 
 def test_a_missing_qemu_is_a_sentence(spec: GuestSpec) -> None:
@@ -97,7 +100,7 @@ def make_entry(root: Path, state: bytes, key: str = "0123456789abcdef") -> Snaps
     meta = {
         "ready": {"release": "6.1.0", "cpus": 2, "commands": "ttyS1"},
         "state_size": len(state),
-        "state_sha256": snapshot.file_digest(path / "state"),
+        "state_sha256": keys.file_digest(path / "state"),
     }
     (path / "snapshot.json").write_text(json.dumps(meta))
     (path / ".complete").write_text("now\n")

@@ -89,9 +89,8 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
 
     from guestdbg.cli import run
     from guestdbg.cli.signals import interrupted_by
-    from guestdbg.cli.suite_options import plugin_args
 
-    status = run.run(plugin_args(args), rest)
+    status = run.run(args, rest)
     if status == pytest.ExitCode.INTERRUPTED:
         return interrupted_by() or verdicts.INTERRUPTED_SIGINT
     return status
@@ -117,9 +116,10 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     # Here, not at the top: guest options import the QEMU spec, which
     # `guestdbg kernlog` (the fast path) never needs.
-    from guestdbg.cli.guest_options import add_guest_options, positive_float
+    from guestdbg.cli.guest_options import add_guest_options
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
+    from guestdbg.options import positive_float
 
     parser = Parser(
         prog="guestdbg",

@@ -32,10 +32,9 @@ from typing import Any
 
 import pytest
 
-from guestdbg import verdicts
+from guestdbg import options, verdicts
 from guestdbg.cli import run as suite_run
 from guestdbg.cli.signals import interrupted_by
-from guestdbg.cli.suite_options import plugin_args
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
 from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
@@ -317,7 +316,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         "kernel trees: " + (", ".join(trees) or "the default 6.1 tree"),
     ]
     problems = preflight(trees, info)
-    if "kvm-nested" in (args.accel or "").split(","):
+    if options.wants_nested(args.accel):
         problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
     if problems:
         return write_problems(out, problems, header)
@@ -331,7 +330,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if args.artifacts is None:
         args.artifacts = out / "artifacts"
     extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
-    status = pytest.main(suite_run.pytest_argv(plugin_args(args), extra), plugins=[collector])
+    status = suite_run.run(args, extra, plugins=(collector,))
     stopped = interrupted_by() if status == pytest.ExitCode.INTERRUPTED else None
     if status == pytest.ExitCode.INTERRUPTED and stopped is None:
         stopped = verdicts.INTERRUPTED_SIGINT

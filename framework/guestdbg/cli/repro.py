@@ -22,17 +22,14 @@ import time
 from pathlib import Path
 
 from guestdbg import scenarios
-from guestdbg.cli.guest_options import (
-    guest_options,
-    nested_host,
-    positive_float,
-    positive_int,
-    sstep_flags,
-)
+from guestdbg.cli.guest_options import guest_options, placement
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.images import kernels
 from guestdbg.images.guest_image import GuestImage
+from guestdbg.options import positive_float, positive_int, sstep_flags
 from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.start import start_guest
+from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
 
 
 def add_repro_options(p: argparse.ArgumentParser) -> None:
@@ -127,52 +124,65 @@ def cmd_repro(args: argparse.Namespace) -> int:
     )
     artifacts = artifacts.resolve()
     spec = guest_options(args).spec(image)
-    with (
-        nested_host(args, image, artifacts) as host_vm,
-        Guest(spec, artifacts=artifacts, nested_host=host_vm) as guest,
-    ):
-        image.tree.check_running(guest.proc_version())
-        dbg = Debugger(artifacts=artifacts)
-        try:
-            dbg.load(image.tree.vmlinux)
-            # Under an outer TCG a nested guest takes software breakpoints itself.
-            hw_only = host_vm is not None and not host_vm.outer.faithful
-            session = scenarios.Session(
-                image, guest, dbg, artifacts, hold=True, hardware_breakpoints=hw_only
-            )
-            result = fn(session, **_knobs(fn, args))
-        except BaseException:
-            dbg.close()
-            raise
-        result.write(artifacts / "findings.json")
-        print(f"scenario {result.name}: {result.did}")
-        for finding in result.findings:
-            print(finding.describe())
-        if not result.findings:
-            print("no defect found")
-        if not result.findings and not args.keep:
-            dbg.close()
-            return 0
-        dbg.abandon()  # gdb goes; the guest stays stopped in this state
-        if guest.status() == "running":
-            guest.stop()
-        gdb_cmd = gdb_command(image, guest)
-        print(
-            "\nThe guest is paused in the state the scenario left it "
-            f"(QEMU status: {guest.status()})."
+    with placement(args, image, artifacts) as where:
+        guest, how = start_guest(
+            spec, where, SNAPSHOT_PREPARATION, artifacts, snapshot=not args.no_snapshot
         )
-        print(f"Attach:  cd {shlex.quote(str(artifacts))} && {shlex.join(gdb_cmd)}")
-        print(f"QEMU:    {guest.shell_command()}")
-        print(f"Logs:    {artifacts}")
+        with guest:
+            return _run(args, fn, image, guest, how, artifacts, where.hardware_breakpoints_only())
+
+
+def _run(
+    args: argparse.Namespace,
+    fn: object,
+    image: GuestImage,
+    guest: Guest,
+    how: str,
+    artifacts: Path,
+    hw_only: bool,
+) -> int:
+    """The scenario on a started guest; the guest held for gdb when asked."""
+    image.tree.check_running(guest.proc_version())
+    print(f"guest: {how}, ready in {guest.boot_seconds:.2f}s", file=sys.stderr)
+    dbg = Debugger(artifacts=artifacts)
+    try:
+        dbg.load(image.tree.vmlinux)
+        # hw_only: a nested guest under an outer TCG takes software breakpoints itself.
+        session = scenarios.Session(
+            image, guest, dbg, artifacts, hold=True, hardware_breakpoints=hw_only
+        )
+        result = fn(session, **_knobs(fn, args))  # type: ignore[operator]
+    except BaseException:
+        dbg.close()
+        raise
+    result.write(artifacts / "findings.json")
+    print(f"scenario {result.name}: {result.did}")
+    for finding in result.findings:
+        print(finding.describe())
+    if not result.findings:
+        print("no defect found")
+    if not result.findings and not args.keep:
+        dbg.close()
+        return 0
+    dbg.abandon()  # gdb goes; the guest stays stopped in this state
+    if guest.status() == "running":
+        guest.stop()
+    gdb_cmd = gdb_command(image, guest)
+    print(
+        f"\nThe guest is paused in the state the scenario left it (QEMU status: {guest.status()})."
+    )
+    print(f"Attach:  cd {shlex.quote(str(artifacts))} && {shlex.join(gdb_cmd)}")
+    print(f"QEMU:    {guest.shell_command()}")
+    print(f"Logs:    {artifacts}")
+    sys.stdout.flush()
+    if args.gdb:
+        subprocess.run(gdb_cmd, cwd=artifacts, check=False)
+    else:
+        print("Press Ctrl-C to end the guest.")
         sys.stdout.flush()
-        if args.gdb:
-            subprocess.run(gdb_cmd, cwd=artifacts, check=False)
-        else:
-            print("Press Ctrl-C to end the guest.")
-            sys.stdout.flush()
-            try:
-                if guest.proc is not None:
-                    guest.proc.wait()  # until Ctrl-C, or the guest ends by itself
-            except KeyboardInterrupt:
-                pass
+        try:
+            if guest.proc is not None:
+                guest.proc.wait()  # until Ctrl-C, or the guest ends by itself
+        except KeyboardInterrupt:
+            pass
     return 1 if result.findings else 0

@@ -3,11 +3,33 @@ through pytest, with the plugin loaded and the suite options checked first."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guestdbg import options
 
 SUITE = Path(str(files("guestdbg.suite")))
+
+
+class SuiteValues:
+    """A pytest plugin object carrying the checked suite options into
+    pytest's option namespace (and pytest-repeat's ``count``) before anything
+    reads them; pytest-xdist copies that namespace to its workers."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.values = options.suite_values(args)
+        if getattr(args, "repeat", 1) > 1:
+            self.values["count"] = args.repeat
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for dest, value in self.values.items():
+            setattr(config.option, dest, value)
 
 
 def suite_selected(pytest_args: list[str]) -> bool:
@@ -21,7 +43,7 @@ def suite_selected(pytest_args: list[str]) -> bool:
     return False
 
 
-def pytest_argv(plugin_args: list[str], pytest_args: list[str]) -> list[str]:
+def pytest_argv(pytest_args: list[str]) -> list[str]:
     """pytest's argv: the suite (unless tests of it are named), the plugin,
     node ids relative to the suite, pytest's cache in the working directory."""
     argv = [
@@ -35,11 +57,9 @@ def pytest_argv(plugin_args: list[str], pytest_args: list[str]) -> list[str]:
     ]
     if "no:cacheprovider" not in pytest_args:
         argv += ["-o", f"cache_dir={Path(os.getcwd()) / '.pytest_cache'}"]
-    argv += plugin_args
     return argv + ([] if suite_selected(pytest_args) else [str(SUITE)]) + pytest_args
 
 
-def run(plugin_args: list[str], pytest_args: list[str]) -> int:
-    import pytest
-
-    return int(pytest.main(pytest_argv(plugin_args, pytest_args)))
+def run(args: argparse.Namespace, pytest_args: list[str], plugins: tuple[Any, ...] = ()) -> int:
+    """The suite under ``args`` (the checked suite options) with extra pytest arguments."""
+    return int(pytest.main(pytest_argv(pytest_args), plugins=[SuiteValues(args), *plugins]))

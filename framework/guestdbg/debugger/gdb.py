@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from guestdbg.debugger.gdbstub import QemuGdbStub
 from guestdbg.debugger.mi import MiChannel, MiError, MiRecord, StopEvent, mi_quote
 from guestdbg.errors import DeadlineError, DebuggerError, HostError
-from guestdbg.images.cache import cache_dir
+from guestdbg.images.cache import cache_dir, keep_recent
 from guestdbg.runtime import rundir
 
 if TYPE_CHECKING:
@@ -45,20 +45,21 @@ def prune_indexes(keep: int = INDEX_KEPT, grace: float = INDEX_GRACE_SECONDS) ->
     """Remove gdb's index files beyond the ``keep`` most recently loaded (by
     mtime, which loading refreshes), except any loaded within ``grace``
     seconds. A gdb reading one keeps its open file. Returns those removed."""
-    try:
-        files = sorted(
-            index_dir().glob("*.gdb-index"), key=lambda f: f.stat().st_mtime, reverse=True
-        )
-    except OSError:
-        return []
-    now = time.time()
-    removed = []
-    for f in files[keep:]:
-        with contextlib.suppress(OSError):
-            if now - f.stat().st_mtime >= grace:
-                f.unlink()
-                removed.append(f)
-    return removed
+
+    def mtime(f: Path) -> float:
+        try:
+            return f.stat().st_mtime
+        except OSError:
+            return time.time()  # gone or unreadable: never chosen
+
+    def remove(f: Path) -> bool:
+        try:
+            f.unlink()
+        except OSError:
+            return False
+        return True
+
+    return keep_recent(index_dir().glob("*.gdb-index"), keep, grace, mtime, remove)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from guestdbg.errors import BuildError
 
@@ -147,3 +148,28 @@ def run_logged(
             f"{progress.what} failed: '{' '.join(argv)}' exited with {rc}; full log: {log}",
             evidence={"build log tail": tail},
         )
+
+
+_T = TypeVar("_T")
+
+
+def keep_recent(
+    entries: Iterable[_T],
+    keep: int,
+    grace: float,
+    last_used: Callable[[_T], float],
+    remove: Callable[[_T], bool],
+) -> list[_T]:
+    """The cache's one pruning rule: remove the entries beyond the ``keep``
+    most recently used, except any used within ``grace`` seconds.
+    ``remove(entry)`` returns False when it could not (in use right now).
+    Returns the entries removed."""
+    ranked = sorted(((last_used(e), e) for e in entries), key=lambda t: t[0], reverse=True)
+    now = time.time()
+    removed = []
+    for used, entry in ranked[keep:]:
+        if now - used < grace:
+            continue
+        if remove(entry):
+            removed.append(entry)
+    return removed

@@ -8,29 +8,30 @@ fails (or always with ``--keep-artifacts``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import platform
 import re
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from guestdbg.debugger.early import EarlyDebugger
 from guestdbg.debugger.gdb import Debugger
-from guestdbg.errors import DebuggerError, GuestdbgError
+from guestdbg.errors import GuestdbgError
 from guestdbg.images import kernels
 from guestdbg.images.guest_image import GuestImage
 from guestdbg.pytest_plugin import nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
-from guestdbg.runtime import host, snapshot
+from guestdbg.runtime import host
+from guestdbg.runtime.placement import LOCAL, Placement
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
+from guestdbg.runtime.start import start_guest
 from guestdbg.scenarios import Session
 from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
 
@@ -72,18 +73,20 @@ def _spec(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage)
     return guest_options(request.config, point).spec(image, name=request.node.name[:60])
 
 
+def _placement_problem(request: pytest.FixtureRequest, point: MatrixPoint) -> str | None:
+    """Why guests of ``point`` cannot run here (a skip), or None."""
+    if point.nested:
+        return nested.outer_problem()
+    return host.probe(str(opt(request.config, "qemu"))).accel_problem(point.accel)
+
+
 def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
-    info = host.probe(str(opt(request.config, "qemu")))
-    problem = (
-        nested.outer_problem() if point.accel == "kvm-nested" else info.accel_problem(point.accel)
-    )
+    problem = _placement_problem(request, point)
     if problem:
         pytest.skip(problem)
-    if point.accel == "kvm-nested":
+    if point.nested:
         nested.apply_outer_marks(request, point)
-    if point.accel in ("kvm", "kvm-nested") and request.node.get_closest_marker(
-        "eflags_tf_visible"
-    ):
+    if point.accel == "kvm" and request.node.get_closest_marker("eflags_tf_visible"):
         request.applymarker(
             pytest.mark.xfail(
                 reason="KVM hides EFLAGS.TF from userspace while it single-steps (kvm_get_rflags "
@@ -95,7 +98,8 @@ def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
         )
     if (
         point.accel == "kvm"
-        and not info.kvm.blockirq
+        and not point.nested
+        and not host.probe().kvm.blockirq
         and request.node.get_closest_marker("needs_blockirq")
     ):
         request.applymarker(
@@ -120,15 +124,21 @@ def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: Gue
             ("kernel_tree", str(image.tree.root)),
             ("qemu", qemu.path or ""),
             ("qemu_version", qemu.version or ""),
-            # kvm-nested: host_kernel is the nested host's (see nested.record_host).
+            # In a nested host, host_kernel is the nested host's (see nested.record_host).
             (
-                "host_kernel" if point.accel != "kvm-nested" else "machine_kernel",
+                "machine_kernel" if point.nested else "host_kernel",
                 platform.release(),
             ),
             ("gdb", gdb.path or ""),
             ("gdb_version", gdb.version or ""),
         ]
     )
+
+
+def _placement(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> Placement:
+    """Where ``point``'s guests run: this machine, or its nested host (booted
+    or rebooted here)."""
+    return nested.host_for(request, point, image) if point.nested else LOCAL
 
 
 def _boot(
@@ -142,31 +152,26 @@ def _boot(
     its configuration unless ``paused`` or --no-snapshot; and how it started
     (``snapshot KEY``, ``boot …``), for the JUnit property ``guest_start``."""
     spec = dataclasses.replace(_spec(request, point, image), paused=paused)
-    host_vm = nested.host_for(request, point, image) if point.accel == "kvm-nested" else None
-    g: Guest | None = None
+    where = _placement(request, point, image)
     try:
-        if (
-            paused
-            or opt(request.config, "no_snapshot")
-            or (spec.accel not in snapshot.ACCELS and host_vm is None)
-        ):
-            how = "boot (--no-snapshot)" if opt(request.config, "no_snapshot") else "boot"
-            g = Guest(spec, artifacts=artifacts, nested_host=host_vm)
-            g.__enter__()
-        elif host_vm is not None:
-            g, how = snapshot.start_in_nested_host(spec, artifacts, SNAPSHOT_PREPARATION, host_vm)
-        else:
-            g, how = snapshot.start_guest(spec, artifacts, SNAPSHOT_PREPARATION)
+        g, how = start_guest(
+            spec,
+            where,
+            SNAPSHOT_PREPARATION,
+            artifacts,
+            snapshot=not opt(request.config, "no_snapshot"),
+        )
+    except GuestdbgError as err:
+        err.evidence.update(where.evidence())  # a nested host's console tail too
+        pytest.fail(f"the guest could not be started: {err}", pytrace=False)
+    try:
         if not paused:
             image.tree.check_running(g.proc_version())
     except GuestdbgError as err:
-        if g is not None:
-            g.close()
-        if host_vm is not None:
-            err.evidence.update(host_vm.evidence())  # the nested host's console tail too
+        g.close()
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
-    if host_vm is not None and host_vm.sstep_report is None and not paused:
-        host_vm.report_sstep(g, str(opt(request.config, "gdb")))
+    if isinstance(where, nested.NestedHost) and where.sstep_report is None and not paused:
+        where.report_sstep(g, str(opt(request.config, "gdb")))
     return g, how
 
 
@@ -176,7 +181,7 @@ def nested_host_log(
 ) -> Iterator[None]:
     """kvm-nested: the nested host's properties on the test, and its console
     slice kept as ``host-console.log`` in the test's artifacts."""
-    if point.accel != "kvm-nested" or nested.outer_problem():
+    if not point.nested or nested.outer_problem():
         yield
         return
     h = nested.host_for(request, point, image)
@@ -234,12 +239,6 @@ def paused_guest(
         g.close()
 
 
-def _hw_only(point: MatrixPoint) -> bool:
-    """Whether scenarios must use hardware breakpoints for their own stops
-    (a nested guest under an outer TCG takes software ones itself)."""
-    return point.accel == "kvm-nested" and not nested.outer().faithful
-
-
 @pytest.fixture
 def early_session(
     image: GuestImage, paused_guest: Guest, debugger: Debugger, artifacts: Path
@@ -293,11 +292,7 @@ def shared_guest(
     that leave it as they found it (the known-good runs; controls boot their
     own). Its console logs are kept under ``<artifacts>/shared/`` when a test
     failed."""
-    problem = (
-        nested.outer_problem()
-        if point.accel == "kvm-nested"
-        else host.probe(str(opt(request.config, "qemu"))).accel_problem(point.accel)
-    )
+    problem = _placement_problem(request, point)
     if problem:
         pytest.skip(problem)
     root = Path(str(opt(request.config, "artifacts"))).resolve() / "shared"
@@ -343,54 +338,6 @@ def _new_debugger(config: pytest.Config, image: GuestImage, artifacts: Path) -> 
     return dbg
 
 
-class EarlyDebugger:
-    """This test's debugger, started in a thread while its guest starts (gdb
-    and the vmlinux load take as long as a restore): the ``debugger`` fixture
-    takes it; one nobody took is ended at the guest's teardown. (scripts/bench
-    measures a test's start with it too.)
-
-    gdb gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG
-    names the thread, not the process), so the thread waits until the
-    debugger is released."""
-
-    WAIT = 300.0  # more than the Debugger's own deadlines (first prompt, the 120 s load)
-
-    def __init__(self, new_debugger: Callable[[], Debugger]) -> None:
-        """``new_debugger``: makes the Debugger (and loads the vmlinux)."""
-        self._result: Debugger | BaseException | None = None
-        self._ready = threading.Event()
-        self._released = threading.Event()
-        self.taken = False
-        threading.Thread(
-            target=self._run, args=(new_debugger,), name="early-gdb", daemon=True
-        ).start()
-
-    def _run(self, new_debugger: Callable[[], Debugger]) -> None:
-        try:
-            self._result = new_debugger()
-        except BaseException as err:
-            self._result = err
-        finally:
-            self._ready.set()
-        self._released.wait()
-
-    def take(self) -> Debugger:
-        self.taken = True
-        if not self._ready.wait(self.WAIT):
-            raise DebuggerError(f"gdb was not ready with the vmlinux loaded within {self.WAIT:g}s")
-        if isinstance(self._result, BaseException):
-            raise self._result
-        assert self._result is not None
-        return self._result
-
-    def release(self) -> None:
-        """The debugger has ended (or will never be used): let the thread go."""
-        if not self.taken and self._ready.wait(self.WAIT) and isinstance(self._result, Debugger):
-            with contextlib.suppress(Exception):
-                self._result.close()
-        self._released.set()
-
-
 _early_debugger = pytest.StashKey[EarlyDebugger | None]()
 
 
@@ -434,7 +381,8 @@ def session(
     """Guest + debugger for one scenario."""
     sstep = opt(request.config, "sstep")
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
-    return Session(image, guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
+    hw_only = guest.placement.hardware_breakpoints_only()
+    return Session(image, guest, debugger, artifacts, hardware_breakpoints=hw_only)
 
 
 @pytest.fixture
@@ -459,7 +407,8 @@ def shared_session(
     request.node.user_properties.append(("sstep_flags", sstep or "qemu-default"))
     request.node.user_properties.append(("shared_guest", str(guest.artifacts)))
     request.node.user_properties.append(("guest_start", shared_guest.how))
-    s = Session(image, guest, debugger, artifacts, hardware_breakpoints=_hw_only(point))
+    hw_only = guest.placement.hardware_breakpoints_only()
+    s = Session(image, guest, debugger, artifacts, hardware_breakpoints=hw_only)
     yield s
     (artifacts / "console.log").write_text(s.console_text())
 

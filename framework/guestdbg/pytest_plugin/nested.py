@@ -1,8 +1,9 @@
-"""kvm-nested matrix points: the nested KVM host each guest runs inside.
+"""Matrix points in nested KVM hosts: the host each guest runs inside.
 
 One host (L1) per host kernel and guest image per pytest session, booted on
-first use and reused: a health check before each test (KVM still there, the
-network up, QEMU alive; an unhealthy host is rebooted once), the slice of
+first use and reused: a health check before each test (QEMU alive and not
+frozen, the shell answering within seconds, KVM still there, the network up,
+no lockup on its console; an unhealthy host is rebooted), the slice of
 its console log a test saw kept as ``host-console.log`` in the test's
 artifacts, the whole log under ``<artifacts>/nested-hosts/``. Only one host
 runs at a time (tests are ordered by host kernel, see
@@ -18,7 +19,6 @@ handler, are ``xfail(strict)`` naming the outer level
 from __future__ import annotations
 
 import functools
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,9 @@ from guestdbg.images.guest_image import GuestImage
 from guestdbg.pytest_plugin.options import MatrixPoint, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
 from guestdbg.runtime import nested as nested_rt
-from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, OuterLevel
+from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, NestedHosts, OuterLevel
 
-log = logging.getLogger("guestdbg.nested")
-
-_hosts: dict[tuple[str, str], NestedHost] = {}
-_boots: dict[tuple[str, str], int] = {}
+_pool = pytest.StashKey[NestedHosts]()
 
 
 @functools.cache
@@ -48,44 +45,30 @@ def outer_problem() -> str | None:
     return nested_rt.outer_level_problem()
 
 
-def _close_all(but: tuple[str, str] | None = None) -> None:
-    for key in [k for k in _hosts if k != but]:
-        _hosts.pop(key).close()
+def pool(config: pytest.Config) -> NestedHosts:
+    """This session's nested hosts (shut down when the session ends)."""
+    if _pool not in config.stash:
+        root = Path(str(opt(config, "artifacts"))).resolve() / "nested-hosts"
+        config.stash[_pool] = NestedHosts(root, qemu=str(opt(config, "qemu")))
+        config.add_cleanup(config.stash[_pool].close)
+    return config.stash[_pool]
 
 
 def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> NestedHost:
-    """The running, healthy nested host of ``point`` (booted or rebooted here);
-    an infrastructure failure with L1's console tail when it cannot be had."""
+    """The running, healthy nested host of ``point`` (booted or rebooted here:
+    :class:`~guestdbg.runtime.nested.NestedHosts`); an infrastructure failure
+    with L1's console tail when it cannot be had."""
     assert point.host is not None
-    key = (point.host, str(image.kernel))
-    h = _hosts.get(key)
-    if h is not None:
-        problems = h.problems()
-        if problems:
-            log.warning("nested host %s unhealthy, rebooting: %s", point.host, problems[0])
-            _hosts.pop(key).close()
-            h = None
-    if h is None:
-        _close_all()  # one nested host at a time: 2 shared cores
-        if not _hosts and not getattr(request.config, "_guestdbg_nested_cleanup", False):
-            request.config.add_cleanup(_close_all)
-            request.config._guestdbg_nested_cleanup = True  # type: ignore[attr-defined]
-        n = _boots[key] = _boots.get(key, 0) + 1
-        root = Path(str(opt(request.config, "artifacts"))).resolve() / "nested-hosts"
-        label = point.host_label or "host"
-        h = NestedHost(
-            point.host,
-            [(image.kernel, image.initrd)],
-            root / f"{label}-{n}",
-            qemu=str(opt(request.config, "qemu")),
+    hosts = pool(request.config)
+    before = len(hosts.reboots)
+    try:
+        h = hosts.healthy(point.host, [(image.kernel, image.initrd)], point.host_label or "host")
+    except GuestdbgError as err:
+        pytest.fail(
+            f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False
         )
-        try:
-            h.__enter__()
-        except GuestdbgError as err:
-            pytest.fail(
-                f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False
-            )
-        _hosts[key] = h
+    if len(hosts.reboots) > before:
+        request.node.user_properties.append(("nested_host_rebooted", hosts.reboots[-1]))
     return h
 
 

@@ -246,6 +246,46 @@ def probe(qemu: str = "qemu-system-x86_64", gdb: str = "gdb") -> HostInfo:
     )
 
 
+@dataclass(frozen=True)
+class MachineKind:
+    """Whether this machine is itself a virtual machine: the CPUID hypervisor
+    bit (``hypervisor`` in /proc/cpuinfo's flags), and whether its CPU is
+    emulated by TCG (QEMU names it ``QEMU TCG CPU``): KVM there is KVM in a
+    VM, nested on the level below, not hardware."""
+
+    virtual: bool
+    emulated: bool
+    cpu: str
+
+    def describe(self) -> str:
+        if not self.virtual:
+            return "bare metal (no CPUID hypervisor bit)"
+        how = "its CPU emulated by TCG" if self.emulated else "hardware-assisted"
+        return f"a virtual machine (CPUID hypervisor bit; CPU {self.cpu!r}, {how})"
+
+
+def parse_machine_kind(cpuinfo: str) -> MachineKind:
+    """The :class:`MachineKind` of a /proc/cpuinfo text (the first CPU's lines)."""
+    flags: list[str] = []
+    model = ""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "flags" and not flags:
+            flags = value.split()
+        elif key == "model name" and not model:
+            model = value.strip()
+    return MachineKind("hypervisor" in flags, "QEMU TCG CPU" in model, model or "?")
+
+
+@functools.cache
+def machine_kind() -> MachineKind:
+    try:
+        return parse_machine_kind(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        return MachineKind(False, False, platform.processor() or "?")
+
+
 def describe(info: HostInfo) -> str:
     """A few human lines, for ``guestdbg probe`` and the pytest report header."""
     kvm = info.kvm
@@ -262,6 +302,7 @@ def describe(info: HostInfo) -> str:
         lines.append(
             f"kvm: KVM_CAP_SET_GUEST_DEBUG2 = {kvm.guest_debug2:#x} ({flags}); BLOCKIRQ {blockirq}"
         )
+    lines.append(f"machine: {machine_kind().describe()}")
     lines.append(f"accelerators usable here: {', '.join(info.usable_accels()) or 'none'}")
     lines.extend(f"note: {n}" for n in info.notes)
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
+import logging
 import re
 import select
 import shlex
@@ -39,18 +39,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
-
-from qemu.qmp.legacy import QEMUMonitorProtocol
+from typing import TYPE_CHECKING
 
 from guestdbg import kernlog
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, HostError
 from guestdbg.images.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_initramfs
 from guestdbg.images.host_kernels import HostKernel, host_kernel
 from guestdbg.runtime import host
-from guestdbg.runtime.console import Console, tail_of
-from guestdbg.runtime.qemu import GdbStub, Guest, _log_to_file
+from guestdbg.runtime.console import tail_of
+from guestdbg.runtime.placement import (
+    GdbStub,
+    GuestFiles,
+    Launch,
+    accept,
+    close_qmp,
+    end_process,
+    failed_to_start,
+    qmp_server,
+)
+from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
+
+if TYPE_CHECKING:
+    from guestdbg.runtime.snapshot_store import HostSnapshot, SnapshotStore
 
 # How this machine looks from inside L1 (QEMU's user-mode network).
 HOST_ADDRESS = "10.0.2.2"
@@ -62,10 +73,15 @@ L1_APPEND = "mitigations=off"
 L1_BOOT_TIMEOUT = 240.0
 # L2's QEMU connects its console and QMP within this (it starts in ~1.5 s).
 L2_CONNECT_TIMEOUT = 60.0
+# What L2's QEMU does on a reset or shutdown: pause (see Guest.problem).
+L2_EVIDENCE_ACTIONS = ("-action", "reboot=shutdown,shutdown=pause")
+# A health check's command in L1 answers within this (under load: seconds).
+HEALTH_TIMEOUT = 30.0
 # A QEMU in L1 that closed its console reports its exit status within this.
 EXIT_REPORT_TIMEOUT = 30.0
 
 _serial = itertools.count(1)
+log = logging.getLogger("guestdbg.nested")
 
 
 @dataclass(frozen=True)
@@ -82,8 +98,9 @@ class OuterLevel:
     @property
     def faithful(self) -> bool:
         """Whether the nested guest sees what it would see on hardware (see
-        :data:`TCG_LIMITS` for what an outer TCG cannot show)."""
-        return self.kind == "kvm"
+        :data:`TCG_LIMITS` for what an outer TCG cannot show): hardware KVM,
+        on a machine whose own CPU is not emulated by TCG."""
+        return self.kind == "kvm" and not host.machine_kind().emulated
 
     def describe(self) -> str:
         if self.kind == "kvm":
@@ -158,7 +175,19 @@ def probe_nested() -> dict[str, object]:
 
     info = host.probe()
     nested_on, why = nested_virtualization()
-    if info.kvm.usable and nested_on:
+    machine = host.machine_kind()
+    if info.kvm.usable and nested_on and machine.emulated:
+        level = (
+            f"hardware KVM with nested virtualization ({why}), but this machine is itself "
+            f"{machine.describe()}: slow, and only as faithful as the TCG below it (software "
+            "breakpoints and steps landing in interrupt handlers cannot be judged)"
+        )
+    elif info.kvm.usable and nested_on and machine.virtual:
+        level = (
+            f"hardware KVM with nested virtualization ({why}) in {machine.describe()}: "
+            "the nested host is a third level of KVM, slower than on bare metal"
+        )
+    elif info.kvm.usable and nested_on:
         level = f"hardware KVM with nested virtualization ({why}): fast and faithful"
     else:
         reason = info.kvm.reason if not info.kvm.usable else why
@@ -179,9 +208,17 @@ def probe_nested() -> dict[str, object]:
 # stuck (under an outer TCG, one running a nested guest sometimes never answers
 # an IPI again), a task hung, an oops or a panic. A WARNING alone is not.
 HOST_STUCK_KINDS = frozenset(
-    {"SOFT_LOCKUP", "HARD_LOCKUP", "RCU_STALL", "HUNG_TASK", "WORKQUEUE_LOCKUP", "OOPS", "BUG",
-     "PANIC"}
-)  # fmt: skip
+    {
+        "SOFT_LOCKUP",
+        "HARD_LOCKUP",
+        "RCU_STALL",
+        "HUNG_TASK",
+        "WORKQUEUE_LOCKUP",
+        "OOPS",
+        "BUG",
+        "PANIC",
+    }
+)
 
 
 def host_kernel_trouble(console: str) -> str | None:
@@ -253,8 +290,8 @@ class NestedHost:
     boot_seconds: float | None = field(default=None, init=False)
     current: RemoteProcess | None = field(default=None, init=False)
     sstep_report: str | None = field(default=None, init=False)
-    # Guests' snapshots kept in this host's RAM, by key (guestdbg.runtime.snapshot).
-    snapshots: dict[str, Any] = field(default_factory=dict, init=False)
+    # Guests' snapshots kept in this host's RAM, by key (runtime.snapshot_store).
+    snapshots: dict[str, HostSnapshot] = field(default_factory=dict, init=False)
 
     def __enter__(self) -> NestedHost:
         try:
@@ -299,16 +336,27 @@ class NestedHost:
 
     # -- health ----------------------------------------------------------
     def problems(self) -> list[str]:
-        """What is wrong with L1 now, as sentences (empty: healthy)."""
+        """What is wrong with L1 now, as sentences (empty: healthy). Bounded:
+        a frozen L1 (its QEMU stopped by a signal or QMP, or not answering
+        QMP) or a silent command port is a problem, not a wait."""
         g = self.guest
         if g is None or not g.running:
             return [g.exit_reason() or "the nested host is not running" if g else "not started"]
+        frozen = g.healthy()  # alive, answering QMP within seconds, and running
+        if frozen:
+            return [f"its QEMU is not usable: {frozen}"]
         text = g.console.text()
         found = re.findall(r"GUESTDBG-HOST: (.*?)\r?\n", text)
         trouble = host_kernel_trouble(text)
         if trouble:
             found.append(trouble)
-        out = g.run(f"[ -c /dev/kvm ] && {L1_KVMCAPS}; ip -4 addr show eth0", timeout=60)
+        try:
+            out = g.run(
+                f"[ -c /dev/kvm ] && {L1_KVMCAPS}; ip -4 addr show eth0", timeout=HEALTH_TIMEOUT
+            )
+        except GuestdbgError as err:
+            first = err.message.splitlines()[0] if err.message else err.__class__.__name__
+            return [*found, f"its shell did not answer a health check: {first}"]
         caps = parse_kvmcaps(out.output)
         if caps is None:
             found.append(f"kvmcaps could not read /dev/kvm: {out.output.strip()[:200]}")
@@ -356,59 +404,90 @@ class NestedHost:
             )
         return result.output
 
-    def launch(self, argv: list[str], stderr_log: Path) -> RemoteProcess:
-        """Start ``argv`` (a QEMU command line with paths inside L1) in L1."""
-        return RemoteProcess.start(self, argv, stderr_log)
+    # -- the Placement protocol (guestdbg.runtime.placement) -------------------
+    kind = "nested"
 
-    def start_guest(self, g: Guest) -> None:
-        """Start ``g`` (accel=kvm-nested) inside L1: what ``Guest.start`` does
-        locally, with QEMU in L1, its console and QMP connecting to TCP
-        sockets here and its gdbstub forwarded to ``127.0.0.1:gdb_port``.
-        Every wait is bounded; failures carry L2's stderr and L1's console."""
-        assert self.image is not None and g.artifacts is not None
+    def describe(self) -> str:
+        release = self.kernel.release if self.kernel else self.host_name
+        outer = self.outer.describe() if self.outer else "?"
+        return f"nested KVM host {release} under {outer}"
+
+    def check(self, spec: GuestSpec) -> None:
+        if not self.running:
+            raise HostError(f"the nested KVM host ({self.host_name}) is not running")
+        if spec.accel != "kvm":
+            raise HostError(f"a nested KVM host runs guests under kvm, not {spec.accel}")
+
+    def snapshot_store(self) -> SnapshotStore:
+        from guestdbg.runtime.snapshot_store import HostRamStore
+
+        return HostRamStore(self)
+
+    def kvm_blockirq(self, spec: GuestSpec) -> bool | None:
+        return self.caps.blockirq if self.caps is not None else None
+
+    def hardware_breakpoints_only(self) -> bool:
+        return self.outer is not None and not self.outer.faithful
+
+    def kvm_tracer(self) -> NestedHost:
+        return self  # L1's tracefs (trace_start/trace_stop below)
+
+    def launch(self, spec: GuestSpec, files: GuestFiles) -> Launch:
+        """Start QEMU for ``spec`` inside L1: its console and QMP connect to
+        TCP sockets here and its gdbstub is forwarded to ``127.0.0.1:gdb_port``.
+        One guest at a time (the gdbstub port is L1's). Every wait is bounded;
+        failures carry L2's stderr and L1's console."""
+        assert self.image is not None
         if self.current is not None and self.current.poll() is None:
-            self.current.kill()  # one guest at a time: the gdbstub port is L1's
+            self.current.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.current.wait(30)
-        spec = replace(
-            g.spec,
-            kernel=Path(self.image.path_in_host(g.spec.kernel)),
-            initrd=Path(self.image.path_in_host(g.spec.initrd)) if g.spec.initrd else None,
+        inside = replace(
+            spec,
+            kernel=Path(self.image.path_in_host(spec.kernel)),
+            initrd=Path(self.image.path_in_host(spec.initrd)) if spec.initrd else None,
             qemu=L1_QEMU,
+            # Under an outer TCG a nested guest sometimes resets silently: QEMU
+            # then keeps it paused (instead of exiting), so Guest.problem() can
+            # say so and save its registers.
+            extra_args=(*spec.extra_args, *L2_EVIDENCE_ACTIONS),
         )
-        nickname = f"guestdbg-{os.getpid()}-nested-{next(_serial)}"
-        g._qmp = QEMUMonitorProtocol(("127.0.0.1", 0), server=True, nickname=nickname)
-        g._qmp_log = _log_to_file(g._qmp._qmp.logger, g.qmp_log)
-        qmp_port = g._qmp._qmp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        con_listener = _listen_tcp()
-        con_port = con_listener.getsockname()[1]
-        cmd_listener = _listen_tcp() if g.spec.command_port else None
-        cmd_port = cmd_listener.getsockname()[1] if cmd_listener else None
-        g.argv = spec.argv(
-            Path(),
-            Path(),
-            Path(),
-            f"socket,id=gdb0,host=0.0.0.0,port={L2_GDB_PORT},server=on,wait=off",
-            qmp_chardev=f"socket,id=qmp0,host={HOST_ADDRESS},port={qmp_port}",
-            console_chardev=f"socket,id=con0,host={HOST_ADDRESS},port={con_port}",
-            command_chardev=(
-                f"socket,id=cmd0,host={HOST_ADDRESS},port={cmd_port}" if cmd_port else None
-            ),
-        )
-        g.stderr_log.write_text(
-            f"$ {shlex.join(g.argv)}\n# inside the nested KVM host {self.host_name} "
-            f"(console: {self.guest.console_log if self.guest else '?'})\n"
-        )
-        g._started = time.monotonic()
-        proc = RemoteProcess.start(self, g.argv, g.stderr_log)
-        self.current = proc
-        g.proc = cast(Any, proc)
-        threading.Thread(target=g._watch, name="qemu-watch", daemon=True).start()
+        release: list[Callable[[], None]] = []
+        proc: RemoteProcess | None = None
+        qmp, stop_log = qmp_server(("127.0.0.1", 0), files, "nested-")
+        release.append(stop_log)
         try:
+            qmp_port = qmp._qmp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            con_listener = _listen_tcp()
+            con_port = con_listener.getsockname()[1]
+            cmd_listener = _listen_tcp() if spec.command_port else None
+            cmd_port = cmd_listener.getsockname()[1] if cmd_listener else None
+            argv = inside.argv(
+                Path(),
+                Path(),
+                Path(),
+                f"socket,id=gdb0,host=0.0.0.0,port={L2_GDB_PORT},server=on,wait=off",
+                qmp_chardev=f"socket,id=qmp0,host={HOST_ADDRESS},port={qmp_port}",
+                console_chardev=f"socket,id=con0,host={HOST_ADDRESS},port={con_port}",
+                command_chardev=(
+                    f"socket,id=cmd0,host={HOST_ADDRESS},port={cmd_port}" if cmd_port else None
+                ),
+            )
+            files.stderr_log.write_text(
+                f"$ {shlex.join(argv)}\n# inside the nested KVM host {self.host_name} "
+                f"(console: {self.guest.console_log if self.guest else '?'})\n"
+            )
+            started = time.monotonic()
+            proc = RemoteProcess.start(self, argv, files.stderr_log)
+            self.current = proc
             try:
-                conn = g._accept(con_listener, L2_CONNECT_TIMEOUT, "the serial console")
+                conn = accept(
+                    con_listener, L2_CONNECT_TIMEOUT, "the serial console", proc, files.stderr_log
+                )
                 cmd_conn = (
-                    g._accept(cmd_listener, L2_CONNECT_TIMEOUT, "the command port")
+                    accept(
+                        cmd_listener, L2_CONNECT_TIMEOUT, "the command port", proc, files.stderr_log
+                    )
                     if cmd_listener
                     else None
                 )
@@ -416,27 +495,27 @@ class NestedHost:
                 con_listener.close()
                 if cmd_listener:
                     cmd_listener.close()
-            g.console = Console(
-                ConsoleRelay.start(conn, on_eof=proc.console_closed.set),
-                g.console_log,
-                on_dead=g.death_reason,
-                check=g.problem,
-                command_sock=ConsoleRelay.start(cmd_conn) if cmd_conn else None,
-                command_log=g.command_log if cmd_conn else None,
-                append=g.spec.log_append,
-            )
+            console = ConsoleRelay.start(conn, on_eof=proc.console_closed.set)
+            commands = ConsoleRelay.start(cmd_conn) if cmd_conn else None
             try:
-                g._qmp.accept(timeout=L2_CONNECT_TIMEOUT)
+                qmp.accept(timeout=L2_CONNECT_TIMEOUT)
             except Exception as err:
-                raise g._failed_to_start(
-                    f"QMP did not connect ({err.__class__.__name__})"
+                raise failed_to_start(
+                    f"QMP did not connect ({err.__class__.__name__})", files.stderr_log
                 ) from None
-            g._qmp.settimeout(30.0)
-        except GuestdbgError as err:
-            proc.fetch_stderr()
-            err.evidence.update(self.evidence())
+            qmp.settimeout(30.0)
+        except BaseException as err:
+            if proc is not None:
+                proc.fetch_stderr()
+                end_process(proc)
+            close_qmp(qmp)
+            for r in reversed(release):
+                r()
+            if isinstance(err, GuestdbgError):
+                err.evidence.update(self.evidence())
             raise
-        g.gdbstub = GdbStub("tcp", f"127.0.0.1:{self.gdb_port}")
+        stub = GdbStub("tcp", f"127.0.0.1:{self.gdb_port}")
+        return Launch(proc, console, commands, qmp, stub, argv, started, release)
 
     def report_sstep(self, g: Guest, gdb: str = "gdb") -> str:
         """The single-step flags QEMU reports for a guest on this host's KVM
@@ -478,6 +557,53 @@ class NestedHost:
         cmds += [f"echo 0 > {t}/events/{e.replace(':', '/')}/enable" for e in events]
         self.run(" && ".join(cmds))
         return self.run(f"grep -v '^#' {t}/trace", timeout=120)
+
+
+class NestedHosts:
+    """The nested hosts of one session, by (host kernel, guest image): one
+    running at a time (2 shared cores), each health-checked before it is
+    handed out again and rebooted, bounded, when it is not healthy — its QEMU
+    exited, frozen (SIGSTOP, QMP ``stop``, QMP silent), its shell silent past
+    :data:`HEALTH_TIMEOUT`, its kernel reporting a lockup, stall, hung task,
+    oops or panic — so one wedged host never takes later cases down with it.
+
+    root: where each host's logs go (``<label>-<n>/``). qemu: the QEMU under
+    test, run inside the hosts."""
+
+    def __init__(self, root: Path, qemu: str = "qemu-system-x86_64") -> None:
+        self.root = root
+        self.qemu = qemu
+        self.hosts: dict[tuple[str, str], NestedHost] = {}
+        self.boots: dict[tuple[str, str], int] = {}
+        self.reboots: list[str] = []  # why each unhealthy host was rebooted
+
+    def healthy(
+        self, host_name: str, guests: list[tuple[Path, Path | None]], label: str = "host"
+    ) -> NestedHost:
+        """The running, healthy host of ``host_name`` for these guests, booted
+        (or rebooted) here; the error of a host that cannot be had, with its
+        console tail."""
+        key = (host_name, str(guests[0][0]) if guests else "")
+        h = self.hosts.get(key)
+        if h is not None:
+            problems = h.problems()
+            if problems:
+                why = f"nested host {host_name} unhealthy, rebooting: {problems[0]}"
+                log.warning("%s", why)
+                self.reboots.append(why)
+                self.hosts.pop(key).close()
+                h = None
+        if h is None:
+            self.close()  # one nested host at a time
+            n = self.boots[key] = self.boots.get(key, 0) + 1
+            h = NestedHost(host_name, guests, self.root / f"{label}-{n}", qemu=self.qemu)
+            h.__enter__()
+            self.hosts[key] = h
+        return h
+
+    def close(self) -> None:
+        for key in list(self.hosts):
+            self.hosts.pop(key).close()
 
 
 class RemoteProcess:
@@ -659,7 +785,7 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-__all__ = ["TCG_LIMITS", "NestedHost", "OuterLevel", "RemoteProcess", "outer_level"]
+__all__ = ["TCG_LIMITS", "NestedHost", "NestedHosts", "OuterLevel", "RemoteProcess", "outer_level"]
 
 # L1's QEMU binary path, for callers that build L2 command lines.
 L2_QEMU = L1_QEMU

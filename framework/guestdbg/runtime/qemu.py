@@ -1,31 +1,26 @@
-"""One QEMU process running one guest, and everything it is reached through.
+"""One guest: the lifecycle of one QEMU process and everything it is reached through.
 
-A :class:`GuestSpec` says what to boot; :class:`Guest` boots it and owns the
-QEMU process, its QMP monitor (qemu.qmp), the serial console (pexpect over a
-chardev socket, with QEMU's complete logfile) and the gdbstub socket. All
-sockets live in a per-guest directory of the run directory
-(:mod:`guestdbg.runtime.rundir`), so guests in parallel never collide.
+A :class:`GuestSpec` says what to boot; a :class:`~guestdbg.runtime.placement.Placement`
+says where QEMU runs (this machine by default, or inside a nested KVM host)
+and hands the :class:`Guest` its endpoints: the process, its QMP monitor
+(qemu.qmp), the serial console (pexpect over a chardev socket; the reader
+keeps the complete log) and the gdbstub's address. The Guest owns the
+lifecycle only: start, readiness, death and freeze, teardown.
 
 Death and freeze are noticed fast, not by timeouts: a watcher thread wakes
 on QEMU's exit, the console's EOF ends every console wait at once, and every
 long wait (console, gdb) asks :meth:`Guest.problem` each second — is the
 process gone, stopped (SIGSTOP), or not answering QMP? The process never
 outlives its ``Guest``: teardown is bounded by a few seconds and runs on
-success, error, timeout and Ctrl-C, and QEMU gets SIGKILL from the kernel if
-this Python process dies without tearing down (PR_SET_PDEATHSIG).
+success, error, timeout and Ctrl-C, and a local QEMU gets SIGKILL from the
+kernel if this Python process dies without tearing down (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import logging
-import os
-import re
-import select
 import shlex
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -36,14 +31,25 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
-from guestdbg.runtime import host, rundir
+from guestdbg.errors import DeadlineError, GuestError, InputError
+from guestdbg.runtime import rundir
 from guestdbg.runtime.console import CommandResult, Console, ReadyInfo, tail_of
-from guestdbg.runtime.process import die_with_parent
+from guestdbg.runtime.placement import (
+    LOCAL,
+    GdbStub,
+    GuestFiles,
+    Launch,
+    Placement,
+    QemuProcess,
+    close_qmp,
+)
 from guestdbg.runtime.spec import GuestSpec
 
-_serial = itertools.count(1)
 QMP_PING_SECONDS = 5.0  # how long a QEMU that does not answer QMP may take
+# QMP run states of a guest that will not run again by itself: with
+# ``-action reboot=shutdown,shutdown=pause`` (or panic=pause) QEMU keeps such a
+# guest paused instead of exiting, so its registers can still be read.
+STOPPED_FOR_GOOD = frozenset({"shutdown", "guest-panicked", "internal-error"})
 
 
 def process_state(pid: int) -> str | None:
@@ -55,42 +61,6 @@ def process_state(pid: int) -> str | None:
     return stat[stat.rindex(")") + 2 :].split(" ", 1)[0]
 
 
-def _log_to_file(logger: logging.Logger, path: Path) -> tuple[logging.Logger, logging.Handler]:
-    """Everything ``logger`` says, with timestamps, in ``path`` (and only there)."""
-    handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%H:%M:%S")
-    )
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    return logger, handler
-
-
-def _stop_logging_to_file(logging_to: tuple[logging.Logger, logging.Handler]) -> None:
-    logger, handler = logging_to
-    logger.removeHandler(handler)
-    handler.close()
-    # The logger object stays in logging's registry; drop its name from it so
-    # a long session of guests does not collect them.
-    logging.Logger.manager.loggerDict.pop(logger.name, None)
-
-
-def _listen_unix(path: Path) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
-    s.listen(1)
-    return s
-
-
-@dataclass
-class GdbStub:
-    """Where gdb reaches the guest: ``target remote <address>``."""
-
-    kind: str
-    address: str
-
-
 @dataclass
 class Guest:
     """A running guest. Use as a context manager::
@@ -100,24 +70,23 @@ class Guest:
 
     artifacts: directory for the console log, QEMU's stderr and the QMP log
         (a temporary one, removed on a clean exit, when not given).
-    nested_host: for ``accel=kvm-nested``, the running
-        :class:`~guestdbg.runtime.nested.NestedHost` whose QEMU runs this guest
-        (its console and QMP then arrive over TCP, its gdbstub is forwarded).
+    placement: where QEMU runs (:data:`~guestdbg.runtime.placement.LOCAL`,
+        this machine, by default; a :class:`~guestdbg.runtime.nested.NestedHost`
+        runs it inside a nested KVM host).
     """
 
     spec: GuestSpec
     artifacts: Path | None = None
-    nested_host: Any = None
-    proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    placement: Placement = LOCAL
+    proc: QemuProcess | None = field(default=None, init=False)
     console: Console = field(init=False)
     gdbstub: GdbStub = field(init=False)
     ready: ReadyInfo | None = field(default=None, init=False)
-    _qmp: QEMUMonitorProtocol | None = field(default=None, init=False)
-    _sockdir: Path | None = field(default=None, init=False)
+    _launch: Launch | None = field(default=None, init=False)
     _own_artifacts: bool = field(default=False, init=False)
-    _qmp_log: tuple[logging.Logger, logging.Handler] | None = field(default=None, init=False)
     argv: list[str] = field(default_factory=list, init=False)
     boot_seconds: float | None = field(default=None, init=False)
+    _started: float = field(default=0.0, init=False)
     _listeners: list[Callable[[str], None]] = field(default_factory=list, init=False)
     _dead: str | None = field(default=None, init=False)
     _last_ping: float = field(default=0.0, init=False)
@@ -125,9 +94,9 @@ class Guest:
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> Guest:
         if self.proc is not None:
-            # Already started (snapshot.start_guest returns guests started):
-            # ``with`` then only closes it. Starting again would leave a second
-            # QEMU behind (in a nested host, kill the first one) and its QMP open.
+            # Already started (start_guest returns guests started): ``with``
+            # then only closes it. Starting again would leave a second QEMU
+            # behind (in a nested host, kill the first one) and its QMP open.
             return self
         try:
             self.start()
@@ -162,34 +131,22 @@ class Guest:
         assert self.artifacts is not None
         return self.artifacts / "qmp.log"
 
-    def _check_host(self) -> None:
-        self.spec.validate()
-        if self.spec.accel == "kvm-nested":
-            if self.nested_host is None or not self.nested_host.running:
-                raise HostError("accel=kvm-nested needs a running nested KVM host")
-            return  # QEMU runs inside the nested host
-        binary = shutil.which(self.spec.qemu)
-        if not binary:
-            raise HostError(
-                f"QEMU is not installed: {self.spec.qemu} is not on PATH "
-                "(on Debian: apt-get install qemu-system-x86)"
-            )
-        if self.spec.accel == "kvm":
-            kvm = host.probe().kvm
-            if not kvm.usable:
-                raise HostError(f"accel=kvm was requested but KVM is not usable: {kvm.reason}")
+    @property
+    def _qmp(self) -> QEMUMonitorProtocol | None:
+        return self._launch.qmp if self._launch is not None else None
 
     def start(self) -> None:
-        """Launch QEMU and connect QMP and the console (does not wait for boot).
-        On failure everything started so far is torn down before raising."""
+        """Have the placement launch QEMU and connect QMP and the console
+        (does not wait for boot). On failure everything started so far is
+        torn down before raising."""
         try:
             self._start()
         except BaseException:
             self.close()
             raise
 
-    def _start(self) -> None:
-        self._check_host()
+    def prepare_artifacts(self) -> Path:
+        """The artifacts directory, made (a temporary one when none was given)."""
         if self.artifacts is None:
             self.artifacts = rundir.mkdtemp("guest-")
             self._own_artifacts = True
@@ -201,98 +158,28 @@ class Guest:
             raise InputError(
                 f"cannot write the guest's artifacts to {self.artifacts}: {err.strerror or err}"
             ) from None
-        if self.nested_host is not None:
-            self.nested_host.start_guest(self)
-            return
-        # Unix socket paths are limited to 108 bytes: the run directory is in /tmp.
-        self._sockdir = rundir.mkdtemp("sock-")
-        qmp_path = self._sockdir / "qmp.sock"
-        con_path = self._sockdir / "console.sock"
-        if self.spec.gdbstub == "unix":
-            gdb_path = self._sockdir / "gdb.sock"
-            gdb_chardev = f"socket,id=gdb0,path={gdb_path},server=on,wait=off"
-        else:
-            gdb_chardev = "socket,id=gdb0,host=127.0.0.1,port=0,server=on,wait=off"
-        # qemu.qmp logs every message it sends and receives ("--> ", "<-- ",
-        # events included) to its per-connection logger: that is qmp.log.
-        nickname = f"guestdbg-{os.getpid()}-{next(_serial)}"
-        self._qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=nickname)
-        self._qmp_log = _log_to_file(self._qmp._qmp.logger, self.qmp_log)
-        cmd_path = self._sockdir / "commands.sock" if self.spec.command_port else None
-        con_listener = _listen_unix(con_path)
-        cmd_listener = _listen_unix(cmd_path) if cmd_path else None
-        self.argv = self.spec.argv(qmp_path, con_path, None, gdb_chardev, cmd_path, None)
-        started = time.monotonic()
-        with open(self.stderr_log, "wb") as stderr:
-            stderr.write(("$ " + shlex.join(self.argv) + "\n").encode())
-            stderr.flush()
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=stderr,
-                stderr=stderr,
-                preexec_fn=die_with_parent,
-                start_new_session=True,
-            )
+        return self.artifacts
+
+    def _start(self) -> None:
+        self.spec.validate()
+        self.placement.check(self.spec)
+        self.prepare_artifacts()
+        launch = self.placement.launch(self.spec, GuestFiles(self.stderr_log, self.qmp_log))
+        self._launch = launch
+        self.proc = launch.proc
+        self.argv = launch.argv
+        self._started = launch.started
+        self.gdbstub = launch.gdbstub
         threading.Thread(target=self._watch, name="qemu-watch", daemon=True).start()
-        try:
-            con_sock = self._accept(con_listener, 20.0, "the serial console")
-            cmd_sock = (
-                self._accept(cmd_listener, 20.0, "the command port") if cmd_listener else None
-            )
-        finally:
-            con_listener.close()
-            if cmd_listener:
-                cmd_listener.close()
         self.console = Console(
-            con_sock,
+            launch.console,
             self.console_log,
             on_dead=self.death_reason,
             check=self.problem,
-            command_sock=cmd_sock,
-            command_log=self.command_log,
+            command_sock=launch.commands,
+            command_log=self.command_log if launch.commands is not None else None,
             append=self.spec.log_append,
         )
-        try:
-            self._qmp.accept(timeout=20.0)
-        except Exception as err:
-            raise self._failed_to_start(f"QMP did not connect ({err.__class__.__name__})") from None
-        self._qmp.settimeout(30.0)
-        self._started = started
-        if self.spec.gdbstub == "unix":
-            self.gdbstub = GdbStub("unix", str(self._sockdir / "gdb.sock"))
-        else:
-            self.gdbstub = GdbStub("tcp", f"127.0.0.1:{self._tcp_gdb_port()}")
-
-    def _accept(self, listener: socket.socket, timeout: float, what: str) -> socket.socket:
-        """Accept QEMU's connection, noticing if QEMU exits first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise self._failed_to_start(f"QEMU did not connect {what} within {timeout:g}s")
-            ready, _, _ = select.select([listener], [], [], min(left, 0.25))
-            if ready:
-                conn, _ = listener.accept()
-                return conn
-            if self.proc is not None and self.proc.poll() is not None:
-                raise self._failed_to_start(f"QEMU exited with status {self.proc.returncode}")
-
-    def _failed_to_start(self, why: str) -> GuestError:
-        stderr = tail_of(self.stderr_log, 20) if self.artifacts else ""
-        first = next((ln for ln in stderr.splitlines()[1:] if ln.strip()), "")
-        sentence = f"QEMU failed to start: {why}"
-        if first:
-            sentence += f": {first.strip()}"
-        return GuestError(sentence, evidence={f"qemu stderr ({self.stderr_log})": stderr})
-
-    def _tcp_gdb_port(self) -> int:
-        for dev in self.qmp("query-chardev"):
-            if dev["label"] == "gdb0":
-                m = re.search(r":(\d+)(?:,|$)", dev["filename"])
-                if m:
-                    return int(m.group(1))
-        raise GuestError("could not find the gdbstub's TCP port in query-chardev")
 
     def wait_ready(self, timeout: float | None = None) -> ReadyInfo:
         """Wait for the guest's shell; GuestError with the console tail if it never comes."""
@@ -327,6 +214,7 @@ class Guest:
         lines = [ln for ln in stderr.splitlines()[1:] if ln.strip()]
         extra = f" ({lines[-1].strip()})" if lines else ""
         status = self.proc.returncode
+        assert status is not None
         how = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
         return f"QEMU (pid {self.proc.pid}) {how}{extra}"
 
@@ -361,7 +249,7 @@ class Guest:
             self._last_ping = now
             try:
                 self._qmp.settimeout(QMP_PING_SECONDS)
-                self._qmp.cmd("query-status")
+                status = self._qmp.cmd("query-status")
             except Exception as err:
                 exited = self.exit_reason()  # it may have exited during the ping
                 if exited:
@@ -374,7 +262,26 @@ class Guest:
             finally:
                 with contextlib.suppress(Exception):
                     self._qmp.settimeout(30.0)
+            state = str(status.get("status")) if isinstance(status, dict) else ""
+            if state in STOPPED_FOR_GOOD:
+                return self._stopped_for_good(state)
         return None
+
+    def _stopped_for_good(self, state: str) -> str:
+        """The sentence for a guest QEMU keeps paused after it reset, shut
+        down or panicked (``-action ...=pause``), with its registers saved."""
+        saved = ""
+        if self.artifacts is not None:
+            path = self.artifacts / f"registers-at-{state}.txt"
+            if not path.exists():
+                with contextlib.suppress(Exception):
+                    path.write_text(self.registers())
+            if path.exists():
+                saved = f"; registers in {path}"
+        return (
+            f"the guest stopped by itself (QMP status {state}: it reset, shut down or "
+            f"panicked, and QEMU kept it paused for evidence){saved}"
+        )
 
     def healthy(self) -> str | None:
         """For reuse between tests: None when QEMU is alive, answers QMP and the
@@ -408,25 +315,12 @@ class Guest:
                     self.proc.kill()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.proc.wait(timeout=5.0)
-        if self._qmp is not None:
-            # After QEMU quits, the first disconnect may re-raise the error that
-            # ended the session; the second finishes it (qemu.qmp otherwise
-            # complains at garbage collection).
-            for _ in range(2):
-                try:
-                    self._qmp.close()
-                    break
-                except Exception:  # teardown must not raise
-                    continue
-            self._qmp = None
         if hasattr(self, "console"):
             self.console.close()
-        if self._qmp_log is not None:
-            _stop_logging_to_file(self._qmp_log)
-            self._qmp_log = None
-        if self._sockdir is not None:
-            shutil.rmtree(self._sockdir, ignore_errors=True)
-            self._sockdir = None
+        if self._launch is not None:
+            close_qmp(self._launch.qmp)
+            self._launch.close()
+            self._launch = None
 
     def discard_artifacts(self) -> None:
         """Remove a temporary artifacts directory (call after a clean run)."""
@@ -448,6 +342,27 @@ class Guest:
                 evidence={"console tail": self.console.tail()} if hasattr(self, "console") else {},
             ) from None
         return reply
+
+    def send_fd(self, fd: int, name: str) -> None:
+        """Hand QEMU an open file descriptor as ``name`` (SCM_RIGHTS over a
+        Unix-socket QMP, then ``getfd``): migration to and from local files."""
+        if self._qmp is None:
+            raise GuestError("QMP is not connected")
+        self._qmp.send_fd_scm(fd)
+        self.qmp("getfd", fdname=name)
+
+    def pull_event(self, wait: float, doing: str) -> dict[str, Any] | None:
+        """The next QMP event within ``wait`` seconds, or None; GuestError
+        when the connection ended (QEMU exited) while ``doing``."""
+        if self._qmp is None:
+            raise GuestError(f"{doing}: QMP is not connected")
+        try:
+            event = self._qmp.pull_event(wait=wait)
+        except TimeoutError:
+            return None
+        except Exception as err:  # the connection ended: QEMU exited
+            raise GuestError(f"{doing}: {self.death_reason()} ({err.__class__.__name__})") from None
+        return dict(event) if event else None
 
     def stop(self) -> None:
         self.qmp("stop")

@@ -12,9 +12,9 @@ from typing import Any
 from guestdbg.errors import InputError
 
 DEFAULT_CMDLINE = "console=ttyS0 nokaslr panic=-1 loglevel=7"
-ACCELS = ("tcg", "kvm", "kvm-nested")
-# kvm-nested: KVM inside a nested KVM host (runtime.nested); QEMU is told "kvm".
-QEMU_ACCEL = {"tcg": "tcg", "kvm": "kvm", "kvm-nested": "kvm"}
+# Where QEMU runs (this machine, a nested KVM host) is not the accelerator:
+# it is the guest's placement (guestdbg.runtime.placement).
+ACCELS = ("tcg", "kvm")
 GDBSTUB_KINDS = ("unix", "tcp")
 
 
@@ -26,9 +26,10 @@ class GuestSpec:
     append: extra kernel command line after :data:`DEFAULT_CMDLINE` (which is
         always there: serial console, no KASLR, reboot on panic, and
         loglevel=7 because ``quiet`` hides WARN splats).
-    accel: ``tcg``, ``kvm`` or ``kvm-nested`` (KVM of a nested KVM host: QEMU
-        runs inside it, see :mod:`guestdbg.runtime.nested`).  smp: vCPUs.  cpu: -cpu model, None for
-        QEMU's default under TCG and ``host`` under KVM.  memory_mb: RAM.
+    accel: ``tcg`` or ``kvm`` (of whatever runs QEMU: this machine, or a
+        nested KVM host, see :mod:`guestdbg.runtime.placement`).
+    smp: vCPUs.  cpu: -cpu model, None for QEMU's default under TCG and
+        ``host`` under KVM.  memory_mb: RAM.
     paused: start with the vCPUs stopped (-S), for attaching gdb at reset.
     gdbstub: ``unix`` (a socket in the guest directory) or ``tcp`` (a free
         port on 127.0.0.1).
@@ -88,7 +89,7 @@ class GuestSpec:
     def cpu_model(self) -> str | None:
         if self.cpu:
             return self.cpu
-        return "host" if QEMU_ACCEL.get(self.accel) == "kvm" else None
+        return "host" if self.accel == "kvm" else None
 
     def argv(
         self,
@@ -122,7 +123,7 @@ class GuestSpec:
             "-name",
             self.name,
             "-accel",
-            QEMU_ACCEL.get(self.accel, self.accel),
+            self.accel,
             "-machine",
             "pc",
             "-smp",

@@ -10,12 +10,10 @@ steps with flags 0x3 and nothing may be injected; on one without it (Debian
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from guestdbg import judges
 from guestdbg.judges.findings import EFLAGS_IF
 from guestdbg.judges.injections import interrupts_while_stepping, parse_kvm_trace
-from guestdbg.runtime import host
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
 
 HOST_EVENTS = ("kvm:kvm_inj_virq", "kvm:kvm_exit")
@@ -23,12 +21,7 @@ HOST_EVENTS = ("kvm:kvm_inj_virq", "kvm:kvm_exit")
 
 def host_blockirq(s: Session) -> bool | None:
     """Whether the KVM running this guest has KVM_GUESTDBG_BLOCKIRQ (None under TCG)."""
-    nested: Any = s.guest.nested_host
-    if nested is not None and nested.caps is not None:
-        return bool(nested.caps.blockirq)
-    if s.guest.spec.accel == "kvm":
-        return host.probe().kvm.blockirq
-    return None
+    return s.guest.placement.kvm_blockirq(s.guest.spec)
 
 
 def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -> ScenarioResult:
@@ -40,13 +33,13 @@ def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -
     dbg = s.debugger
     dbg.attach(s.guest)
     s.set_sstep(sstep)
-    nested: Any = s.guest.nested_host
+    tracer = s.guest.placement.kvm_tracer()
     result = ScenarioResult(
         "step_injection_run",
         f"stopped in guestdbg_work ({work:#x}) and single-stepped {steps} instructions, "
         + (
             "tracing the host KVM's kvm_inj_virq/kvm_exit"
-            if nested is not None
+            if tracer is not None
             else "with no view of the host's KVM"
         )
         + " and reading the guest's timer before and after"
@@ -74,12 +67,12 @@ def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -
         measure, expr = "jiffies", "jiffies"
     eflags_before = dbg.registers(("eflags",))["eflags"]
     timer_before = dbg.evaluate_int(expr)
-    if nested is not None:
-        nested.trace_start(HOST_EVENTS)
+    if tracer is not None:
+        tracer.trace_start(HOST_EVENTS)
     try:
         trace = dbg.stepi_trace(steps)
     finally:
-        host_text = nested.trace_stop(HOST_EVENTS) if nested is not None else None
+        host_text = tracer.trace_stop(HOST_EVENTS) if tracer is not None else None
     timer_after = dbg.evaluate_int(expr)
     eflags_after = dbg.registers(("eflags",))["eflags"]
     kvm = parse_kvm_trace(host_text) if host_text is not None else None

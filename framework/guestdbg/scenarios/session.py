@@ -51,12 +51,12 @@ def module_symbol_address(guest: Guest, image: GuestImage, name: str) -> int:
     the same number but costs about 0.3 s under TCG (the kernel formats
     every symbol), so it is only the fallback."""
     symbol = elf_symbol(image.module_dir / f"{TEST_MODULE}.ko", name)
-    # kvm-nested keeps the slow way: under an outer TCG a vCPU of the nested
+    # A guest in a nested host keeps the slow way: under an outer TCG a vCPU of the nested
     # guest that goes idle right after the module loads is sometimes never
     # woken again (an RCU stall, the NMI unanswered: 1 in 51 load-and-read
     # cycles with the sysfs read, 0 in 150 with the grep, which keeps both
     # vCPUs busy for half a second; measured 2026-11-25).
-    if symbol is not None and symbol.section.name and guest.spec.accel != "kvm-nested":
+    if symbol is not None and symbol.section.name and guest.placement.kind == "local":
         out = guest.run(f"cat /sys/module/{TEST_MODULE}/sections/{symbol.section.name}")
         base = out.output.strip()
         if out.ok and re.fullmatch(r"(0x)?[0-9a-f]+", base) and int(base, 16):
@@ -68,7 +68,7 @@ def module_symbol_address(guest: Guest, image: GuestImage, name: str) -> int:
     return int(words[0], 16)
 
 
-# What a guest restored from a snapshot has already run (guestdbg.runtime.snapshot):
+# What a guest restored from a snapshot has already run (guestdbg.runtime.start):
 # the test module loaded as ensure_module() loads it by default.
 SNAPSHOT_PREPARATION = (module_load_command(),)
 # What an NMI nobody claims prints (arch/x86/kernel/nmi.c): expected after inject-nmi.

@@ -1,0 +1,60 @@
+"""gdb started beside a guest: a :class:`Debugger` loading the vmlinux in a
+thread while the guest starts (gdb and the vmlinux load take about as long
+as a restore). The pytest plugin's ``debugger`` fixture and the benchmark
+start tests this way."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+
+from guestdbg.debugger.gdb import Debugger
+from guestdbg.errors import DebuggerError
+
+
+class EarlyDebugger:
+    """This test's debugger, started in a thread while its guest starts (gdb
+    and the vmlinux load take as long as a restore): the taker (the ``debugger``
+    fixture) gets it; one nobody took is ended at ``release()``.
+
+    gdb gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG
+    names the thread, not the process), so the thread waits until the
+    debugger is released."""
+
+    WAIT = 300.0  # more than the Debugger's own deadlines (first prompt, the 120 s load)
+
+    def __init__(self, new_debugger: Callable[[], Debugger]) -> None:
+        """``new_debugger``: makes the Debugger (and loads the vmlinux)."""
+        self._result: Debugger | BaseException | None = None
+        self._ready = threading.Event()
+        self._released = threading.Event()
+        self.taken = False
+        threading.Thread(
+            target=self._run, args=(new_debugger,), name="early-gdb", daemon=True
+        ).start()
+
+    def _run(self, new_debugger: Callable[[], Debugger]) -> None:
+        try:
+            self._result = new_debugger()
+        except BaseException as err:
+            self._result = err
+        finally:
+            self._ready.set()
+        self._released.wait()
+
+    def take(self) -> Debugger:
+        self.taken = True
+        if not self._ready.wait(self.WAIT):
+            raise DebuggerError(f"gdb was not ready with the vmlinux loaded within {self.WAIT:g}s")
+        if isinstance(self._result, BaseException):
+            raise self._result
+        assert self._result is not None
+        return self._result
+
+    def release(self) -> None:
+        """The debugger has ended (or will never be used): let the thread go."""
+        if not self.taken and self._ready.wait(self.WAIT) and isinstance(self._result, Debugger):
+            with contextlib.suppress(Exception):
+                self._result.close()
+        self._released.set()
