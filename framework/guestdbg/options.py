@@ -131,6 +131,17 @@ def host_kernel(text: str) -> str:
     return str(path.resolve())
 
 
+def tool_value(what: str) -> Callable[[str], str]:
+    """A --qemu or --gdb value: a name guestdbg resolves, or a binary (checked now)."""
+
+    def parse(text: str) -> str:
+        from guestdbg.images import tools
+
+        return tools.check_qemu(text) if what == "qemu" else tools.check_gdb(text)
+
+    return parse
+
+
 def csv_of(parse: Callable[[str], Any], what: str) -> Callable[[str], str]:
     """A comma list, each value checked by ``parse``; normalised text."""
 
@@ -304,12 +315,22 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "qemu",
-        "the QEMU binary to test",
-        None,
-        {GUEST: ONE, SUITE: ONE},
-        defaults={GUEST: "qemu-system-x86_64", "pytest": "qemu-system-x86_64"},
+        "the QEMU to test: 'system' (this machine's), 'debian-10.0' (bookworm-backports' "
+        "QEMU 10.0.2, fetched into the cache) or a binary; the suite takes it repeatedly, "
+        "each a matrix value (default: system)",
+        tool_value("qemu"),
+        {GUEST: ONE, SUITE: APPEND},
+        defaults={GUEST: "system"},
+        metavar="NAME|PATH",
     ),
-    Option("gdb", "the gdb binary to test", None, {SUITE: ONE}, defaults={"pytest": "gdb"}),
+    Option(
+        "gdb",
+        "the gdb to test: 'system' (this machine's) or a binary; repeatable, each a matrix "
+        "value (default: system)",
+        tool_value("gdb"),
+        {SUITE: APPEND},
+        metavar="NAME|PATH",
+    ),
 )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from guestdbg import options
+from guestdbg.images.tools import qemu_named
 from guestdbg.runtime.placement import LOCAL, Placement
 from guestdbg.runtime.spec import GuestOptions
 
@@ -22,6 +23,7 @@ def add_guest_options(p: argparse.ArgumentParser) -> None:
 def guest_options(args: argparse.Namespace) -> GuestOptions:
     """The GuestOptions the command line asked for."""
     accel = options.split_accel(args.accel)[0] if args.accel else None
+    qemu = qemu_named(args.qemu)
     return GuestOptions(
         accel=accel,
         smp=args.smp,
@@ -29,7 +31,8 @@ def guest_options(args: argparse.Namespace) -> GuestOptions:
         memory_mb=args.memory,
         append=args.append,
         boot_timeout=args.boot_timeout,
-        qemu=args.qemu,
+        qemu=qemu.binary,
+        qemu_args=qemu.args,
     )
 
 
@@ -49,7 +52,10 @@ def placement(args: argparse.Namespace, image: Any, artifacts: Path | None) -> I
     root = rundir.mkdtemp("nested-") if artifacts is None else artifacts / "nested-host"
     try:
         with NestedHost(
-            args.host_kernel, [(image.kernel, image.initrd)], root, qemu=args.qemu
+            args.host_kernel,
+            [(image.kernel, image.initrd)],
+            root,
+            qemu=qemu_named(args.qemu).binary,
         ) as host:
             try:
                 yield host

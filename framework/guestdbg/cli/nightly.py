@@ -37,6 +37,7 @@ from guestdbg.cli import run as suite_run
 from guestdbg.cli.signals import interrupted_by
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
+from guestdbg.images.tools import gdb_named, qemu_named
 from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
 from guestdbg.runtime import host
 
@@ -309,7 +310,10 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     prepare_out(out)
     started = time.time()
     # The QEMU and gdb this run tests (--qemu/--gdb), not the defaults.
-    info = host.probe(args.qemu or "qemu-system-x86_64", args.gdb or "gdb")
+    info = host.probe(
+        qemu_named((args.qemu or ["system"])[0]).binary,
+        gdb_named((args.gdb or ["system"])[0]).binary,
+    )
     header = [
         f"started: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(started))} UTC",
         *host.describe(info).splitlines(),

@@ -77,7 +77,7 @@ def _placement_problem(request: pytest.FixtureRequest, point: MatrixPoint) -> st
     """Why guests of ``point`` cannot run here (a skip), or None."""
     if point.nested:
         return nested.outer_problem()
-    return host.probe(str(opt(request.config, "qemu"))).accel_problem(point.accel)
+    return host.probe(point.qemu_tool().binary).accel_problem(point.accel)
 
 
 def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
@@ -114,8 +114,8 @@ def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
 def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> None:
     """What this test actually ran: the QEMU and gdb binaries given (not the
     defaults), their versions, and the kernel tree."""
-    qemu = host.probe_qemu(str(opt(request.config, "qemu")))
-    gdb = host.probe_gdb(str(opt(request.config, "gdb")))
+    qemu = host.probe_qemu(point.qemu_tool().binary)
+    gdb = host.probe_gdb(point.gdb_tool().binary)
     request.node.user_properties.extend(
         [
             ("accel", point.accel),
@@ -171,7 +171,7 @@ def _boot(
         g.close()
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
     if isinstance(where, nested.NestedHost) and where.sstep_report is None and not paused:
-        where.report_sstep(g, str(opt(request.config, "gdb")))
+        where.report_sstep(g, point.gdb_tool().binary)
     return g, how
 
 
@@ -323,12 +323,18 @@ def qmp(guest: Guest) -> Guest:
     return guest
 
 
-def _new_debugger(config: pytest.Config, image: GuestImage, artifacts: Path) -> Debugger:
+def _gdb_of(request: pytest.FixtureRequest) -> str:
+    """The gdb of this test's matrix point (the system's outside the matrix)."""
+    point = getattr(getattr(request.node, "callspec", None), "params", {}).get("point")
+    return point.gdb_tool().binary if isinstance(point, MatrixPoint) else "gdb"
+
+
+def _new_debugger(request: pytest.FixtureRequest, image: GuestImage, artifacts: Path) -> Debugger:
     """gdb with the vmlinux loaded (ended again if loading fails)."""
     dbg = Debugger(
-        gdb=str(opt(config, "gdb")),
+        gdb=_gdb_of(request),
         artifacts=artifacts,
-        timeout=float(opt(config, "stop_timeout")),  # type: ignore[arg-type]
+        timeout=float(opt(request.config, "stop_timeout")),  # type: ignore[arg-type]
     )
     try:
         dbg.load(image.tree.vmlinux)
@@ -348,7 +354,7 @@ def _start_debugger_early(
     start it now, beside the guest."""
     if "debugger" not in request.fixturenames or _early_debugger in request.node.stash:
         return
-    early = EarlyDebugger(lambda: _new_debugger(request.config, image, artifacts))
+    early = EarlyDebugger(lambda: _new_debugger(request, image, artifacts))
     request.node.stash[_early_debugger] = early
     request.addfinalizer(early.release)
 
@@ -361,7 +367,7 @@ def debugger(
     early = request.node.stash.get(_early_debugger, None)
     request.node.stash[_early_debugger] = None  # taken: no guest fixture starts another
     try:
-        dbg = early.take() if early is not None else _new_debugger(request.config, image, artifacts)
+        dbg = early.take() if early is not None else _new_debugger(request, image, artifacts)
         with dbg:
             yield dbg
     finally:

@@ -49,7 +49,7 @@ def pool(config: pytest.Config) -> NestedHosts:
     """This session's nested hosts (shut down when the session ends)."""
     if _pool not in config.stash:
         root = Path(str(opt(config, "artifacts"))).resolve() / "nested-hosts"
-        config.stash[_pool] = NestedHosts(root, qemu=str(opt(config, "qemu")))
+        config.stash[_pool] = NestedHosts(root)
         config.add_cleanup(config.stash[_pool].close)
     return config.stash[_pool]
 
@@ -62,7 +62,12 @@ def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestIma
     hosts = pool(request.config)
     before = len(hosts.reboots)
     try:
-        h = hosts.healthy(point.host, [(image.kernel, image.initrd)], point.host_label or "host")
+        h = hosts.healthy(
+            point.host,
+            [(image.kernel, image.initrd)],
+            point.host_label or "host",
+            qemu=point.qemu_tool().binary,
+        )
     except GuestdbgError as err:
         pytest.fail(
             f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False

@@ -18,6 +18,7 @@ import pytest
 
 from guestdbg import options
 from guestdbg.images import kernels
+from guestdbg.images.tools import Tool, gdb_named, label, qemu_named
 from guestdbg.runtime import host
 from guestdbg.runtime.spec import GuestOptions
 
@@ -35,6 +36,10 @@ class MatrixPoint:
     host: str | None = None  # nested: a --host-kernel value
     host_label: str | None = None
     placement: str = "local"
+    qemu: str = "system"  # a --qemu value (guestdbg.images.tools)
+    gdb: str = "system"  # a --gdb value
+    qemu_label: str | None = None  # in ids when more than one QEMU is tested
+    gdb_label: str | None = None
 
     @property
     def nested(self) -> bool:
@@ -45,7 +50,15 @@ class MatrixPoint:
         parts = [self.tree_label] if self.tree_label else []
         accel = options.accel_label(self.accel, self.placement)
         where = [accel, self.host_label] if self.host_label else [accel]
-        return "-".join([*parts, *where, f"smp{self.smp}"])
+        tools = [f"qemu-{self.qemu_label}"] if self.qemu_label else []
+        tools += [f"gdb-{self.gdb_label}"] if self.gdb_label else []
+        return "-".join([*parts, *where, f"smp{self.smp}", *tools])
+
+    def qemu_tool(self) -> Tool:
+        return qemu_named(self.qemu)
+
+    def gdb_tool(self) -> Tool:
+        return gdb_named(self.gdb)
 
 
 def opt(config: pytest.Config, name: str) -> object:
@@ -75,6 +88,14 @@ def host_kernels(config: pytest.Config) -> list[str]:
     return list(opt(config, "host_kernel") or []) or ["debian-6.1"]  # type: ignore[call-overload]
 
 
+def qemus(config: pytest.Config) -> list[str]:
+    return list(opt(config, "qemu") or []) or ["system"]  # type: ignore[call-overload]
+
+
+def gdbs(config: pytest.Config) -> list[str]:
+    return list(opt(config, "gdb") or []) or ["system"]  # type: ignore[call-overload]
+
+
 def matrix(config: pytest.Config) -> list[MatrixPoint]:
     from guestdbg.images import host_kernels as hosts
 
@@ -82,27 +103,36 @@ def matrix(config: pytest.Config) -> list[MatrixPoint]:
     points = []
     for tree in all_trees:
         named = tree is not None and (len(all_trees) > 1 or tree != kernels.DEFAULT_TREE)
-        label = kernels.label(tree) if named else None
+        tree_label = kernels.label(tree) if named else None
         for value in accels(config):
             accel, placement = options.split_accel(value)
             for hk in host_kernels(config) if placement == "nested" else [None]:
                 host_label = hosts.label(hk) if hk else None
                 for smp in csv(str(opt(config, "smp"))):
-                    points.append(
-                        MatrixPoint(accel, int(smp), tree, label, hk, host_label, placement)
-                    )
+                    for q in qemus(config):
+                        for g in gdbs(config):
+                            points.append(
+                                MatrixPoint(
+                                    accel, int(smp), tree, tree_label, hk, host_label,
+                                    placement, q, g,
+                                    label(q) if len(qemus(config)) > 1 else None,
+                                    label(g) if len(gdbs(config)) > 1 else None,
+                                )
+                            )  # fmt: skip
     return points
 
 
 def guest_options(config: pytest.Config, point: MatrixPoint) -> GuestOptions:
     """The one GuestOptions of a matrix point under these options."""
+    qemu = point.qemu_tool()
     return GuestOptions(
         accel=point.accel,
         smp=point.smp,
         cpu=opt(config, "cpu"),  # type: ignore[arg-type]
         memory_mb=opt(config, "memory"),  # type: ignore[arg-type]
         boot_timeout=opt(config, "boot_timeout"),  # type: ignore[arg-type]
-        qemu=opt(config, "qemu"),  # type: ignore[arg-type]
+        qemu=qemu.binary,
+        qemu_args=qemu.args,
     )
 
 

@@ -68,9 +68,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    from guestdbg.pytest_plugin.options import matrix, opt, trees
+    from guestdbg.images.tools import gdb_named, qemu_named
+    from guestdbg.pytest_plugin.options import gdbs, matrix, qemus, trees
 
-    info = host.probe(str(opt(config, "qemu")), str(opt(config, "gdb")))
+    info = host.probe(qemu_named(qemus(config)[0]).binary, gdb_named(gdbs(config)[0]).binary)
     lines = [f"guestdbg: {line}" for line in host.describe(info).splitlines()]
     for tree in trees(config):
         lines.append(f"guestdbg: kernel under test: {kernels.release_of(tree)}")

@@ -573,17 +573,22 @@ class NestedHosts:
     def __init__(self, root: Path, qemu: str = "qemu-system-x86_64") -> None:
         self.root = root
         self.qemu = qemu
-        self.hosts: dict[tuple[str, str], NestedHost] = {}
-        self.boots: dict[tuple[str, str], int] = {}
+        self.hosts: dict[tuple[str, str, str], NestedHost] = {}
+        self.boots: dict[tuple[str, str, str], int] = {}
         self.reboots: list[str] = []  # why each unhealthy host was rebooted
 
     def healthy(
-        self, host_name: str, guests: list[tuple[Path, Path | None]], label: str = "host"
+        self,
+        host_name: str,
+        guests: list[tuple[Path, Path | None]],
+        label: str = "host",
+        qemu: str | None = None,
     ) -> NestedHost:
-        """The running, healthy host of ``host_name`` for these guests, booted
-        (or rebooted) here; the error of a host that cannot be had, with its
-        console tail."""
-        key = (host_name, str(guests[0][0]) if guests else "")
+        """The running, healthy host of ``host_name`` for these guests and the
+        QEMU under test (default: the pool's), booted (or rebooted) here; the
+        error of a host that cannot be had, with its console tail."""
+        qemu = qemu or self.qemu
+        key = (host_name, str(guests[0][0]) if guests else "", qemu)
         h = self.hosts.get(key)
         if h is not None:
             problems = h.problems()
@@ -596,7 +601,7 @@ class NestedHosts:
         if h is None:
             self.close()  # one nested host at a time
             n = self.boots[key] = self.boots.get(key, 0) + 1
-            h = NestedHost(host_name, guests, self.root / f"{label}-{n}", qemu=self.qemu)
+            h = NestedHost(host_name, guests, self.root / f"{label}-{n}", qemu=qemu)
             h.__enter__()
             self.hosts[key] = h
         return h

@@ -186,6 +186,7 @@ class GuestOptions:
     append: str = ""
     boot_timeout: float = 90.0
     qemu: str = "qemu-system-x86_64"
+    qemu_args: tuple[str, ...] = ()  # what this QEMU needs besides (its own firmware: -L DIR)
 
     def spec(self, image: Any, **overrides: Any) -> GuestSpec:
         """A GuestSpec booting ``image`` (an images.guest_image.GuestImage) with these options."""
@@ -199,6 +200,7 @@ class GuestOptions:
             "append": self.append,
             "boot_timeout": self.boot_timeout,
             "qemu": self.qemu,
+            "extra_args": self.qemu_args,
         }
         return spec_for(image, **{**fields, **overrides})
 
