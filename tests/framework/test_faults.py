@@ -139,7 +139,7 @@ def test_a_vmlinux_of_another_build_is_named(tmp_path: Path) -> None:
     assert boot.returncode == 2, boot.stderr
     (line,) = boot.stderr.strip().splitlines()
     assert "is not the build of the bzImage" in line
-    assert "6.1.0-56-cloud-amd64" in line and default.release in line
+    assert other.release in line and default.release in line
     status, _, output = nightly(tmp_path / "out", "--kernel-tree", str(tree))
     assert status == 125, output[-2000:]
     assert "is not the build of the bzImage" in output
