@@ -22,7 +22,7 @@ from guestdbg.images.guest_image import GuestImage
 from guestdbg.runtime import snapshot_key as keys
 from guestdbg.runtime import snapshot_store as snapshot
 from guestdbg.runtime import start as start_module
-from guestdbg.runtime.placement import LOCAL
+from guestdbg.runtime.local import LOCAL
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
 from guestdbg.runtime.start import RestoredGuest, start_guest

@@ -12,7 +12,8 @@ from typing import Any
 
 from guestdbg import options
 from guestdbg.images.tools import qemu_named
-from guestdbg.runtime.placement import LOCAL, Placement
+from guestdbg.runtime.local import LOCAL
+from guestdbg.runtime.placement import Placement
 from guestdbg.runtime.spec import GuestOptions
 
 

@@ -28,7 +28,8 @@ from guestdbg.pytest_plugin import nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
 from guestdbg.runtime import host
-from guestdbg.runtime.placement import LOCAL, Placement
+from guestdbg.runtime.local import LOCAL
+from guestdbg.runtime.placement import Placement
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.spec import GuestSpec
 from guestdbg.runtime.start import start_guest

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, SnapshotError
-from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.placement import MigratableGuest
 
 # The migration stream is written at the speed of the disk, not QEMU's
 # default 128 MiB/s cap (which is meant for live migration over a network).
@@ -24,7 +24,7 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else err.__class__.__name__
 
 
-def send_file(guest: Guest, path: Path, write: bool) -> str:
+def send_file(guest: MigratableGuest, path: Path, write: bool) -> str:
     """Give QEMU an open file (SCM_RIGHTS over the QMP socket); the URI that names it."""
     flags = (os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if write else os.O_RDONLY
     fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
@@ -35,7 +35,7 @@ def send_file(guest: Guest, path: Path, write: bool) -> str:
     return f"fd:{FD_NAME}"
 
 
-def wait_migration(guest: Guest, timeout: float, doing: str) -> str:
+def wait_migration(guest: MigratableGuest, timeout: float, doing: str) -> str:
     """Wait for the MIGRATION event that ends a migration (the ``events``
     capability must be on); return its status, ``completed`` or ``failed``.
     GuestError at once when QEMU dies or freezes, DeadlineError after ``timeout``."""
@@ -55,12 +55,16 @@ def wait_migration(guest: Guest, timeout: float, doing: str) -> str:
                 raise GuestError(f"{why} ({doing})")
 
 
-def _events_on(guest: Guest) -> None:
+def _events_on(guest: MigratableGuest) -> None:
     guest.qmp("migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}])
 
 
 def write_state(
-    guest: Guest, timeout: float, doing: str, uri: str = "", local_file: Path | None = None
+    guest: MigratableGuest,
+    timeout: float,
+    doing: str,
+    uri: str = "",
+    local_file: Path | None = None,
 ) -> None:
     """Migrate the stopped guest's state to ``local_file`` (handed to QEMU
     over QMP) or to ``uri``. SnapshotError when QEMU cannot write it;
@@ -86,7 +90,7 @@ def write_state(
         )
 
 
-def load_state(guest: Guest, uri: str, timeout: float, doing: str) -> None:
+def load_state(guest: MigratableGuest, uri: str, timeout: float, doing: str) -> None:
     """Load a state into a guest started with ``-incoming defer``.
     SnapshotError(by_qemu) when QEMU refuses it; DeadlineError as it is."""
     try:

@@ -39,7 +39,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from guestdbg import kernlog
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, HostError
@@ -47,21 +46,11 @@ from guestdbg.images.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_init
 from guestdbg.images.host_kernels import HostKernel, host_kernel
 from guestdbg.runtime import host
 from guestdbg.runtime.console import tail_of
-from guestdbg.runtime.placement import (
-    GdbStub,
-    GuestFiles,
-    Launch,
-    accept,
-    close_qmp,
-    end_process,
-    failed_to_start,
-    qmp_server,
-)
+from guestdbg.runtime.local import accept, close_qmp, end_process, failed_to_start, qmp_server
+from guestdbg.runtime.placement import GdbStub, GuestFiles, Launch, SnapshotStore
 from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.snapshot_store import HostRamStore, HostSnapshot
 from guestdbg.runtime.spec import GuestSpec
-
-if TYPE_CHECKING:
-    from guestdbg.runtime.snapshot_store import HostSnapshot, SnapshotStore
 
 # How this machine looks from inside L1 (QEMU's user-mode network).
 HOST_ADDRESS = "10.0.2.2"
@@ -419,8 +408,6 @@ class NestedHost:
             raise HostError(f"a nested KVM host runs guests under kvm, not {spec.accel}")
 
     def snapshot_store(self) -> SnapshotStore:
-        from guestdbg.runtime.snapshot_store import HostRamStore
-
         return HostRamStore(self)
 
     def kvm_blockirq(self, spec: GuestSpec) -> bool | None:

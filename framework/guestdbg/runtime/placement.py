@@ -10,8 +10,10 @@ the command line. It says how it is doing (:meth:`Placement.problems`,
 (:meth:`Placement.snapshot_store`) and what it can show about the KVM below
 the guest.
 
-Two placements exist: :class:`LocalPlacement` (QEMU on this machine, Unix
-sockets) and :class:`~guestdbg.runtime.nested.NestedHost` (QEMU inside a
+This module is the seam only: the protocols and the data that crosses it.
+Two placements exist: :class:`~guestdbg.runtime.local.LocalPlacement` (QEMU
+on this machine, Unix sockets; its snapshots in the build cache) and
+:class:`~guestdbg.runtime.nested.NestedHost` (QEMU inside a
 nested KVM host, reached over TCP). The shape is labgrid's: a driver behind
 a protocol, so a further one (a KVM-capable VM sharing this machine's root,
 a remote hardware-KVM host) is a new class, not new ``if`` branches.
@@ -20,34 +22,16 @@ a remote hardware-KVM host) is a new class, not new ``if`` branches.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import logging
-import os
-import re
-import select
-import shlex
-import shutil
 import socket
-import subprocess
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from guestdbg.errors import GuestError, HostError
-from guestdbg.runtime import host, rundir
-from guestdbg.runtime.console import tail_of
-from guestdbg.runtime.process import die_with_parent
+from guestdbg.runtime.console import ReadyInfo
 from guestdbg.runtime.spec import GuestSpec
-
-if TYPE_CHECKING:
-    from guestdbg.runtime.snapshot_store import SnapshotStore
-
-_serial = itertools.count(1)
-CONNECT_TIMEOUT = 20.0  # a local QEMU connects its sockets within a second
 
 
 class QemuProcess(Protocol):
@@ -157,223 +141,81 @@ class KvmTracer(Protocol):
     def trace_stop(self, events: tuple[str, ...]) -> str: ...
 
 
-def log_to_file(logger: logging.Logger, path: Path) -> Callable[[], None]:
-    """Everything ``logger`` says, with timestamps, in ``path`` (and only
-    there); returns the call that stops it."""
-    handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%H:%M:%S")
-    )
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
+class MigratableGuest(Protocol):
+    """What a snapshot store and migration need of a running guest (a
+    :class:`~guestdbg.runtime.qemu.Guest`)."""
 
-    def stop() -> None:
-        logger.removeHandler(handler)
-        handler.close()
-        # The logger stays in logging's registry; drop its name so a long
-        # session of guests does not collect them.
-        logging.Logger.manager.loggerDict.pop(logger.name, None)
+    spec: GuestSpec
+    artifacts: Path | None
+    ready: ReadyInfo | None
+    boot_seconds: float | None
 
-    return stop
-
-
-def qmp_server(
-    address: str | tuple[str, int], files: GuestFiles, tag: str
-) -> tuple[QEMUMonitorProtocol, Callable[[], None]]:
-    """A QMP server QEMU connects to, logging to ``files.qmp_log`` (qemu.qmp
-    logs every message, "--> "/"<-- ", events included)."""
-    nickname = f"guestdbg-{os.getpid()}-{tag}{next(_serial)}"
-    qmp = QEMUMonitorProtocol(address, server=True, nickname=nickname)
-    return qmp, log_to_file(qmp._qmp.logger, files.qmp_log)
+    @property
+    def console_log(self) -> Path: ...
+    @property
+    def command_log(self) -> Path: ...
+    def qmp(self, command: str, **args: Any) -> Any: ...
+    def stop(self) -> None: ...
+    def cont(self) -> None: ...
+    def problem(self, ping: bool | None = None) -> str | None: ...
+    def send_fd(self, fd: int, name: str) -> None: ...
+    def pull_event(self, wait: float, doing: str) -> dict[str, Any] | None: ...
+    def death_reason(self, wait: float = 2.0) -> str: ...
 
 
-def close_qmp(qmp: QEMUMonitorProtocol) -> None:
-    """Close a QMP session whatever its state; never raises. After QEMU quits
-    the first disconnect may re-raise the error that ended the session, the
-    second finishes it (qemu.qmp otherwise complains at garbage collection)."""
-    for _ in range(2):
-        try:
-            qmp.close()
-            return
-        except Exception:  # teardown must not raise
-            continue
+class StoredSnapshot(Protocol):
+    """One snapshot as its store hands it out."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def console_log(self) -> Path: ...
+    @property
+    def command_log(self) -> Path: ...
+    def ready(self) -> ReadyInfo: ...
+    def verify(self) -> None: ...
 
 
-def failed_to_start(why: str, stderr_log: Path) -> GuestError:
-    """The sentence for a QEMU that did not come up, with its stderr."""
-    stderr = tail_of(stderr_log, 20) if stderr_log.exists() else ""
-    first = next((ln for ln in stderr.splitlines()[1:] if ln.strip()), "")
-    sentence = f"QEMU failed to start: {why}"
-    if first:
-        sentence += f": {first.strip()}"
-    return GuestError(sentence, evidence={f"qemu stderr ({stderr_log})": stderr})
+class SnapshotStore(Protocol):
+    """Where a placement keeps its guests' snapshots
+    (:mod:`guestdbg.runtime.snapshot_store`)."""
 
+    where: str  # how a guest's start names the store: "" or " (in the nested host)"
 
-def accept(
-    listener: socket.socket, timeout: float, what: str, proc: QemuProcess, stderr_log: Path
-) -> socket.socket:
-    """Accept QEMU's connection to ``listener``, noticing if QEMU exits first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise failed_to_start(f"QEMU did not connect {what} within {timeout:g}s", stderr_log)
-        ready, _, _ = select.select([listener], [], [], min(left, 0.25))
-        if ready:
-            conn, _ = listener.accept()
-            return conn
-        if proc.poll() is not None:
-            raise failed_to_start(f"QEMU exited with status {proc.returncode}", stderr_log)
+    def find(self, key: str) -> StoredSnapshot | None:
+        """The complete snapshot of ``key``, or None."""
+        ...
 
+    def making(self, key: str, timeout: float) -> contextlib.AbstractContextManager[bool]:
+        """Hold the right to make ``key``'s snapshot; yields False when it was
+        not had within ``timeout`` (another process is making it)."""
+        ...
 
-def listen_unix(path: Path) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
-    s.listen(1)
-    return s
+    def save(self, guest: MigratableGuest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
+        """Stop the prepared, ready guest, keep its state and resume it."""
+        ...
 
+    def incoming_uri(self, guest: MigratableGuest, snap: StoredSnapshot) -> str:
+        """Where the restoring QEMU reads the stream from."""
+        ...
 
-def end_process(proc: QemuProcess) -> None:
-    """SIGKILL and reap (a launch that failed half-way)."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, OSError):
-            proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5.0)
+    def used(self, snap: StoredSnapshot) -> None:
+        """Note that ``snap`` is being restored (for pruning)."""
+        ...
 
+    def discard(self, snap: StoredSnapshot, why: str) -> None:
+        """Remove an unusable snapshot, so the next guest of its key makes it anew."""
+        ...
 
-class LocalPlacement:
-    """QEMU on this machine: its sockets in a per-guest directory of the run
-    directory (:mod:`guestdbg.runtime.rundir`), so guests in parallel never
-    collide; snapshots in the build cache."""
-
-    kind = "local"
-
-    def describe(self) -> str:
-        return "this machine"
-
-    def check(self, spec: GuestSpec) -> None:
-        binary = shutil.which(spec.qemu)
-        if not binary:
-            raise HostError(
-                f"QEMU is not installed: {spec.qemu} is not on PATH "
-                "(on Debian: apt-get install qemu-system-x86)"
-            )
-        if spec.accel == "kvm":
-            kvm = host.probe().kvm
-            if not kvm.usable:
-                raise HostError(f"accel=kvm was requested but KVM is not usable: {kvm.reason}")
-
-    def launch(self, spec: GuestSpec, files: GuestFiles) -> Launch:
-        # Unix socket paths are limited to 108 bytes: the run directory is in /tmp.
-        sockdir = rundir.mkdtemp("sock-")
-        qmp_path = sockdir / "qmp.sock"
-        con_path = sockdir / "console.sock"
-        if spec.gdbstub == "unix":
-            gdb_chardev = f"socket,id=gdb0,path={sockdir / 'gdb.sock'},server=on,wait=off"
-        else:
-            gdb_chardev = "socket,id=gdb0,host=127.0.0.1,port=0,server=on,wait=off"
-        release: list[Callable[[], None]] = [lambda: shutil.rmtree(sockdir, ignore_errors=True)]
-        proc: subprocess.Popen[bytes] | None = None
-        qmp: QEMUMonitorProtocol | None = None
-        try:
-            qmp, stop_log = qmp_server(str(qmp_path), files, "")
-            release.append(stop_log)
-            cmd_path = sockdir / "commands.sock" if spec.command_port else None
-            con_listener = listen_unix(con_path)
-            cmd_listener = listen_unix(cmd_path) if cmd_path else None
-            argv = spec.argv(qmp_path, con_path, None, gdb_chardev, cmd_path, None)
-            started = time.monotonic()
-            with open(files.stderr_log, "wb") as stderr:
-                stderr.write(("$ " + shlex.join(argv) + "\n").encode())
-                stderr.flush()
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=stderr,
-                    stderr=stderr,
-                    preexec_fn=die_with_parent,
-                    start_new_session=True,
-                )
-            try:
-                con = accept(
-                    con_listener, CONNECT_TIMEOUT, "the serial console", proc, files.stderr_log
-                )
-                cmd = (
-                    accept(
-                        cmd_listener, CONNECT_TIMEOUT, "the command port", proc, files.stderr_log
-                    )
-                    if cmd_listener
-                    else None
-                )
-            finally:
-                con_listener.close()
-                if cmd_listener:
-                    cmd_listener.close()
-            try:
-                qmp.accept(timeout=CONNECT_TIMEOUT)
-            except Exception as err:
-                raise failed_to_start(
-                    f"QMP did not connect ({err.__class__.__name__})", files.stderr_log
-                ) from None
-            qmp.settimeout(30.0)
-            if spec.gdbstub == "unix":
-                stub = GdbStub("unix", str(sockdir / "gdb.sock"))
-            else:
-                stub = GdbStub("tcp", f"127.0.0.1:{_tcp_gdb_port(qmp)}")
-        except BaseException:
-            if proc is not None:
-                end_process(proc)
-            if qmp is not None:
-                close_qmp(qmp)
-            for r in reversed(release):
-                r()
-            raise
-        return Launch(proc, con, cmd, qmp, stub, argv, started, release)
-
-    def problems(self) -> list[str]:
-        return []
-
-    def evidence(self) -> dict[str, str]:
-        return {}
-
-    def snapshot_store(self) -> SnapshotStore:
-        from guestdbg.runtime.snapshot_store import CacheStore
-
-        return CacheStore()
-
-    def kvm_blockirq(self, spec: GuestSpec) -> bool | None:
-        return host.probe().kvm.blockirq if spec.accel == "kvm" else None
-
-    def hardware_breakpoints_only(self) -> bool:
-        return False
-
-    def kvm_tracer(self) -> KvmTracer | None:
-        return None  # this machine's tracefs: not read (yet)
-
-
-def _tcp_gdb_port(qmp: QEMUMonitorProtocol) -> int:
-    chardevs: Any = qmp.cmd("query-chardev")
-    for dev in chardevs:
-        if dev["label"] == "gdb0":
-            m = re.search(r":(\d+)(?:,|$)", dev["filename"])
-            if m:
-                return int(m.group(1))
-    raise GuestError("could not find the gdbstub's TCP port in query-chardev")
-
-
-LOCAL = LocalPlacement()
 
 __all__ = [
-    "LOCAL",
     "GdbStub",
     "GuestFiles",
     "KvmTracer",
     "Launch",
-    "LocalPlacement",
+    "MigratableGuest",
     "Placement",
     "QemuProcess",
-    "accept",
-    "failed_to_start",
+    "SnapshotStore",
+    "StoredSnapshot",
 ]

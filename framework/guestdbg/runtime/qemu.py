@@ -34,14 +34,13 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 from guestdbg.errors import DeadlineError, GuestError, InputError
 from guestdbg.runtime import rundir
 from guestdbg.runtime.console import CommandResult, Console, ReadyInfo, tail_of
+from guestdbg.runtime.local import LOCAL, close_qmp
 from guestdbg.runtime.placement import (
-    LOCAL,
     GdbStub,
     GuestFiles,
     Launch,
     Placement,
     QemuProcess,
-    close_qmp,
 )
 from guestdbg.runtime.spec import GuestSpec
 
@@ -70,7 +69,7 @@ class Guest:
 
     artifacts: directory for the console log, QEMU's stderr and the QMP log
         (a temporary one, removed on a clean exit, when not given).
-    placement: where QEMU runs (:data:`~guestdbg.runtime.placement.LOCAL`,
+    placement: where QEMU runs (:data:`~guestdbg.runtime.local.LOCAL`,
         this machine, by default; a :class:`~guestdbg.runtime.nested.NestedHost`
         runs it inside a nested KVM host).
     """

@@ -14,7 +14,9 @@ A placement names its store (:meth:`~guestdbg.runtime.placement.Placement.snapsh
   on this machine. It lives as long as the host, which is booted once per
   session, so nothing of it outlives the session.
 
-The policy that uses them (restore, else boot and save) is
+The protocols are :class:`~guestdbg.runtime.placement.SnapshotStore` and
+:class:`~guestdbg.runtime.placement.StoredSnapshot`. The policy that uses
+them (restore, else boot and save) is
 :func:`guestdbg.runtime.start.start_guest`, the same for every store.
 """
 
@@ -34,17 +36,25 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from guestdbg.errors import GuestdbgError, GuestError, SnapshotError
 from guestdbg.images.cache import cache_dir, keep_recent, mark_complete
 from guestdbg.runtime.console import ReadyInfo
 from guestdbg.runtime.migration import send_file, write_state
-from guestdbg.runtime.qemu import Guest
+from guestdbg.runtime.placement import MigratableGuest, StoredSnapshot
 from guestdbg.runtime.snapshot_key import file_digest, key_fields
 
-if TYPE_CHECKING:
-    from guestdbg.runtime.nested import NestedHost
+
+class HostShell(Protocol):
+    """What a store in a nested host's RAM needs of that host
+    (:class:`~guestdbg.runtime.nested.NestedHost`)."""
+
+    artifacts: Path
+    snapshots: dict[str, HostSnapshot]
+
+    def run(self, command: str, timeout: float = 60.0) -> str: ...
+
 
 log = logging.getLogger("guestdbg.snapshot")
 
@@ -57,50 +67,6 @@ KEEP = 8
 KEEP_ENV = "GUESTDBG_SNAPSHOTS_KEPT"
 USED = "used"
 GRACE_SECONDS = 3600.0
-
-
-class StoredSnapshot(Protocol):
-    """One snapshot as its store hands it out."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def console_log(self) -> Path: ...
-    @property
-    def command_log(self) -> Path: ...
-    def ready(self) -> ReadyInfo: ...
-    def verify(self) -> None: ...
-
-
-class SnapshotStore(Protocol):
-    """Where a placement keeps its guests' snapshots."""
-
-    where: str  # how a guest's start names the store: "" or " (in the nested host)"
-
-    def find(self, key: str) -> StoredSnapshot | None:
-        """The complete snapshot of ``key``, or None."""
-        ...
-
-    def making(self, key: str, timeout: float) -> contextlib.AbstractContextManager[bool]:
-        """Hold the right to make ``key``'s snapshot; yields False when it was
-        not had within ``timeout`` (another process is making it)."""
-        ...
-
-    def save(self, guest: Guest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
-        """Stop the prepared, ready guest, keep its state and resume it."""
-        ...
-
-    def incoming_uri(self, guest: Guest, snap: StoredSnapshot) -> str:
-        """Where the restoring QEMU reads the stream from."""
-        ...
-
-    def used(self, snap: StoredSnapshot) -> None:
-        """Note that ``snap`` is being restored (for pruning)."""
-        ...
-
-    def discard(self, snap: StoredSnapshot, why: str) -> None:
-        """Remove an unusable snapshot, so the next guest of its key makes it anew."""
-        ...
 
 
 # -- the build cache ----------------------------------------------------------
@@ -276,7 +242,9 @@ def prune(keep: int | None = None, grace: float = GRACE_SECONDS) -> list[str]:
     ]
 
 
-def save(guest: Guest, key: str, prepare: Sequence[str], timeout: float = 60.0) -> Snapshot:
+def save(
+    guest: MigratableGuest, key: str, prepare: Sequence[str], timeout: float = 60.0
+) -> Snapshot:
     """Stop a prepared, ready guest, write its state into the cache entry of
     ``key`` and resume it (the caller holds the entry's lock). SnapshotError
     when QEMU cannot write it; the guest runs on either way."""
@@ -327,12 +295,12 @@ class CacheStore:
     def making(self, key: str, timeout: float) -> contextlib.AbstractContextManager[bool]:
         return entry_lock(key, timeout)
 
-    def save(self, guest: Guest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
+    def save(self, guest: MigratableGuest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
         snap = save(guest, key, prepare)
         prune()
         return snap
 
-    def incoming_uri(self, guest: Guest, snap: StoredSnapshot) -> str:
+    def incoming_uri(self, guest: MigratableGuest, snap: StoredSnapshot) -> str:
         assert isinstance(snap, Snapshot)
         return send_file(guest, snap.state, write=False)
 
@@ -360,7 +328,7 @@ class HostSnapshot:
     console_log: Path
     command_log: Path
     ready_info: ReadyInfo
-    host: NestedHost = dataclasses.field(compare=False, repr=False)
+    host: HostShell = dataclasses.field(compare=False, repr=False)
 
     def ready(self) -> ReadyInfo:
         return self.ready_info
@@ -378,7 +346,7 @@ class HostSnapshot:
 class HostRamStore:
     """Snapshots of a nested KVM host's guests, in that host's RAM."""
 
-    host: NestedHost
+    host: HostShell
     where = " (in the nested host)"
 
     def find(self, key: str) -> StoredSnapshot | None:
@@ -388,7 +356,7 @@ class HostRamStore:
     def making(self, key: str, timeout: float) -> Iterator[bool]:
         yield True  # one process uses a nested host
 
-    def save(self, guest: Guest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
+    def save(self, guest: MigratableGuest, key: str, prepare: Sequence[str]) -> StoredSnapshot:
         """Write the guest's state to a file in the nested host's RAM
         (``migrate exec:cat > FILE`` runs there)."""
         assert guest.ready is not None and guest.artifacts is not None
@@ -417,7 +385,7 @@ class HostRamStore:
             if guest.problem(ping=False) is None:
                 guest.cont()
 
-    def incoming_uri(self, guest: Guest, snap: StoredSnapshot) -> str:
+    def incoming_uri(self, guest: MigratableGuest, snap: StoredSnapshot) -> str:
         assert isinstance(snap, HostSnapshot)
         return f"exec:cat {shlex.quote(snap.state)}"
 

@@ -32,11 +32,12 @@ from typing import NamedTuple
 
 from guestdbg.errors import DeadlineError, GuestdbgError, GuestError, SnapshotError
 from guestdbg.runtime.console import ReadyInfo
+from guestdbg.runtime.local import LOCAL
 from guestdbg.runtime.migration import first_line, load_state
-from guestdbg.runtime.placement import LOCAL, Placement
+from guestdbg.runtime.placement import Placement, SnapshotStore, StoredSnapshot
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.snapshot_key import snapshot_key
-from guestdbg.runtime.snapshot_store import SnapshotStore, StoredSnapshot, log
+from guestdbg.runtime.snapshot_store import log
 from guestdbg.runtime.spec import GuestSpec
 
 
