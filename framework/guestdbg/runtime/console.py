@@ -91,6 +91,8 @@ def tail_of(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"(no log at {path})"
     text = data.decode(errors="replace").replace("\r\n", "\n").replace("\x00", "")
+    if not text.strip():
+        return f"(nothing yet: {path} is empty)"
     return "\n".join(text.splitlines()[-lines:])
 
 

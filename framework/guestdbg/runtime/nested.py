@@ -399,7 +399,8 @@ class NestedHost:
     def describe(self) -> str:
         release = self.kernel.release if self.kernel else self.host_name
         outer = self.outer.describe() if self.outer else "?"
-        return f"nested KVM host {release} under {outer}"
+        caps = f"; {self.caps.describe()}" if self.caps else ""
+        return f"nested KVM host {release} under {outer}{caps}"
 
     def check(self, spec: GuestSpec) -> None:
         if not self.running:
