@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from pathlib import Path
 
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import DebuggerError
+
+
+def loaded_debugger(gdb: str, vmlinux: Path, artifacts: Path, timeout: float) -> Debugger:
+    """gdb with the vmlinux loaded (ended again if loading fails)."""
+    dbg = Debugger(gdb=gdb, artifacts=artifacts, timeout=timeout)
+    try:
+        dbg.load(vmlinux)
+    except BaseException:
+        dbg.close()
+        raise
+    return dbg
 
 
 class EarlyDebugger:
@@ -24,19 +35,20 @@ class EarlyDebugger:
 
     WAIT = 300.0  # more than the Debugger's own deadlines (first prompt, the 120 s load)
 
-    def __init__(self, new_debugger: Callable[[], Debugger]) -> None:
-        """``new_debugger``: makes the Debugger (and loads the vmlinux)."""
+    def __init__(self, gdb: str, vmlinux: Path, artifacts: Path, timeout: float) -> None:
+        """gdb (the binary), the vmlinux it loads, where its logs go, and its
+        deadline for a result or a stop."""
         self._result: Debugger | BaseException | None = None
         self._ready = threading.Event()
         self._released = threading.Event()
         self.taken = False
         threading.Thread(
-            target=self._run, args=(new_debugger,), name="early-gdb", daemon=True
+            target=self._run, args=(gdb, vmlinux, artifacts, timeout), name="early-gdb", daemon=True
         ).start()
 
-    def _run(self, new_debugger: Callable[[], Debugger]) -> None:
+    def _run(self, gdb: str, vmlinux: Path, artifacts: Path, timeout: float) -> None:
         try:
-            self._result = new_debugger()
+            self._result = loaded_debugger(gdb, vmlinux, artifacts, timeout)
         except BaseException as err:
             self._result = err
         finally:

@@ -8,6 +8,8 @@ debugger, sessions, artifacts), ``reporting`` (verdicts, JUnit properties,
 the terminal summary).
 """
 
+import pytest
+
 from guestdbg.pytest_plugin.fixtures import (
     artifacts,
     console,
@@ -23,7 +25,7 @@ from guestdbg.pytest_plugin.fixtures import (
     shared_session,
     sstep_override,
 )
-from guestdbg.pytest_plugin.nested import order_by_host
+from guestdbg.pytest_plugin.nested import order_by_host, start_pool
 from guestdbg.pytest_plugin.options import (
     MatrixPoint,
     matrix,
@@ -34,13 +36,18 @@ from guestdbg.pytest_plugin.reporting import (
     bug_report,
     expect_clean,
     expect_found,
-    pytest_configure,
     pytest_report_header,
     pytest_runtest_logreport,
     pytest_runtest_makereport,
     pytest_terminal_summary,
     record,
 )
+from guestdbg.pytest_plugin.reporting import configure as configure_reporting
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure_reporting(config)
+    start_pool(config)
 
 
 def pytest_collection_modifyitems(items: list[object]) -> None:

@@ -8,7 +8,6 @@ fails (or always with ``--keep-artifacts``).
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import re
 import shutil
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from guestdbg.debugger.early import EarlyDebugger
+from guestdbg.debugger.early import EarlyDebugger, loaded_debugger
 from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import GuestdbgError
 from guestdbg.images import kernels
@@ -31,7 +30,6 @@ from guestdbg.runtime import host
 from guestdbg.runtime.local import LOCAL
 from guestdbg.runtime.placement import Placement
 from guestdbg.runtime.qemu import Guest
-from guestdbg.runtime.spec import GuestSpec
 from guestdbg.runtime.start import start_guest
 from guestdbg.scenarios import Session
 from guestdbg.scenarios.session import SNAPSHOT_PREPARATION
@@ -68,10 +66,6 @@ def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
     failed = any(r.failed for r in reports.values())
     if not failed and not opt(request.config, "keep_artifacts"):
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _spec(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> GuestSpec:
-    return guest_options(request.config, point).spec(image, name=request.node.name[:60])
 
 
 def _placement_problem(request: pytest.FixtureRequest, point: MatrixPoint) -> str | None:
@@ -136,12 +130,6 @@ def _record_point(request: pytest.FixtureRequest, point: MatrixPoint, image: Gue
     )
 
 
-def _placement(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> Placement:
-    """Where ``point``'s guests run: this machine, or its nested host (booted
-    or rebooted here)."""
-    return nested.host_for(request, point, image) if point.nested else LOCAL
-
-
 def _boot(
     request: pytest.FixtureRequest,
     point: MatrixPoint,
@@ -151,17 +139,23 @@ def _boot(
 ) -> tuple[Guest, str]:
     """A ready guest (or one paused at reset): restored from the snapshot of
     its configuration unless ``paused`` or --no-snapshot; and how it started
-    (``snapshot KEY``, ``boot …``), for the JUnit property ``guest_start``."""
-    spec = dataclasses.replace(_spec(request, point, image), paused=paused)
-    where = _placement(request, point, image)
+    (``snapshot KEY``, ``boot …``), for the JUnit property ``guest_start``.
+    The test's gdb (when it asks for one) starts loading beside it.
+
+    The order is deliberate: what is read from pytest first, then the layers
+    below, never back (farm-studio walk of the guest fixture's ``request``)."""
+    wanted = guest_options(request.config, point)
+    name = request.node.name[:60]
+    snapshot = not opt(request.config, "no_snapshot")
+    gdb, timeout = _gdb_settings(request)
+    hosts = nested.pool(request.config) if point.nested else None
+    _start_debugger_early(request, gdb, timeout, image, artifacts)
+    where: Placement = LOCAL
+    if hosts is not None:
+        where = nested.host_from(hosts, request.node, point, image)
+    spec = wanted.spec(image, name=name, paused=paused)
     try:
-        g, how = start_guest(
-            spec,
-            where,
-            SNAPSHOT_PREPARATION,
-            artifacts,
-            snapshot=not opt(request.config, "no_snapshot"),
-        )
+        g, how = start_guest(spec, where, SNAPSHOT_PREPARATION, artifacts, snapshot=snapshot)
     except GuestdbgError as err:
         err.evidence.update(where.evidence())  # a nested host's console tail too
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
@@ -172,7 +166,7 @@ def _boot(
         g.close()
         pytest.fail(f"the guest could not be started: {err}", pytrace=False)
     if isinstance(where, nested.NestedHost) and where.sstep_report is None and not paused:
-        where.report_sstep(g, point.gdb_tool().binary)
+        where.report_sstep(g, gdb)
     return g, how
 
 
@@ -210,7 +204,6 @@ def guest(
     """A freshly booted guest for this test (closed, with QEMU gone, afterwards)."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    _start_debugger_early(request, image, artifacts)
     g, how = _boot(request, point, image, artifacts)
     request.node.user_properties.append(("guest_start", how))
     try:
@@ -231,7 +224,6 @@ def paused_guest(
     before the kernel runs; ``wait_ready()`` once it is resumed."""
     _skip_or_xfail(request, point)
     _record_point(request, point, image)
-    _start_debugger_early(request, image, artifacts)
     g, how = _boot(request, point, image, artifacts, paused=True)
     request.node.user_properties.append(("guest_start", how))
     try:
@@ -330,32 +322,22 @@ def _gdb_of(request: pytest.FixtureRequest) -> str:
     return point.gdb_tool().binary if isinstance(point, MatrixPoint) else "gdb"
 
 
-def _new_debugger(request: pytest.FixtureRequest, image: GuestImage, artifacts: Path) -> Debugger:
-    """gdb with the vmlinux loaded (ended again if loading fails)."""
-    dbg = Debugger(
-        gdb=_gdb_of(request),
-        artifacts=artifacts,
-        timeout=float(opt(request.config, "stop_timeout")),  # type: ignore[arg-type]
-    )
-    try:
-        dbg.load(image.tree.vmlinux)
-    except BaseException:
-        dbg.close()
-        raise
-    return dbg
+def _gdb_settings(request: pytest.FixtureRequest) -> tuple[str, float]:
+    """This test's gdb binary and its deadline for a result or a stop."""
+    return _gdb_of(request), float(opt(request.config, "stop_timeout"))  # type: ignore[arg-type]
 
 
 _early_debugger = pytest.StashKey[EarlyDebugger | None]()
 
 
 def _start_debugger_early(
-    request: pytest.FixtureRequest, image: GuestImage, artifacts: Path
+    request: pytest.FixtureRequest, gdb: str, timeout: float, image: GuestImage, artifacts: Path
 ) -> None:
     """When the test also asks for ``debugger`` (and has not got it yet),
     start it now, beside the guest."""
     if "debugger" not in request.fixturenames or _early_debugger in request.node.stash:
         return
-    early = EarlyDebugger(lambda: _new_debugger(request, image, artifacts))
+    early = EarlyDebugger(gdb, image.tree.vmlinux, artifacts, timeout)
     request.node.stash[_early_debugger] = early
     request.addfinalizer(early.release)
 
@@ -368,7 +350,11 @@ def debugger(
     early = request.node.stash.get(_early_debugger, None)
     request.node.stash[_early_debugger] = None  # taken: no guest fixture starts another
     try:
-        dbg = early.take() if early is not None else _new_debugger(request, image, artifacts)
+        if early is not None:
+            dbg = early.take()
+        else:
+            gdb, timeout = _gdb_settings(request)
+            dbg = loaded_debugger(gdb, image.tree.vmlinux, artifacts, timeout)
         with dbg:
             yield dbg
     finally:

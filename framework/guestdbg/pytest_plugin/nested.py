@@ -45,21 +45,25 @@ def outer_problem() -> str | None:
     return nested_rt.outer_level_problem()
 
 
+def start_pool(config: pytest.Config) -> None:
+    """This session's nested hosts (none booted yet; all shut down when the
+    session ends). At configure time, so a test's start only reads it."""
+    root = Path(str(opt(config, "artifacts"))).resolve() / "nested-hosts"
+    config.stash[_pool] = NestedHosts(root)
+    config.add_cleanup(config.stash[_pool].close)
+
+
 def pool(config: pytest.Config) -> NestedHosts:
-    """This session's nested hosts (shut down when the session ends)."""
-    if _pool not in config.stash:
-        root = Path(str(opt(config, "artifacts"))).resolve() / "nested-hosts"
-        config.stash[_pool] = NestedHosts(root)
-        config.add_cleanup(config.stash[_pool].close)
     return config.stash[_pool]
 
 
-def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> NestedHost:
-    """The running, healthy nested host of ``point`` (booted or rebooted here:
-    :class:`~guestdbg.runtime.nested.NestedHosts`); an infrastructure failure
-    with L1's console tail when it cannot be had."""
+def host_from(
+    hosts: NestedHosts, node: pytest.Item, point: MatrixPoint, image: GuestImage
+) -> NestedHost:
+    """The running, healthy nested host of ``point`` from this session's
+    ``hosts`` (booted or rebooted there; a reboot is recorded on ``node``); an
+    infrastructure failure with L1's console tail when it cannot be had."""
     assert point.host is not None
-    hosts = pool(request.config)
     before = len(hosts.reboots)
     try:
         h = hosts.healthy(
@@ -73,8 +77,13 @@ def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestIma
             f"the nested KVM host ({point.host}) could not be started: {err}", pytrace=False
         )
     if len(hosts.reboots) > before:
-        request.node.user_properties.append(("nested_host_rebooted", hosts.reboots[-1]))
+        node.user_properties.append(("nested_host_rebooted", hosts.reboots[-1]))
     return h
+
+
+def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> NestedHost:
+    """:func:`host_from` this session's hosts."""
+    return host_from(pool(request.config), request.node, point, image)
 
 
 def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:

@@ -49,7 +49,7 @@ report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 _CONFIG: dict[str, pytest.Config] = {}
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def configure(config: pytest.Config) -> None:
     for line in (
         "guest: boots a real guest under QEMU",
         "control: a positive control: plants a defect and must find it",

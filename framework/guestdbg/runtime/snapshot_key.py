@@ -94,4 +94,7 @@ def key_fields(spec: GuestSpec, prepare: Sequence[str]) -> dict[str, Any]:
 
 
 def snapshot_key(spec: GuestSpec, prepare: Sequence[str] = ()) -> str:
-    return content_key(json.dumps(key_fields(spec, prepare), sort_keys=True))
+    """The key: 16 hex digits of the sha256 of the fields as sorted JSON (the
+    same digest the cache's ``content_key`` makes of one string)."""
+    text = json.dumps(key_fields(spec, prepare), sort_keys=True)
+    return hashlib.sha256(text.encode() + b"\0").hexdigest()[:16]
