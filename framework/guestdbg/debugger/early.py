@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from pathlib import Path
 
 from guestdbg.debugger.gdb import Debugger
@@ -42,13 +43,16 @@ class EarlyDebugger:
         self._ready = threading.Event()
         self._released = threading.Event()
         self.taken = False
+        self.load_seconds: float | None = None  # gdb's start and the vmlinux load
         threading.Thread(
             target=self._run, args=(gdb, vmlinux, artifacts, timeout), name="early-gdb", daemon=True
         ).start()
 
     def _run(self, gdb: str, vmlinux: Path, artifacts: Path, timeout: float) -> None:
+        started = time.monotonic()
         try:
             self._result = loaded_debugger(gdb, vmlinux, artifacts, timeout)
+            self.load_seconds = time.monotonic() - started
         except BaseException as err:
             self._result = err
         finally:
