@@ -143,7 +143,11 @@ def _run(
 ) -> int:
     """The scenario on a started guest; the guest held for gdb when asked."""
     image.tree.check_running(guest.proc_version())
-    print(f"guest: {how}, ready in {guest.boot_seconds:.2f}s", file=sys.stderr)
+    if how.startswith("snapshot "):
+        started = f"restored from {how}"
+    else:
+        started = f"booted: {how.removeprefix('boot (').removesuffix(')')}"
+    print(f"guest: {started}, ready in {guest.boot_seconds:.2f}s", file=sys.stderr)
     dbg = Debugger(artifacts=artifacts)
     try:
         dbg.load(image.tree.vmlinux)
