@@ -180,7 +180,7 @@ class SnapshotStore(Protocol):
     """Where a placement keeps its guests' snapshots
     (:mod:`guestdbg.runtime.snapshot_store`)."""
 
-    where: str  # how a guest's start names the store: "" or " (in the nested host)"
+    where: str  # how a guest's start names the store: "" or " in the nested host"
 
     def find(self, key: str) -> StoredSnapshot | None:
         """The complete snapshot of ``key``, or None."""

@@ -347,7 +347,7 @@ class HostRamStore:
     """Snapshots of a nested KVM host's guests, in that host's RAM."""
 
     host: HostShell
-    where = " (in the nested host)"
+    where = " in the nested host"
 
     def find(self, key: str) -> StoredSnapshot | None:
         return self.host.snapshots.get(key)
