@@ -30,7 +30,7 @@ import codecs
 import enum
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -103,51 +103,12 @@ S = State
 @dataclass(frozen=True)
 class Route:
     """How a report in some state takes a line of some type: a base score,
-    plus what ``check`` (a method of :class:`_Open`) adds; None rejects."""
+    plus what ``check`` (a method of :class:`_Open`, called with the report,
+    the line and what classifying it found) adds; None rejects."""
 
     base: int
-    check: str | None = None
+    check: Callable[[_Open, Line, Any], int | None] | None = None
 
-
-# (state, line type) -> Route. A pair not listed is a line the report never takes.
-ROUTES: dict[tuple[State, LineType], Route] = {
-    (S.PREAMBLE, L.CALLTRACE): Route(10, "calltrace"),
-    (S.PREAMBLE, L.CPULINE): Route(20, "cpuline"),
-    (S.PREAMBLE, L.MODULES): Route(10, "first_modules"),
-    (S.PREAMBLE, L.REGS): Route(10, "regs"),
-    (S.PREAMBLE, L.INFO): Route(5),
-    (S.PREAMBLE, L.SECTION): Route(0, "body"),
-    (S.PREAMBLE, L.FRAME): Route(2, "has_trace"),
-    (S.PREAMBLE, L.MARKER): Route(2, "has_trace"),
-    (S.PREAMBLE, L.END): Route(1, "own_end"),
-    (S.PREAMBLE, L.SEP): Route(1, "own_end_or_body"),
-    (S.PREAMBLE, L.TEXT): Route(0, "body"),
-    (S.PREAMBLE, L.BLANK): Route(0, "blank"),
-    (S.TRACE, L.FRAME): Route(10),
-    (S.TRACE, L.MARKER): Route(0, "marker"),
-    (S.TRACE, L.REGS): Route(8, "regs"),
-    (S.TRACE, L.END): Route(10, "own_end"),
-    (S.TRACE, L.SEP): Route(10, "own_end"),
-    (S.TRACE, L.TEXT): Route(0, "tail"),
-    (S.TRACE, L.SECTION): Route(0, "tail"),
-    (S.TRACE, L.CALLTRACE): Route(0, "tail"),
-    (S.TRACE, L.CPULINE): Route(0, "tail_cpu"),
-    (S.TRACE, L.INFO): Route(1),
-    (S.TRACE, L.BLANK): Route(0, "blank"),
-    (S.AFTER, L.END): Route(10, "own_end"),
-    (S.AFTER, L.SEP): Route(10, "own_end"),
-    (S.AFTER, L.TEXT): Route(0, "tail"),
-    (S.AFTER, L.SECTION): Route(0, "tail"),
-    (S.AFTER, L.CALLTRACE): Route(0, "tail"),
-    (S.AFTER, L.FRAME): Route(0, "frame_after"),
-    (S.AFTER, L.MARKER): Route(0, "tail"),
-    (S.AFTER, L.CPULINE): Route(8, "tail_cpu"),
-    (S.AFTER, L.MODULES): Route(3, "later_modules"),
-    (S.AFTER, L.REGS): Route(5, "regs"),
-    (S.AFTER, L.INFO): Route(3),
-    (S.AFTER, L.BLANK): Route(0, "blank"),
-    (S.SUMMARY, L.REGS): Route(20, "regs"),
-}
 
 _STRUCTURAL = frozenset({L.CALLTRACE, L.CPULINE, L.MODULES, L.REGS, L.END, L.SEP})
 _REG_ORDER = {
@@ -290,7 +251,7 @@ class _Open:
             return -1
         delta = 0
         if route.check is not None:
-            got = getattr(self, "_" + route.check)(line, extra)
+            got = route.check(self, line, extra)
             if got is None:
                 return -1
             delta = got
@@ -860,6 +821,47 @@ class _Open:
         if pick == Pick.HUNG:
             return _hung_frame(kept)
         return kept[0]
+
+
+# (state, line type) -> Route. A pair not listed is a line the report never takes.
+ROUTES: dict[tuple[State, LineType], Route] = {
+    (S.PREAMBLE, L.CALLTRACE): Route(10, _Open._calltrace),
+    (S.PREAMBLE, L.CPULINE): Route(20, _Open._cpuline),
+    (S.PREAMBLE, L.MODULES): Route(10, _Open._first_modules),
+    (S.PREAMBLE, L.REGS): Route(10, _Open._regs),
+    (S.PREAMBLE, L.INFO): Route(5),
+    (S.PREAMBLE, L.SECTION): Route(0, _Open._body),
+    (S.PREAMBLE, L.FRAME): Route(2, _Open._has_trace),
+    (S.PREAMBLE, L.MARKER): Route(2, _Open._has_trace),
+    (S.PREAMBLE, L.END): Route(1, _Open._own_end),
+    (S.PREAMBLE, L.SEP): Route(1, _Open._own_end_or_body),
+    (S.PREAMBLE, L.TEXT): Route(0, _Open._body),
+    (S.PREAMBLE, L.BLANK): Route(0, _Open._blank),
+    (S.TRACE, L.FRAME): Route(10),
+    (S.TRACE, L.MARKER): Route(0, _Open._marker),
+    (S.TRACE, L.REGS): Route(8, _Open._regs),
+    (S.TRACE, L.END): Route(10, _Open._own_end),
+    (S.TRACE, L.SEP): Route(10, _Open._own_end),
+    (S.TRACE, L.TEXT): Route(0, _Open._tail),
+    (S.TRACE, L.SECTION): Route(0, _Open._tail),
+    (S.TRACE, L.CALLTRACE): Route(0, _Open._tail),
+    (S.TRACE, L.CPULINE): Route(0, _Open._tail_cpu),
+    (S.TRACE, L.INFO): Route(1),
+    (S.TRACE, L.BLANK): Route(0, _Open._blank),
+    (S.AFTER, L.END): Route(10, _Open._own_end),
+    (S.AFTER, L.SEP): Route(10, _Open._own_end),
+    (S.AFTER, L.TEXT): Route(0, _Open._tail),
+    (S.AFTER, L.SECTION): Route(0, _Open._tail),
+    (S.AFTER, L.CALLTRACE): Route(0, _Open._tail),
+    (S.AFTER, L.FRAME): Route(0, _Open._frame_after),
+    (S.AFTER, L.MARKER): Route(0, _Open._tail),
+    (S.AFTER, L.CPULINE): Route(8, _Open._tail_cpu),
+    (S.AFTER, L.MODULES): Route(3, _Open._later_modules),
+    (S.AFTER, L.REGS): Route(5, _Open._regs),
+    (S.AFTER, L.INFO): Route(3),
+    (S.AFTER, L.BLANK): Route(0, _Open._blank),
+    (S.SUMMARY, L.REGS): Route(20, _Open._regs),
+}
 
 
 def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
