@@ -344,6 +344,43 @@ def test_the_format_table_is_data() -> None:
         assert fmt.kind in kernlog.formats.KINDS
 
 
+def _literal_starts(items: list[tuple[object, object]]) -> list[str]:
+    """The literal strings a parsed regex can start with, each cut at its
+    first element that is not literal (marked by a NUL): the text a header of
+    that row begins with, whatever the rest of the line holds."""
+    import re._constants as c  # the regex parser's own tree, to read a row's header
+
+    outs = [""]
+    for op, av in items:
+        if op is c.LITERAL:
+            outs = [o + chr(av) for o in outs]  # type: ignore[call-overload]
+            continue
+        if op is c.SUBPATTERN:
+            sub = _literal_starts(list(av[3]))  # type: ignore[index]
+        elif op is c.BRANCH:
+            sub = [x for b in av[1] for x in _literal_starts(list(b))]  # type: ignore[index]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[:2] == (0, 1):  # type: ignore[index]
+            sub = [*_literal_starts(list(av[2])), ""]  # type: ignore[index]
+        else:
+            return [o + "\0" for o in outs]
+        outs = [o + x for o in outs for x in sub]
+    return outs
+
+
+def test_the_header_hint_finds_every_rows_header() -> None:
+    """HEADER_HINT is what a line is searched for before the rows are tried
+    where it hits: every way each row's header can begin must be a hit there."""
+    import re._parser as sre
+
+    for fmt in kernlog.FORMATS:
+        starts = _literal_starts(list(sre.parse(fmt.header.pattern)))
+        assert starts, fmt.header.pattern
+        for start in starts:
+            text = start.split("\0", 1)[0]
+            hit = kernlog.formats.HEADER_HINT.search(text)
+            assert text and hit is not None and hit.start() == 0, (fmt.header.pattern, text)
+
+
 # -- linear in the size of the console ----------------------------------------------
 
 

@@ -1506,12 +1506,13 @@ REFINEMENTS: tuple[Refinement, ...] = (
 )
 
 # Every header keyword, to find a header anywhere in a line with one search.
+# test_the_header_hint_finds_every_rows_header checks it against every row of FORMATS.
 HEADER_HINT = re.compile(
     r"WARNING:|BUG[: ]|INFO:|\[ INFO:|\[ BUG:|kernel BUG|Kernel BUG|Kernel panic|"
     r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
-    r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
-    r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
-    r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
+    r"stack segment|double fault|int3(?::| \[#)|alignment check|bounds(?::| \[#)|invalid TSS|"
+    r"segment not present|kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|"
+    r"Watchdog detected|Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting|VFS: Busy"
 )
 
