@@ -32,7 +32,6 @@ import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -41,26 +40,17 @@ from guestdbg.kernlog.formats import (
     ANY,
     FORMATS,
     HEADER_HINT,
-    HUNG_BUCKETS,
-    LOCK_AT,
-    LOCK_CORE,
-    LOCK_IP,
-    NEVER_NAMED,
     REFINEMENTS,
-    SKIP_ALWAYS,
-    SKIP_HEADER,
-    SKIP_HUNG,
-    SKIP_STALL,
-    STALL_ANCHORS,
-    WQ_FUNCTION,
-    WQ_PWQ,
-    Pick,
     ReportFormat,
-    Source,
     Title,
-    plain,
     sanitize,
-    strip_syscall_prefix,
+)
+from guestdbg.kernlog.guilty import (
+    INTERRUPT_CONTEXTS,
+    Entry,
+    Evidence,
+    guilty,
+    header_function,
 )
 from guestdbg.kernlog.lines import (
     CPU_RE,
@@ -76,6 +66,7 @@ from guestdbg.kernlog.lines import (
     clean,
 )
 from guestdbg.kernlog.reports import Expected, Frame, KernelReport, is_tf_leak
+from guestdbg.kernlog.skips import SKIP_ALWAYS, plain, strip_syscall_prefix
 
 __all__ = [
     "ROUTES",
@@ -117,10 +108,6 @@ _REG_ORDER = {
         ["RIP", "Code", "RSP", "RAX", "RDX", "RBP", "R10", "R13", "FS", "CS", "CR2", "DR0", "DR3"]
     )
 }
-_INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
-# The interrupt entry a stall's interrupted frames lie below: x86's apic timer, arm64's
-# el1h_64_irq (syzkaller's stall stack part "apic_timer_interrupt|...|el1h_64_irq")
-_TIMER_INTERRUPT = re.compile(r"apic_timer_interrupt|^el1h_64_irq$")
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
 # kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
@@ -129,21 +116,6 @@ IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one 
 LINGER = 8  # lines during which a report closed by a foreign line may take frames again
 PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
 SPAN_MEMORY = 4096  # lines remembered to judge what lay inside a report's span
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A candidate for the guilty frame: a call-trace frame or a RIP line."""
-
-    function: str
-    module: str | None
-    context: str
-    rip: bool
-    main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
-    after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
-    preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
-    section: str | None = None  # the section line of the secondary stack it is in
-    caller: bool = False  # an arm line's "from" frame, until the next line repeats it
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -207,7 +179,7 @@ class _Open:
         self.fields: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
         self.state = S.PREAMBLE
         self.frames: list[Frame] = []
-        self.entries: list[_Entry] = []
+        self.entries: list[Entry] = []
         self.contexts: list[str] = []
         self.modules: list[str] = []
         self.rip: str | None = None
@@ -335,7 +307,7 @@ class _Open:
         if m.group("close"):
             return 30 if self.contexts and self.contexts[-1] == name else None
         if name in ("EOI", "EOE"):
-            return 30 if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS else 5
+            return 30 if self.contexts and self.contexts[-1] in INTERRUPT_CONTEXTS else 5
         return 10 if not self.contexts else None
 
     def _cpu_affinity(self, m: re.Match[str]) -> int:
@@ -483,13 +455,13 @@ class _Open:
         if m.group("close"):
             if self.contexts and self.contexts[-1] == name:
                 self.contexts.pop()
-            if name in _INTERRUPT_CONTEXTS:
+            if name in INTERRUPT_CONTEXTS:
                 self.interrupted = True
             if name == "TASK" and not self.contexts:
                 self.trace_done = True
                 self.state = S.AFTER
         elif name in ("EOI", "EOE"):
-            if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS:
+            if self.contexts and self.contexts[-1] in INTERRUPT_CONTEXTS:
                 self.contexts.pop()
             self.interrupted = True
         else:
@@ -521,7 +493,7 @@ class _Open:
             self.entries.pop()  # the arm line repeats the caller the line before named
         if func and reliable:
             self.entries.append(
-                _Entry(
+                Entry(
                     func,
                     frame.module,
                     context,
@@ -547,7 +519,7 @@ class _Open:
             context = self.contexts[-1] if self.contexts else ""
             if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP", "--- interrupt"):
                 self.entries.append(
-                    _Entry(
+                    Entry(
                         m.group("function"),
                         m.group("module"),
                         context,
@@ -612,7 +584,7 @@ class _Open:
             fmt.pick,
         )
         location = self.fields.get("location")
-        header_function = self.fields.get("function")
+        header_named = self.fields.get("function")
         for ref in REFINEMENTS:
             if kind not in ref.kinds:
                 continue
@@ -622,7 +594,7 @@ class _Open:
             if ref.message is not None:
                 hits.append(bool(self.message and ref.message.search(self.message)))
             if ref.function is not None:
-                hits.append(bool(header_function and ref.function.search(header_function)))
+                hits.append(bool(header_named and ref.function.search(header_named)))
             if ref.absorbed is not None:
                 hits.append(ref.absorbed in self.absorbed)
             if all(hits) if ref.every else any(hits):
@@ -634,10 +606,12 @@ class _Open:
                     ref.pick,
                 )
                 break
-        function, module = self._guilty(sources, skip, pick)
-        if function is None and Source.HEADER not in sources and header_function:
+        function, module = guilty(
+            Evidence(self.entries, self.fields, self.body, fmt), sources, skip, pick
+        )
+        if function is None and header_function not in sources and header_named:
             # no stack to choose from: the function the header names
-            function = strip_syscall_prefix(plain(header_function))
+            function = strip_syscall_prefix(plain(header_named))
             if (skip is not None and skip.search(function)) or SKIP_ALWAYS.search(function):
                 function = None
         truncated = not self.complete
@@ -706,122 +680,6 @@ class _Open:
                 return replace(report, expected=True, expected_because=exp.why or exp.pattern)
         return report
 
-    def _candidates(self, source: Source) -> list[_Entry]:
-        main = [e for e in self.entries if e.main]
-        if source == Source.RIP:
-            return [e for e in main if e.rip][:1]
-        if source == Source.TRACE:
-            # The WARN/oops stack starts at its RIP line when the trace holds one
-            # (panic_on_warn prints the panic's frames first).
-            rips = [i for i, e in enumerate(main) if e.rip]
-            start = 0
-            if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
-                start = rips[0] + 1
-            rest = [e for e in main[start:] if not e.rip]
-            if rest and rest[0].context in _INTERRUPT_CONTEXTS:
-                # the trace (below the RIP line, if any) starts on an interrupt stack:
-                # the fault happened there (a timer callback, a softirq), before what
-                # it interrupted
-                return [e for e in rest if not e.after_interrupt] or rest
-            return [e for e in rest if e.context not in _INTERRUPT_CONTEXTS]
-        if source == Source.TASK:
-            # What the timer interrupt that detected the stall interrupted: the
-            # frames below it, in any context (a softirq it hit runs on the IRQ
-            # stack before <EOI>), else those after the interrupt's end marker.
-            # syzkaller: from the first apic_timer_interrupt frame, the next RIP
-            # line (what the interrupt hit) and the frames after it
-            timer = [i for i, e in enumerate(main) if _TIMER_INTERRUPT.search(e.function)]
-            if timer:
-                rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
-                if rip is not None:
-                    return main[rip:]
-            if timer and timer[-1] + 1 < len(main):
-                return main[timer[-1] + 1 :]
-            if not timer:
-                # syzkaller's part is searched in the whole report: on arm64 the CPU that
-                # detected its own stall is dumped under "Task dump for CPU n:", after
-                # the CPU where the grace-period kthread last ran (testdata 688)
-                every = [e for e in self.entries if not e.rip]
-                timer = [i for i, e in enumerate(every) if _TIMER_INTERRUPT.search(e.function)]
-                if timer and timer[0] + 1 < len(every):
-                    return every[timer[0] + 1 :]
-            after = [e for e in main if e.after_interrupt]
-            if after:
-                return after
-            return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
-        if source == Source.FROM_RIP:
-            rip = next((i for i, e in enumerate(main) if e.rip), 0)
-            return main[rip:]
-        if source == Source.BACKTRACE:
-            return list(self.entries)
-        if source == Source.SECTION and self.fmt.section is not None:
-            want = self.fmt.section
-            return [e for e in self.entries if e.section is not None and want.search(e.section)]
-        return []
-
-    def _guilty(
-        self, sources: tuple[Source, ...], skip: re.Pattern[str] | None, pick: Pick
-    ) -> tuple[str | None, str | None]:
-        """The guilty function and its module, from the first source that has one."""
-        names: list[tuple[str, str | None]] = []
-        # the passed-over function where the access faulted (the lock core, a
-        # string helper), named only if no other frame is printed
-        fallback: tuple[str | None, str | None] = (None, None)
-        for source in sources:
-            if source == Source.HEADER and self.fields.get("function"):
-                name = plain(self.fields["function"])
-                if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
-                    return strip_syscall_prefix(name), self.fields.get("module")
-                if not NEVER_NAMED.search(name) and fallback[0] is None:
-                    fallback = (name, self.fields.get("module"))
-            elif source == Source.RIP and self.fmt.rip_guilty:
-                rips = [e for e in self._candidates(source) if e.rip]
-                if rips and not SKIP_HEADER.search(plain(rips[0].function)):
-                    return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
-                if rips and LOCK_CORE.search(rips[0].function) and fallback[0] is None:
-                    fallback = (plain(rips[0].function), rips[0].module)
-                names.extend((e.function, e.module) for e in self._candidates(source))
-            elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
-                work = _stuck_work(self.body, self.fields.get("pool_cpus"))
-                if work:
-                    names.append((work, None))
-            elif source == Source.SECTION:
-                # a stack of its own: named from it when it names anything
-                for e in self._candidates(source):
-                    name = plain(e.function)
-                    if not _skipped(name, skip, pick):
-                        return strip_syscall_prefix(name), e.module
-            elif source == Source.LOCK_IP:
-                ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
-                if ip:
-                    names.append((ip.group("function"), None))
-            elif source == Source.LOCK_CHAIN:
-                sites = (m for m in map(LOCK_AT.search, self.body) if m)
-                names.extend((m.group("function"), None) for m in islice(sites, 2))
-                names.extend((e.function, e.module) for e in self.entries if e.preamble)
-            elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
-                for text in self.body:
-                    m = self.fmt.function_re.search(text)
-                    if m:
-                        names.append((m.group("function"), None))
-                        break
-                if names and source == Source.LOCK_AT:
-                    return strip_syscall_prefix(plain(names[0][0])), None
-            else:
-                names.extend((e.function, e.module) for e in self._candidates(source))
-        plain_names = [(plain(n), mod) for n, mod in names]
-        kept = [
-            (strip_syscall_prefix(n), mod) for n, mod in plain_names if not _skipped(n, skip, pick)
-        ]
-        if not kept:
-            return fallback
-        if pick == Pick.STALL:
-            # dispatchers are recognised by their own names (__x64_sys_ioctl, not "ioctl")
-            return _stall_frame([(n, mod) for n, mod in plain_names if not _skipped(n, skip, pick)])
-        if pick == Pick.HUNG:
-            return _hung_frame(kept)
-        return kept[0]
-
 
 # (state, line type) -> Route. A pair not listed is a line the report never takes.
 ROUTES: dict[tuple[State, LineType], Route] = {
@@ -862,62 +720,6 @@ ROUTES: dict[tuple[State, LineType], Route] = {
     (S.AFTER, L.BLANK): Route(0, _Open._blank),
     (S.SUMMARY, L.REGS): Route(20, _Open._regs),
 }
-
-
-def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
-    """The work in flight on the stuck pool's pwq (show_pwq() prints each pwq's
-    cpus, then its in-flight works), else the first one in flight at all."""
-    current, first = None, None
-    for text in body:
-        m = WQ_PWQ.match(text)
-        if m:
-            current = m.group("cpus")
-            continue
-        m = WQ_FUNCTION.match(text)
-        if m:
-            first = first or m.group("function")
-            if pool_cpus is not None and current == pool_cpus:
-                return str(m.group("function"))
-    return first
-
-
-def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
-    if SKIP_ALWAYS.search(name) or (skip is not None and skip.search(name)):
-        return True
-    if pick == Pick.STALL and SKIP_STALL.search(name):
-        return True
-    return pick == Pick.HUNG and not _hung_bucket(name) and bool(SKIP_HUNG.search(name))
-
-
-def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
-    """The frame above the first dispatching one (syzkaller's convention:
-    the syscall, work item or file operation the CPU was stuck in)."""
-    prev = names[0]
-    for name, module in names:
-        if STALL_ANCHORS.search(name):
-            if "smp_call_function" in name:
-                return "smp_call_function", None
-            return strip_syscall_prefix(prev[0]), prev[1]
-        prev = (name, module)
-    return strip_syscall_prefix(names[0][0]), names[0][1]
-
-
-def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
-    """The first frame holding a bucket's name (``__synchronize_srcu`` is in the
-    synchronize_rcu bucket, ``rtnl_lock_killable`` in its own: syzkaller's
-    hang extractor), else the first frame that is not waiting machinery."""
-    for name, module in names:
-        bucket = _hung_bucket(name)
-        if bucket:
-            return bucket, module
-    return names[0]
-
-
-def _hung_bucket(name: str) -> str | None:
-    for anchor, bucket in HUNG_BUCKETS.items():
-        if anchor in name:
-            return bucket or name
-    return None
 
 
 def _trap_name(what: str) -> str:
