@@ -168,287 +168,93 @@ _USER_RIP = re.compile(r"^RIP: 00[23]3:")
 _PANIC_DONE = re.compile(r"^(?:Kernel Offset: |Rebooting in \d+ seconds|---\[ end Kernel panic)")
 
 
-class _Open:
-    """A report still being read."""
+class _Trace:
+    """The trace collector: a report's call traces as it reads them -- its
+    frames, the candidates for the guilty frame (frames and RIP lines), the
+    context markers it is inside, which stack the frames belong to (its own, a
+    secondary one under a section line, a panic's) -- and the reading state."""
 
-    def __init__(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> None:
-        self.fmt = fmt
-        self.header = match.string[match.start() :]
-        self.glued = match.start() > 0
-        self.lines: list[Line] = []
-        self.fields: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
+    def __init__(self) -> None:
         self.state = S.PREAMBLE
         self.frames: list[Frame] = []
         self.entries: list[Entry] = []
         self.contexts: list[str] = []
-        self.modules: list[str] = []
-        self.rip: str | None = None
-        self.message: str | None = self.fields.get("message")
-        self.absorbed: list[str] = []
-        self.body: list[str] = []
-        self.has_cpu_line = False
+        self.rip: str | None = None  # the first RIP line's value
         self.traces = 0  # call traces started (the first is the report's own)
         self.section = False  # frames now belong to a secondary stack
         self.section_line: str | None = None  # the section line they are under
         self.interrupted = False  # past the interrupt that printed the report
         self.trace_done = False
-        self.ended = False
         self.frozen = False  # a panic cut in: later frames are the panic's
         self.aside = False  # the next call trace is printed aside (not the report's)
-        self.cut_by_panic = False
-        self.panic_done = False  # the panic it absorbed printed its last lines
         self.code_ended = False  # a Code: line ended the trace (frames may go on)
-        self.at_eof = False  # still open when the console ended
         self.text_ended = False  # a foreign text line ended an old-style trace
-        self.last_type = L.HEADER
         self.last_reg: str | None = None
-        self.idle = 0
-        self.caller = line.caller
-        self.last_ts = line.ts
 
-    # -- routing -----------------------------------------------------------------
-    def score(self, lt: LineType, line: Line, extra: Any) -> int:
-        """How well the line fits this report (<0: not at all)."""
-        if self.caller is not None and line.caller is not None and line.caller != self.caller:
-            return -1
-        if (
-            lt == L.TEXT
-            and self.last_type == L.MODULES
-            and self.state in (S.PREAMBLE, S.AFTER)
-            and MODULE_CONT_RE.match(line.text)
-        ):
-            return 40
-        route = ROUTES.get((self.state, lt))
-        if route is None:
-            return -1
-        delta = 0
-        if route.check is not None:
-            got = route.check(self, line, extra)
-            if got is None:
-                return -1
-            delta = got
-        bonus = 100 if (self.caller is not None and line.caller == self.caller) else 0
-        return route.base + delta + bonus
+    def secondary(self) -> None:
+        """Frames from here on belong to another stack than the report's own."""
+        self.section = True
+        self.section_line = None
 
-    # Each check returns what it adds to the route's base score, or None to reject.
-    def _calltrace(self, line: Line, extra: Any) -> int | None:
-        if _REG_ORDER.get(self.last_reg or "", 99) < _REG_ORDER["CR2"]:
-            return None  # its register dump is not over: the trace comes after it
-        lead_in = self.last_type in (L.CPULINE, L.INFO, L.REGS) or bool(
-            self.body and self.lines[-1].text is self.body[-1]
-        )
-        return (10 if self.has_cpu_line else 0) + (10 if lead_in else 0)
+    def section_at(self, text: str) -> None:
+        """A section line: the stack under it is a secondary one."""
+        self.section = True
+        self.section_line = text
+        self.aside = text.startswith(_ASIDE)
 
-    def _cpuline(self, line: Line, m: re.Match[str]) -> int | None:
-        return None if self.has_cpu_line else self._cpu_affinity(m)
-
-    def _first_modules(self, line: Line, extra: Any) -> int | None:
-        return None if self.modules else 0
-
-    def _later_modules(self, line: Line, extra: Any) -> int | None:
-        return 0 if self.modules else 7
-
-    def _regs(self, line: Line, key: str) -> int | None:
-        # show_regs() prints the CPU line first; old x86 and arm print IP:/pc first
-        if (
-            self.state == S.PREAMBLE
-            and not self.has_cpu_line
-            and key not in ("IP", "RIP", "EIP", "pc", "PC")
-        ):
-            return None
-        if self.last_reg is None:
-            return 10 if key in ("RIP", "IP", "pc", "PC") else 0
-        a, b = _REG_ORDER.get(self.last_reg), _REG_ORDER.get(key)
-        return 20 if a is not None and b is not None and b == a + 1 else 0
-
-    def _has_trace(self, line: Line, extra: Any) -> int | None:
-        return 0 if self.fmt.trace else None
-
-    def _own_end(self, line: Line, extra: Any) -> int | None:
-        end = self.fmt.end
-        return 0 if end is not None and end.match(line.text) else None
-
-    def _own_end_or_body(self, line: Line, extra: Any) -> int | None:
-        got = self._own_end(line, extra)
-        return got if got is not None else self._body(line, extra)
-
-    def _body(self, line: Line, extra: Any) -> int | None:
-        fmt = self.fmt
-        if fmt.body is not None and fmt.body.match(line.text):
-            return 5 if fmt.body is ANY else 20
-        if fmt.message_after_header and len(self.lines) == 1:
-            return 1 if _in_order(self.last_ts, line.ts) else None
-        return None
-
-    def _blank(self, line: Line, extra: Any) -> int | None:
-        return 0 if (self.fmt.body is ANY or self.fmt.tail is ANY) else None
-
-    def _tail(self, line: Line, extra: Any) -> int | None:
-        tail = self.fmt.tail
-        if tail is None or not tail.match(line.text):
-            return None
-        return 2 if tail is ANY else 5
-
-    def _frame_after(self, line: Line, extra: Any) -> int | None:
-        # An oops of Linux < 5.x prints the interrupted registers inside its
-        # trace: frames right after the Code: line go on with the same trace.
-        if self.last_type == L.REGS and self.code_ended and not self.frozen:
-            return 10
-        if self.text_ended and self.last_type == L.FRAME and not self.frozen:
-            return 5
-        return self._tail(line, extra)
-
-    def _tail_cpu(self, line: Line, m: re.Match[str]) -> int | None:
-        got = self._tail(line, m)
-        return None if got is None else max(0, got + self._cpu_affinity(m))
-
-    def _marker(self, line: Line, m: re.Match[str]) -> int | None:
-        name = m.group("name")
-        if m.group("close"):
-            return 30 if self.contexts and self.contexts[-1] == name else None
-        if name in ("EOI", "EOE"):
-            return 30 if self.contexts and self.contexts[-1] in INTERRUPT_CONTEXTS else 5
-        return 10 if not self.contexts else None
-
-    def _cpu_affinity(self, m: re.Match[str]) -> int:
-        score = 0
-        for key in ("cpu", "pid"):
-            mine, theirs = self.fields.get(key), m.groupdict().get(key)
-            if mine is not None and theirs is not None:
-                score += 30 if mine == theirs else -15
-        return score
-
-    # -- taking a line -------------------------------------------------------------
-    def add(self, lt: LineType, line: Line, extra: Any) -> None:
-        self.lines.append(line)
-        self.idle = 0
-        if line.ts is not None:
-            self.last_ts = line.ts
-        text, fmt = line.text, self.fmt
-        for rx in fmt.fields:
-            m = rx.match(text)
-            if m:
-                for k, v in m.groupdict().items():
-                    if v is not None:
-                        self.fields.setdefault(k, v)
-        if lt == L.TEXT and self.last_type == L.MODULES and MODULE_CONT_RE.match(text):
-            self._add_modules(text)
-            return  # keep last_type: module lists can take several lines
-        self.last_type = lt
-        if lt == L.INFO and text.startswith("Preemption disabled at:"):
-            # the one frame under it is where preemption was disabled, not the
-            # report's stack (testdata 642: kernel_fpu_begin_mask)
-            self.section = True
-            self.section_line = None
-        if (
-            self.state == S.PREAMBLE
-            and fmt.body is not None
-            and lt not in _STRUCTURAL
-            and fmt.body.match(text)
-        ):
-            self.body.append(text)
-            if self.message is None and lt == L.TEXT and text.strip() and fmt.body_message:
-                self.message = text.strip()
-            if lt == L.SECTION:
-                self.section = True
-                self.section_line = text
-                self.aside = text.startswith(_ASIDE)
-            elif lt == L.FRAME:
-                # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
-                # the report's own; after a section line, a secondary one
-                self._frame(extra, line)
-            self._release_from(text)
-            return
-        if lt == L.TEXT and self.state == S.PREAMBLE and fmt.message_after_header:
-            self.message = self.message or text.strip()
-            return
-        if lt == L.CPULINE:
-            if not self.has_cpu_line:
-                self.has_cpu_line = True
-                for key in ("cpu", "pid", "comm", "release"):
-                    v = extra.groupdict().get(key)
-                    if v is not None:
-                        self.fields.setdefault(key, v.strip() if key == "comm" else v)
-                self.fields.setdefault("taint", _taint(extra.group("taint")))
-        elif lt == L.MODULES:
-            self._add_modules(extra.group("mods"))
-        elif lt == L.CALLTRACE and self.aside:
+    def call_trace(self) -> None:
+        """A "Call Trace:" line: a trace starts (the report's own if it is the first)."""
+        if self.aside:
             # the stack printed aside (the RCU grace-period kthread's) is not the report's
             self.aside = False
-            self.section = True
-            self.section_line = None
-            self.state = S.TRACE
-            self.contexts = []
-            self.interrupted = False
-        elif lt == L.CALLTRACE:
+            self.secondary()
+        else:
             self.traces += 1
             self.section = self.traces > 1 or self.frozen
             self.section_line = None
+        self.state = S.TRACE
+        self.contexts = []
+        self.interrupted = False
+
+    def frame_line(self, m: re.Match[str], line: Line) -> None:
+        """A frame outside the body: it starts or resumes a trace."""
+        if self.state in (S.PREAMBLE, S.AFTER):
+            if self.state == S.AFTER and (self.code_ended or self.text_ended):
+                self.trace_done = False
+                self.code_ended = self.text_ended = False
             self.state = S.TRACE
-            self.contexts = []
-            self.interrupted = False
-        elif lt == L.SECTION:
-            self.section = True
-            self.section_line = text
-            self.aside = text.startswith(_ASIDE)
-        elif lt == L.MARKER:
-            self._marker_line(extra, line)
-        elif lt == L.FRAME:
-            if self.state in (S.PREAMBLE, S.AFTER):
-                if self.state == S.AFTER and (self.code_ended or self.text_ended):
-                    self.trace_done = False
-                    self.code_ended = self.text_ended = False
-                self.state = S.TRACE
-                if self.traces == 0:
-                    self.traces = 1
-            self._frame(extra, line)
-        elif lt == L.REGS:
-            self._regs_line(extra, text)
-        elif lt == L.INFO:
-            self._panic_end(text)
-        elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
-            self.ended = True
-            if self.state == S.TRACE and self.frames:
-                self.trace_done = True
-            self.state = S.SUMMARY if fmt.summary else S.AFTER
-        self._release_from(text)
+            if self.traces == 0:
+                self.traces = 1
+        self.frame(m, line)
 
-    def _panic_end(self, text: str) -> None:
-        if "PANIC" in self.absorbed and _PANIC_DONE.match(text):
-            self.panic_done = True
-            if self.state == S.TRACE and self.frames and not self.contexts:
-                self.trace_done = True
+    def end_line(self, state: State) -> None:
+        """The report's end line: its trace, if reading one, is over."""
+        if self.state == S.TRACE and self.frames:
+            self.trace_done = True
+        self.state = state
 
-    def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
-        """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
-        self.lines.append(line)
-        self.idle = 0
-        self.absorbed.append("PANIC")
-        self.message = self.message or match.groupdict().get("message")
-        if self.state == S.TRACE and not self.trace_done:
-            self.cut_by_panic = True  # the panic cut the report's own trace short
-        if self.state != S.PREAMBLE:
-            self.frozen = True  # what follows is the panic's stack, not this report's
-            self.section = True
-            self.section_line = None
-            if self.state == S.SUMMARY:
-                self.state = S.AFTER
+    def freeze(self) -> None:
+        """A panic cut in: what follows is the panic's stack, not the report's."""
+        self.frozen = True
+        self.secondary()
+        if self.state == S.SUMMARY:
+            self.state = S.AFTER
 
-    def _release_from(self, text: str) -> None:
-        if "release" in self.fields:
-            return
-        m = RELEASE_RE.match(text)
-        if m:
-            self.fields["release"] = m.group("release") or m.group("release2")
-            self.fields.setdefault("taint", _taint(m.group("taint") or m.group("taint2")))
+    def end_by_text(self) -> None:
+        """An old-style trace (no <TASK> markers) ends at the first text line
+        ... unless frames go on right after it (another task's message
+        printed into the trace, "used greatest stack depth")."""
+        self.trace_done = True
+        self.state = S.AFTER
+        self.text_ended = True
 
-    def _add_modules(self, text: str) -> None:
-        for token in text.split():
-            m = MODULE_NAME_RE.match(token)
-            if m:
-                self.modules.append(m.group("name"))
+    def ends_here(self) -> None:
+        """The trace is over if it is between frames outside any context."""
+        if self.state == S.TRACE and self.frames and not self.contexts:
+            self.trace_done = True
 
-    def _marker_line(self, m: re.Match[str], line: Line) -> None:
+    def marker(self, m: re.Match[str], line: Line) -> None:
+        """A context marker (<IRQ>, </TASK>, <EOI>...), with the frame it may hold."""
         name = m.group("name")
         if self.state != S.TRACE:
             self.state = S.TRACE
@@ -470,9 +276,10 @@ class _Open:
         if rest:
             fm = FRAME_RE.match(rest)
             if fm:
-                self._frame(fm, line)
+                self.frame(fm, line)
 
-    def _frame(self, m: re.Match[str], line: Line) -> None:
+    def frame(self, m: re.Match[str], line: Line) -> None:
+        """A frame, and the candidate it makes when it names a reliable function."""
         gd = m.groupdict()
         func = gd.get("func")
         reliable = not gd.get("q")
@@ -510,7 +317,8 @@ class _Open:
                     replace(self.entries[-1], function=caller, module=None, caller=True)
                 )
 
-    def _regs_line(self, key: str, text: str) -> None:
+    def regs(self, key: str, text: str) -> None:
+        """A register line: the RIP line is a candidate; Code: or a user RIP may end the trace."""
         self.last_reg = key
         m = RIP_FUNC.match(text)
         if key in ("RIP", "EIP", "IP", "pc", "PC") and self.rip is None and m:
@@ -546,32 +354,285 @@ class _Open:
         ):
             self.trace_done = True
 
+
+class _Panic:
+    """The panic tracker: a Kernel panic a report printed (panic_on_warn, Fatal
+    exception), whether it cut the report's own trace short, and whether it
+    printed its last lines."""
+
+    def __init__(self) -> None:
+        self.cut_short = False
+        self.done = False  # the panic it absorbed printed its last lines
+
+    def absorb(self, trace: _Trace) -> None:
+        if trace.state == S.TRACE and not trace.trace_done:
+            self.cut_short = True  # the panic cut the report's own trace short
+        if trace.state != S.PREAMBLE:
+            trace.freeze()
+
+    def last_line(self, text: str, trace: _Trace) -> None:
+        if _PANIC_DONE.match(text):
+            self.done = True
+            trace.ends_here()
+
+
+class _Open:
+    """A report still being read: how well each line fits it (:data:`ROUTES`),
+    its header's fields, body lines and modules; its stacks in a :class:`_Trace`,
+    a panic it printed in a :class:`_Panic`; :meth:`build` titles it, with the
+    guilty frame :func:`~guestdbg.kernlog.guilty.guilty` picks."""
+
+    def __init__(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> None:
+        self.fmt = fmt
+        self.header = match.string[match.start() :]
+        self.glued = match.start() > 0
+        self.lines: list[Line] = []
+        self.fields: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
+        self.modules: list[str] = []
+        self.message: str | None = self.fields.get("message")
+        self.absorbed: list[str] = []
+        self.body: list[str] = []
+        self.has_cpu_line = False
+        self.ended = False
+        self.at_eof = False  # still open when the console ended
+        self.last_type = L.HEADER
+        self.idle = 0
+        self.caller = line.caller
+        self.last_ts = line.ts
+        self.trace = _Trace()
+        self.panic = _Panic()
+
+    # -- routing -----------------------------------------------------------------
+    def score(self, lt: LineType, line: Line, extra: Any) -> int:
+        """How well the line fits this report (<0: not at all)."""
+        if self.caller is not None and line.caller is not None and line.caller != self.caller:
+            return -1
+        if (
+            lt == L.TEXT
+            and self.last_type == L.MODULES
+            and self.trace.state in (S.PREAMBLE, S.AFTER)
+            and MODULE_CONT_RE.match(line.text)
+        ):
+            return 40
+        route = ROUTES.get((self.trace.state, lt))
+        if route is None:
+            return -1
+        delta = 0
+        if route.check is not None:
+            got = route.check(self, line, extra)
+            if got is None:
+                return -1
+            delta = got
+        bonus = 100 if (self.caller is not None and line.caller == self.caller) else 0
+        return route.base + delta + bonus
+
+    # Each check returns what it adds to the route's base score, or None to reject.
+    def _calltrace(self, line: Line, extra: Any) -> int | None:
+        if _REG_ORDER.get(self.trace.last_reg or "", 99) < _REG_ORDER["CR2"]:
+            return None  # its register dump is not over: the trace comes after it
+        lead_in = self.last_type in (L.CPULINE, L.INFO, L.REGS) or bool(
+            self.body and self.lines[-1].text is self.body[-1]
+        )
+        return (10 if self.has_cpu_line else 0) + (10 if lead_in else 0)
+
+    def _cpuline(self, line: Line, m: re.Match[str]) -> int | None:
+        return None if self.has_cpu_line else self._cpu_affinity(m)
+
+    def _first_modules(self, line: Line, extra: Any) -> int | None:
+        return None if self.modules else 0
+
+    def _later_modules(self, line: Line, extra: Any) -> int | None:
+        return 0 if self.modules else 7
+
+    def _regs(self, line: Line, key: str) -> int | None:
+        # show_regs() prints the CPU line first; old x86 and arm print IP:/pc first
+        if (
+            self.trace.state == S.PREAMBLE
+            and not self.has_cpu_line
+            and key not in ("IP", "RIP", "EIP", "pc", "PC")
+        ):
+            return None
+        if self.trace.last_reg is None:
+            return 10 if key in ("RIP", "IP", "pc", "PC") else 0
+        a, b = _REG_ORDER.get(self.trace.last_reg), _REG_ORDER.get(key)
+        return 20 if a is not None and b is not None and b == a + 1 else 0
+
+    def _has_trace(self, line: Line, extra: Any) -> int | None:
+        return 0 if self.fmt.trace else None
+
+    def _own_end(self, line: Line, extra: Any) -> int | None:
+        end = self.fmt.end
+        return 0 if end is not None and end.match(line.text) else None
+
+    def _own_end_or_body(self, line: Line, extra: Any) -> int | None:
+        got = self._own_end(line, extra)
+        return got if got is not None else self._body(line, extra)
+
+    def _body(self, line: Line, extra: Any) -> int | None:
+        fmt = self.fmt
+        if fmt.body is not None and fmt.body.match(line.text):
+            return 5 if fmt.body is ANY else 20
+        if fmt.message_after_header and len(self.lines) == 1:
+            return 1 if _in_order(self.last_ts, line.ts) else None
+        return None
+
+    def _blank(self, line: Line, extra: Any) -> int | None:
+        return 0 if (self.fmt.body is ANY or self.fmt.tail is ANY) else None
+
+    def _tail(self, line: Line, extra: Any) -> int | None:
+        tail = self.fmt.tail
+        if tail is None or not tail.match(line.text):
+            return None
+        return 2 if tail is ANY else 5
+
+    def _frame_after(self, line: Line, extra: Any) -> int | None:
+        # An oops of Linux < 5.x prints the interrupted registers inside its
+        # trace: frames right after the Code: line go on with the same trace.
+        if self.last_type == L.REGS and self.trace.code_ended and not self.trace.frozen:
+            return 10
+        if self.trace.text_ended and self.last_type == L.FRAME and not self.trace.frozen:
+            return 5
+        return self._tail(line, extra)
+
+    def _tail_cpu(self, line: Line, m: re.Match[str]) -> int | None:
+        got = self._tail(line, m)
+        return None if got is None else max(0, got + self._cpu_affinity(m))
+
+    def _marker(self, line: Line, m: re.Match[str]) -> int | None:
+        name = m.group("name")
+        if m.group("close"):
+            return 30 if self.trace.contexts and self.trace.contexts[-1] == name else None
+        if name in ("EOI", "EOE"):
+            return (
+                30 if self.trace.contexts and self.trace.contexts[-1] in INTERRUPT_CONTEXTS else 5
+            )
+        return 10 if not self.trace.contexts else None
+
+    def _cpu_affinity(self, m: re.Match[str]) -> int:
+        score = 0
+        for key in ("cpu", "pid"):
+            mine, theirs = self.fields.get(key), m.groupdict().get(key)
+            if mine is not None and theirs is not None:
+                score += 30 if mine == theirs else -15
+        return score
+
+    # -- taking a line -------------------------------------------------------------
+    def add(self, lt: LineType, line: Line, extra: Any) -> None:
+        self.lines.append(line)
+        self.idle = 0
+        if line.ts is not None:
+            self.last_ts = line.ts
+        text, fmt = line.text, self.fmt
+        for rx in fmt.fields:
+            m = rx.match(text)
+            if m:
+                for k, v in m.groupdict().items():
+                    if v is not None:
+                        self.fields.setdefault(k, v)
+        if lt == L.TEXT and self.last_type == L.MODULES and MODULE_CONT_RE.match(text):
+            self._add_modules(text)
+            return  # keep last_type: module lists can take several lines
+        self.last_type = lt
+        if lt == L.INFO and text.startswith("Preemption disabled at:"):
+            # the one frame under it is where preemption was disabled, not the
+            # report's stack (testdata 642: kernel_fpu_begin_mask)
+            self.trace.secondary()
+        if (
+            self.trace.state == S.PREAMBLE
+            and fmt.body is not None
+            and lt not in _STRUCTURAL
+            and fmt.body.match(text)
+        ):
+            self.body.append(text)
+            if self.message is None and lt == L.TEXT and text.strip() and fmt.body_message:
+                self.message = text.strip()
+            if lt == L.SECTION:
+                self.trace.section_at(text)
+            elif lt == L.FRAME:
+                # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
+                # the report's own; after a section line, a secondary one
+                self.trace.frame(extra, line)
+            self._release_from(text)
+            return
+        if lt == L.TEXT and self.trace.state == S.PREAMBLE and fmt.message_after_header:
+            self.message = self.message or text.strip()
+            return
+        if lt == L.CPULINE:
+            if not self.has_cpu_line:
+                self.has_cpu_line = True
+                for key in ("cpu", "pid", "comm", "release"):
+                    v = extra.groupdict().get(key)
+                    if v is not None:
+                        self.fields.setdefault(key, v.strip() if key == "comm" else v)
+                self.fields.setdefault("taint", _taint(extra.group("taint")))
+        elif lt == L.MODULES:
+            self._add_modules(extra.group("mods"))
+        elif lt == L.CALLTRACE:
+            self.trace.call_trace()
+        elif lt == L.SECTION:
+            self.trace.section_at(text)
+        elif lt == L.MARKER:
+            self.trace.marker(extra, line)
+        elif lt == L.FRAME:
+            self.trace.frame_line(extra, line)
+        elif lt == L.REGS:
+            self.trace.regs(extra, text)
+        elif lt == L.INFO:
+            if "PANIC" in self.absorbed:
+                self.panic.last_line(text, self.trace)
+        elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
+            self.ended = True
+            self.trace.end_line(S.SUMMARY if fmt.summary else S.AFTER)
+        self._release_from(text)
+
+    def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
+        """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
+        self.lines.append(line)
+        self.idle = 0
+        self.absorbed.append("PANIC")
+        self.message = self.message or match.groupdict().get("message")
+        self.panic.absorb(self.trace)
+
+    def _release_from(self, text: str) -> None:
+        if "release" in self.fields:
+            return
+        m = RELEASE_RE.match(text)
+        if m:
+            self.fields["release"] = m.group("release") or m.group("release2")
+            self.fields.setdefault("taint", _taint(m.group("taint") or m.group("taint2")))
+
+    def _add_modules(self, text: str) -> None:
+        for token in text.split():
+            m = MODULE_NAME_RE.match(token)
+            if m:
+                self.modules.append(m.group("name"))
+
     # -- the result ------------------------------------------------------------------
     @property
     def complete(self) -> bool:
-        if self.cut_by_panic:
+        if self.panic.cut_short:
             return False
-        if self.ended or self.panic_done:
+        if self.ended or self.panic.done:
             return True
-        main = [e for e in self.entries if e.main]
-        if self.at_eof and self.code_ended and main and main[-1].rip and len(main) > 1:
+        main = [e for e in self.trace.entries if e.main]
+        if self.at_eof and self.trace.code_ended and main and main[-1].rip and len(main) > 1:
             # a WARN's trap frames, its registers, and the console ended: the
             # trace that goes on below the registers was never printed (testdata 500)
             return False
         if (
-            self.state == S.TRACE
-            and not self.contexts
-            and not self.trace_done
-            and self.frames
-            and _TRACE_BOTTOM.search(self.frames[-1].function or "")
+            self.trace.state == S.TRACE
+            and not self.trace.contexts
+            and not self.trace.trace_done
+            and self.trace.frames
+            and _TRACE_BOTTOM.search(self.trace.frames[-1].function or "")
         ):
             return True  # the console ends where the trace does anyway
-        if self.state == S.TRACE and (self.contexts or not self.trace_done):
+        if self.trace.state == S.TRACE and (self.trace.contexts or not self.trace.trace_done):
             return False
         if self.fmt.complete == "end":
             return False
         if self.fmt.complete == "trace" and self.fmt.trace:
-            return self.trace_done
+            return self.trace.trace_done
         return True
 
     def build(self, expected: Sequence[Expected], foreign: int) -> KernelReport:
@@ -607,7 +668,7 @@ class _Open:
                 )
                 break
         function, module = guilty(
-            Evidence(self.entries, self.fields, self.body, fmt), sources, skip, pick
+            Evidence(self.trace.entries, self.fields, self.body, fmt), sources, skip, pick
         )
         if function is None and header_function not in sources and header_named:
             # no stack to choose from: the function the header names
@@ -616,16 +677,16 @@ class _Open:
                 function = None
         truncated = not self.complete
         reasons = []
-        if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
+        if fmt.trace and not self.trace.entries and (fmt.complete == "trace" or self.at_eof):
             reasons.append("no call trace")
         if truncated and any("{function}" in t for t in titles):
             # a cut stack can name the wrong function; a message title stays right
-            reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
+            reasons.append("cut short by a panic" if self.panic.cut_short else "cut short")
         if foreign:
             reasons.append(f"{foreign} line(s) of other output interleaved")
         if fmt.corrupted:
             reasons.append("the report this message follows was not printed")
-        if any(e.function.startswith("should_fail") for e in self.entries):
+        if any(e.function.startswith("should_fail") for e in self.trace.entries):
             reasons.append("fault-injection stack interleaved")
         # a report with a stack that named nothing (a stall whose backtraces never came,
         # or only other tasks'): syzkaller's "extracted no stack frame", "... in corrupted"
@@ -661,9 +722,9 @@ class _Open:
             comm=self.fields.get("comm"),
             taint=self.fields.get("taint"),
             release=self.fields.get("release"),
-            rip=self.rip,
+            rip=self.trace.rip,
             message=self.message,
-            frames=tuple(self.frames),
+            frames=tuple(self.trace.frames),
             modules=tuple(dict.fromkeys(self.modules)),
             raw="\n".join(ln.raw for ln in self.lines),
             start_line=self.lines[0].no,
@@ -943,7 +1004,7 @@ class ConsoleParser:
         self._seen.append(seen)
         found = find_header(text) if hinted else None
         if found is not None and any(
-            rep.state == S.PREAMBLE
+            rep.trace.state == S.PREAMBLE
             and rep.fmt.body is not None
             and rep.fmt.body is not ANY
             and rep.fmt.body.match(text)
@@ -985,8 +1046,8 @@ class ConsoleParser:
         if best is not None:
             seen[3] = True
             best.add(lt, line, extra)
-            if (best.ended and best.state != S.SUMMARY) or (
-                best.state == S.AFTER and best.fmt.end is None and best.fmt.tail is None
+            if (best.ended and best.trace.state != S.SUMMARY) or (
+                best.trace.state == S.AFTER and best.fmt.end is None and best.fmt.tail is None
             ):
                 self._finish(best)  # nothing more can belong to it
         elif (
@@ -1003,7 +1064,7 @@ class ConsoleParser:
                 continue
             rep.idle += 1
             if self._foreign_ends(rep, lt):
-                self._finish(rep, linger=rep.state == S.AFTER)
+                self._finish(rep, linger=rep.trace.state == S.AFTER)
             elif rep.idle > IDLE_LIMIT:
                 self._finish(rep)
 
@@ -1011,17 +1072,17 @@ class ConsoleParser:
         """Does a line that is not this report's end it?"""
         if lt == L.BLANK:
             return False
-        if rep.state == S.SUMMARY or (not rep.fmt.trace and rep.state == S.PREAMBLE):
+        if rep.trace.state == S.SUMMARY or (not rep.fmt.trace and rep.trace.state == S.PREAMBLE):
             return True
-        if rep.state == S.AFTER and rep.fmt.end is None:
+        if rep.trace.state == S.AFTER and rep.fmt.end is None:
             return True
-        if rep.state == S.TRACE and not rep.contexts and rep.frames and lt == L.TEXT:
-            # An old-style trace (no <TASK> markers) ends at the first text line
-            # ... unless frames go on right after it (another task's message
-            # printed into the trace, "used greatest stack depth").
-            rep.trace_done = True
-            rep.state = S.AFTER
-            rep.text_ended = True
+        if (
+            rep.trace.state == S.TRACE
+            and not rep.trace.contexts
+            and rep.trace.frames
+            and lt == L.TEXT
+        ):
+            rep.trace.end_by_text()
             return rep.fmt.end is None
         return False
 
@@ -1029,7 +1090,7 @@ class ConsoleParser:
         if fmt.kind == "PANIC" and self._panic_joins(line, match):
             return
         for rep in reversed(self._open):
-            if rep.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
+            if rep.trace.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
                 if fmt.kind == rep.fmt.kind == "WARNING" and (
                     len(rep.lines) > 1 or loc != rep.fields.get("location")
@@ -1084,9 +1145,9 @@ class ConsoleParser:
                 continue
             rep.idle += 1
             if (
-                rep.state == S.SUMMARY
-                or (rep.state == S.AFTER and rep.fmt.end is None)
-                or (not rep.fmt.trace and rep.state == S.PREAMBLE)
+                rep.trace.state == S.SUMMARY
+                or (rep.trace.state == S.AFTER and rep.fmt.end is None)
+                or (not rep.fmt.trace and rep.trace.state == S.PREAMBLE)
             ):
                 self._finish(rep)
 
@@ -1097,10 +1158,10 @@ class ConsoleParser:
             _, rep = self._lingering[i]
             fits = rep.score(lt, line, extra) >= 0
             if not fits and lt in (L.FRAME, L.MARKER):
-                rep.state = S.TRACE
+                rep.trace.state = S.TRACE
                 fits = rep.score(lt, line, extra) >= 0
                 if not fits:
-                    rep.state = S.AFTER
+                    rep.trace.state = S.AFTER
             if fits:
                 del self._lingering[i]
                 self._open.append(rep)
