@@ -2553,3 +2553,60 @@ def test_a_stall_whose_stack_names_no_frame_is_corrupted() -> None:
     report = _only_report(STALL_WITH_ONLY_THE_GP_KTHREADS_CPU)
     assert report.title == "INFO: rcu detected stall in corrupted"
     assert report.corrupted
+
+
+# -- symbolized reports, as people paste them (issue 24) -------------------------------
+
+# syzbot, "[syzbot] [net?] KASAN: slab-use-after-free Read in fib6_add", May 2025
+# (6.15.0-rc4), the report's header and the top of its stack: syzbot's symbolizer
+# repeats the header line for the inlined callee, and marks inlined frames "[inline]".
+SYZBOT_INLINED_KASAN = (
+    "==================================================================\n"
+    "BUG: KASAN: slab-use-after-free in fib6_add_rt2node net/ipv6/ip6_fib.c:1102 [inline]\n"
+    "BUG: KASAN: slab-use-after-free in fib6_add+0x3ced/0x4b60 net/ipv6/ip6_fib.c:1488\n"
+    "Read of size 4 at addr ffff88804f774090 by task syz.5.2065/11622\n"
+    "\n"
+    "CPU: 3 UID: 0 PID: 11622 Comm: syz.5.2065 Not tainted "
+    "6.15.0-rc4-syzkaller-00147-gebd297a2affa #0 PREEMPT(full) \n"
+    "Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.3-debian-1.16.3-2~bpo12+1 "
+    "04/01/2014\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __dump_stack lib/dump_stack.c:94 [inline]\n"
+    " dump_stack_lvl+0x116/0x1f0 lib/dump_stack.c:120\n"
+    " print_address_description mm/kasan/report.c:408 [inline]\n"
+    " print_report+0xc3/0x670 mm/kasan/report.c:521\n"
+    " kasan_report+0xe0/0x110 mm/kasan/report.c:634\n"
+    " fib6_add_rt2node net/ipv6/ip6_fib.c:1102 [inline]\n"
+    " fib6_add+0x3ced/0x4b60 net/ipv6/ip6_fib.c:1488\n"
+    " __ip6_ins_rt net/ipv6/route.c:1351 [inline]\n"
+    " ip6_route_add+0x8d/0x1c0 net/ipv6/route.c:3900\n"
+    " addrconf_add_mroute+0x1dd/0x350 net/ipv6/addrconf.c:2551\n"
+    " addrconf_add_dev+0x14e/0x1c0 net/ipv6/addrconf.c:2569\n"
+)
+
+
+def test_a_header_repeated_for_an_inlined_callee_is_one_report_named_as_syzbot_does() -> None:
+    (report,) = parse_text(SYZBOT_INLINED_KASAN)
+    assert report.title == "KASAN: slab-use-after-free Read in fib6_add"
+    assert report.function == "fib6_add" and report.comm == "syz.5.2065"
+    # the inlined frames are frames of the report, marked so, and never its guilty one
+    inlined = [f.function for f in report.frames if f.inline]
+    assert inlined == [
+        "__dump_stack",
+        "print_address_description",
+        "fib6_add_rt2node",
+        "__ip6_ins_rt",
+    ]
+
+
+@pytest.mark.parametrize("name", ["warn-on", "gpf", "rcu-stall", "hung-task"])
+def test_a_capture_symbolized_by_decode_stacktrace_reads_as_the_raw_one(name: str) -> None:
+    raw = parse_file(CORPUS / f"{name}.log")
+    decoded = parse_file(CORPUS / f"{name}-decoded.log")
+    assert [(r.title, r.function, r.module, r.corrupted) for r in decoded] == [
+        (r.title, r.function, r.module, r.corrupted) for r in raw
+    ]
+    # its frames are the functions, with their file:line, and none of them inlined
+    frames = [f for r in decoded for f in r.frames]
+    assert frames and all(f.source and not f.inline for f in frames)

@@ -39,7 +39,7 @@ from guestdbg.kernlog.guilty import (
     section_stack,
     stuck_work,
 )
-from guestdbg.kernlog.lines import FUNC, OFFSETS, SEPARATOR_RE
+from guestdbg.kernlog.lines import DECODED, FUNC, OFFSETS, SEPARATOR_RE
 
 KINDS = (
     "WARNING",
@@ -341,7 +341,10 @@ FORMATS: tuple[ReportFormat, ...] = (
         + FUNC
         + r"(?:"
         + OFFSETS
-        + r"|\(\))"
+        + r"|\(\)|"
+        # decode_stacktrace.sh's "f (file.c:12) mod" for "f+0x12/0x34 [mod]"
+        + DECODED.replace("?P<src>", "")
+        + r")"
         + r"(?: \[(?P<module>[\w-]+)\])?",
         "WARNING in {function}",
         "WARNING",

@@ -292,13 +292,18 @@ class _Trace:
             context=context,
             reliable=reliable,
             source=gd.get("src"),
-            inline=bool(gd.get("inline")) or (gd.get("off") is None and func is not None),
+            inline=bool(gd.get("inline"))
+            or (gd.get("off") is None and func is not None and not gd.get("decoded")),
             line=line.text,
         )
         self.frames.append(frame)
         if self.entries and self.entries[-1].caller and self.entries[-1].function == func:
             self.entries.pop()  # the arm line repeats the caller the line before named
-        if func and reliable:
+        # A symbolizer's "[inline]" frame (syzbot's, "f file.c:12 [inline]") is a callee
+        # inlined into the next frame, not a frame of its own: syzkaller's frame regex
+        # ({{FUNC}}: a name followed by "+" or ".") passes it over, and the report names
+        # what it would name unsymbolized.
+        if func and reliable and not gd.get("inline"):
             self.entries.append(
                 Entry(
                     func,
@@ -329,7 +334,7 @@ class _Trace:
                 self.entries.append(
                     Entry(
                         m.group("function"),
-                        m.group("module"),
+                        m.group("module") or m.group("decoded_module"),
                         context,
                         rip=True,
                         main=True,
@@ -376,6 +381,20 @@ class _Panic:
             trace.ends_here()
 
 
+# What follows an inlined callee's name in a symbolized line: its location, "[inline]"
+_INLINED = re.compile(r"\s+\S+:\d+\s+\[inline\]")
+
+
+def _inline_prefix(match: re.Match[str]) -> str | None:
+    """The header's text before the function it names, when a symbolizer marked
+    that function as an inlined callee ("... in f file.c:12 [inline]")."""
+    if match.groupdict().get("function") is None:
+        return None
+    if not _INLINED.match(match.string, match.end("function")):
+        return None
+    return match.string[match.start() : match.start("function")]
+
+
 class _Open:
     """A report still being read: how well each line fits it (:data:`ROUTES`),
     its header's fields, body lines and modules; its stacks in a :class:`_Trace`,
@@ -401,6 +420,9 @@ class _Open:
         self.last_ts = line.ts
         self.trace = _Trace()
         self.panic = _Panic()
+        # the header's text before its function while that function is an inlined
+        # callee and nothing but header lines was read: the next header line may be its twin
+        self.inline_prefix = _inline_prefix(match)
 
     # -- routing -----------------------------------------------------------------
     def score(self, lt: LineType, line: Line, extra: Any) -> int:
@@ -520,6 +542,7 @@ class _Open:
     def add(self, lt: LineType, line: Line, extra: Any) -> None:
         self.lines.append(line)
         self.idle = 0
+        self.inline_prefix = None
         if line.ts is not None:
             self.last_ts = line.ts
         text, fmt = line.text, self.fmt
@@ -584,6 +607,32 @@ class _Open:
             self.ended = True
             self.trace.end_line(S.SUMMARY if fmt.summary else S.AFTER)
         self._release_from(text)
+
+    def takes_twin(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> bool:
+        """Is this header line the twin a symbolizer printed after this report's
+        header for the function its inlined callee is in? syzbot's symbolizer
+        repeats a line per inlined frame ("BUG: KASAN: ... in f_inlined file.c:12
+        [inline]", then "... in f+0x12/0x34 file.c:40"); syzkaller's title regex
+        reads the first whose function is followed by "+" or ".": f."""
+        if self.inline_prefix is None or fmt is not self.fmt or match.group("function") is None:
+            return False
+        if line.caller is not None and self.caller is not None and line.caller != self.caller:
+            return False
+        return match.string[match.start() : match.start("function")] == self.inline_prefix
+
+    def take_twin(self, line: Line, match: re.Match[str]) -> None:
+        self.lines.append(line)
+        self.idle = 0
+        groups = match.groupdict()
+        for k, v in groups.items():
+            if k in ("function", "module"):
+                if v is None:
+                    self.fields.pop(k, None)
+                else:
+                    self.fields[k] = v
+            elif v is not None:
+                self.fields.setdefault(k, v)
+        self.inline_prefix = _inline_prefix(match)
 
     def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
         """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
@@ -1089,6 +1138,11 @@ class ConsoleParser:
     def _header(self, line: Line, fmt: ReportFormat, match: re.Match[str]) -> None:
         if fmt.kind == "PANIC" and self._panic_joins(line, match):
             return
+        for rep in reversed(self._open):
+            if rep.takes_twin(fmt, line, match):
+                rep.take_twin(line, match)
+                self._age_others(rep)
+                return
         for rep in reversed(self._open):
             if rep.trace.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
