@@ -2610,3 +2610,39 @@ def test_a_capture_symbolized_by_decode_stacktrace_reads_as_the_raw_one(name: st
     # its frames are the functions, with their file:line, and none of them inlined
     frames = [f for r in decoded for f in r.frames]
     assert frames and all(f.source and not f.inline for f in frames)
+
+
+# syzbot, "[syzbot] [usb?] KASAN: invalid-free in dev_free (3)", March 2026 (linux-next
+# 20260320): the kernel prints "double-free", syzbot titles every free bug "invalid-free"
+SYZBOT_DOUBLE_FREE = (
+    "==================================================================\n"
+    "BUG: KASAN: double-free in dev_free+0x424/0x740 "
+    "drivers/usb/gadget/legacy/raw_gadget.c:226\n"
+    "Free of addr ffff888049a1c7e0 by task syz.8.3380/23768\n"
+    "\n"
+    "CPU: 1 UID: 0 PID: 23768 Comm: syz.8.3380 Tainted: G             L      syzkaller #0 "
+    "PREEMPT(full) \n"
+    "Tainted: [L]=SOFTLOCKUP\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 02/12/2026\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " dump_stack_lvl+0xe8/0x150 lib/dump_stack.c:120\n"
+    " print_address_description+0x55/0x1e0 mm/kasan/report.c:378\n"
+    " print_report+0x58/0x70 mm/kasan/report.c:482\n"
+    " kasan_report_invalid_free+0xea/0x110 mm/kasan/report.c:557\n"
+    " check_slab_allocation mm/kasan/common.c:-1 [inline]\n"
+    " __kasan_slab_pre_free+0x104/0x120 mm/kasan/common.c:261\n"
+    " kasan_slab_pre_free include/linux/kasan.h:199 [inline]\n"
+    " slab_free_hook mm/slub.c:2634 [inline]\n"
+    " slab_free mm/slub.c:6242 [inline]\n"
+    " kfree+0x173/0x640 mm/slub.c:6557\n"
+    " dev_free+0x424/0x740 drivers/usb/gadget/legacy/raw_gadget.c:226\n"
+    " kref_put include/linux/kref.h:65 [inline]\n"
+    " raw_release+0x199/0x260 drivers/usb/gadget/legacy/raw_gadget.c:474\n"
+)
+
+
+def test_a_kasan_double_free_is_titled_invalid_free_as_syzbot_does() -> None:
+    (report,) = parse_text(SYZBOT_DOUBLE_FREE)
+    assert report.title == "KASAN: invalid-free in dev_free"
+    assert report.function == "dev_free"

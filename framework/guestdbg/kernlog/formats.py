@@ -367,12 +367,15 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="header",
     ),
     # -- sanitizers (mm/kasan/report.c, mm/kmsan, kernel/kcsan, mm/kfence, lib/ubsan.c)
+    # syzkaller titles the three forms alike: "BUG: KASAN: (?:double-free or
+    # invalid-free|double-free|invalid-free) in {{FUNC}}" is "KASAN: invalid-free in %[2]v"
+    # (pkg/report/linux.go), the "double-free" the kernel prints since 5.19 included
     _row(
         "KASAN",
         r"BUG: KASAN: (?:double-free or invalid-free|invalid-free|double-free)(?P<bug2>)"
         r"(?: in " + FUNC + r"(?:" + OFFSETS + r")?)?",
-        "KASAN: {freebug} in {function}",
-        "KASAN: {freebug}",
+        "KASAN: invalid-free in {function}",
+        "KASAN: invalid-free",
         sources=(header_function, call_trace),
         skip=re.compile(r"kmem_|slab_|kfree|vunmap|vfree|__free_|free_large"),
         end=SEPARATOR_RE,

@@ -752,7 +752,6 @@ class _Open:
             location=location or "",
             message=sanitize_message(self.message or ""),
             trap=_trap_name(self.fields.get("what", "")),
-            freebug=_free_bug(self.header),
             level=(self.fields.get("level") or "").lstrip("[ "),
         )
         title = Title(values).fill(titles, fmt.kind)
@@ -834,12 +833,6 @@ ROUTES: dict[tuple[State, LineType], Route] = {
 
 def _trap_name(what: str) -> str:
     return {"stack segment": "stack segment fault"}.get(what, what)
-
-
-def _free_bug(header: str) -> str:
-    if "double-free or invalid-free" in header or "invalid-free" in header:
-        return "invalid-free"
-    return "double-free"
 
 
 def sanitize_message(message: str) -> str:
