@@ -2646,3 +2646,39 @@ def test_a_kasan_double_free_is_titled_invalid_free_as_syzbot_does() -> None:
     (report,) = parse_text(SYZBOT_DOUBLE_FREE)
     assert report.title == "KASAN: invalid-free in dev_free"
     assert report.function == "dev_free"
+
+
+# syzbot, "[syzbot] [net?] WARNING in neigh_parms_release", May 2025 (arm, 6.15.0-rc5):
+# arm's "(f) from (g ...)" lines, symbolized, name inlined callers as "(g file.c:12 [inline])"
+SYZBOT_ARM_INLINED_CALLER = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 1 PID: 22523 at lib/ref_tracker.c:228 ref_tracker_free+0x190/0x298 "
+    "lib/ref_tracker.c:228\n"
+    "Modules linked in:\n"
+    "CPU: 1 UID: 0 PID: 22523 Comm: kworker/u8:3 Not tainted 6.15.0-rc5-syzkaller #0 PREEMPT \n"
+    "Hardware name: ARM-Versatile Express\n"
+    "Workqueue: netns cleanup_net\n"
+    "Call trace: \n"
+    "[<80261acc>] (__warn) from [<80261dcc>] (warn_slowpath_fmt+0x178/0x1f4 kernel/panic.c:776)\n"
+    " r8:00000009 r7:822b2274 r6:e06e9b54 r5:84151800 r4:00000000\n"
+    "[<80261c58>] (warn_slowpath_fmt) from [<809673f4>] (ref_tracker_free+0x190/0x298 "
+    "lib/ref_tracker.c:228)\n"
+    " r10:00000000 r9:84a31b00 r8:84f63c00 r7:00000000 r6:00000000 r5:854c5988\n"
+    " r4:84ce19cc\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_tracker_free "
+    "include/linux/netdevice.h:4351 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_put "
+    "include/linux/netdevice.h:4368 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_put "
+    "include/linux/netdevice.h:4364 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (neigh_parms_release+0x7c/0xc4 "
+    "net/core/neighbour.c:1709)\n"
+    " r8:84f63c00 r7:00000000 r6:00000000 r5:84ce1680 r4:854c5980\n"
+    "[<8155d2e0>] (neigh_parms_release) from [<81804d0c>] (addrconf_ifdown+0x6ac/0x764 "
+    "net/ipv6/addrconf.c:4008)\n"
+)
+
+
+def test_an_arm_line_whose_caller_is_an_inlined_callee_names_no_frame_for_it() -> None:
+    (report,) = parse_text(SYZBOT_ARM_INLINED_CALLER)
+    assert report.title == "WARNING in neigh_parms_release"

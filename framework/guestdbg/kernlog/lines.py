@@ -122,7 +122,10 @@ _ARM_FRAME = re.compile(
     r"0x(?P<size>[0-9a-f]+))?(?:\s+\[(?P<mod>[\w-]+)\])?\)\s+from\s+"
     # the caller, which the next line repeats, except on the last line (syzkaller reads
     # both: the bottom frame, often the exception entry, is printed only there)
-    r"(?:\[<[0-9a-f]+>\]\s+\((?P<caller>[A-Za-z_.$][\w.$]*))?"
+    r"(?:\[<[0-9a-f]+>\]\s+\((?P<caller>[A-Za-z_.$][\w.$]*)"
+    # a symbolizer's inlined callee ("(f file.c:12 [inline])"): not a frame to
+    # syzkaller, whose arm frame regex needs "+" or "." after the caller's name
+    r"(?P<caller_inline>\s+\S+:\d+\s+\[inline\])?)?"
 )
 _INLINE_FRAME = re.compile(
     r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)(?P<inline>\s+\[inline\])\s*$"

@@ -317,7 +317,7 @@ class _Trace:
                 )
             )
             caller = gd.get("caller")
-            if caller:
+            if caller and not gd.get("caller_inline"):
                 self.entries.append(
                     replace(self.entries[-1], function=caller, module=None, caller=True)
                 )
