@@ -2682,3 +2682,32 @@ SYZBOT_ARM_INLINED_CALLER = (
 def test_an_arm_line_whose_caller_is_an_inlined_callee_names_no_frame_for_it() -> None:
     (report,) = parse_text(SYZBOT_ARM_INLINED_CALLER)
     assert report.title == "WARNING in neigh_parms_release"
+
+
+# syzbot, "[syzbot] [mm?] KASAN: slab-use-after-free Read in __list_lru_walk_one", Aug
+# 2024 (6.11.0-rc2): syzkaller passes over list_add, list_del... but not every "__list_"
+SYZBOT_LIST_LRU = (
+    "==================================================================\n"
+    "BUG: KASAN: slab-use-after-free in __list_lru_walk_one+0x1b7/0x660\n"
+    "Read of size 8 at addr ffff888051336078 by task syz.1.120/6419\n"
+    "\n"
+    "CPU: 0 UID: 0 PID: 6419 Comm: syz.1.120 Not tainted "
+    "6.11.0-rc2-syzkaller-00011-geb5e56d14912 #0\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 06/27/2024\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __dump_stack lib/dump_stack.c:93 [inline]\n"
+    " dump_stack_lvl+0x241/0x360 lib/dump_stack.c:119\n"
+    " print_address_description mm/kasan/report.c:377 [inline]\n"
+    " print_report+0x169/0x550 mm/kasan/report.c:488\n"
+    " kasan_report+0x143/0x180 mm/kasan/report.c:601\n"
+    " __list_lru_walk_one+0x1b7/0x660\n"
+    " list_lru_walk_one+0xa6/0xe0 mm/list_lru.c:266\n"
+    " list_lru_shrink_walk include/linux/list_lru.h:228 [inline]\n"
+    " gfs2_qd_shrink_scan+0x16b/0x360 fs/gfs2/quota.c:182\n"
+)
+
+
+def test_a_list_lru_function_is_not_list_debugging() -> None:
+    (report,) = parse_text(SYZBOT_LIST_LRU)
+    assert report.title == "KASAN: slab-use-after-free Read in __list_lru_walk_one"

@@ -168,7 +168,6 @@ SKIP_LIST_DEBUG = _any(
     r"list_replace",
     r"list_move",
     r"list_splice",
-    r"^__list_",
     r"debug_object",
     r"debug_print_object",
     r"debug_check_no",
