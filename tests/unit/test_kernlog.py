@@ -344,6 +344,43 @@ def test_the_format_table_is_data() -> None:
         assert fmt.kind in kernlog.formats.KINDS
 
 
+def _literal_starts(items: list[tuple[object, object]]) -> list[str]:
+    """The literal strings a parsed regex can start with, each cut at its
+    first element that is not literal (marked by a NUL): the text a header of
+    that row begins with, whatever the rest of the line holds."""
+    import re._constants as c  # the regex parser's own tree, to read a row's header
+
+    outs = [""]
+    for op, av in items:
+        if op is c.LITERAL:
+            outs = [o + chr(av) for o in outs]  # type: ignore[call-overload]
+            continue
+        if op is c.SUBPATTERN:
+            sub = _literal_starts(list(av[3]))  # type: ignore[index]
+        elif op is c.BRANCH:
+            sub = [x for b in av[1] for x in _literal_starts(list(b))]  # type: ignore[index]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[:2] == (0, 1):  # type: ignore[index]
+            sub = [*_literal_starts(list(av[2])), ""]  # type: ignore[index]
+        else:
+            return [o + "\0" for o in outs]
+        outs = [o + x for o in outs for x in sub]
+    return outs
+
+
+def test_the_header_hint_finds_every_rows_header() -> None:
+    """HEADER_HINT is what a line is searched for before the rows are tried
+    where it hits: every way each row's header can begin must be a hit there."""
+    import re._parser as sre
+
+    for fmt in kernlog.FORMATS:
+        starts = _literal_starts(list(sre.parse(fmt.header.pattern)))
+        assert starts, fmt.header.pattern
+        for start in starts:
+            text = start.split("\0", 1)[0]
+            hit = kernlog.formats.HEADER_HINT.search(text)
+            assert text and hit is not None and hit.start() == 0, (fmt.header.pattern, text)
+
+
 # -- linear in the size of the console ----------------------------------------------
 
 
@@ -2516,3 +2553,161 @@ def test_a_stall_whose_stack_names_no_frame_is_corrupted() -> None:
     report = _only_report(STALL_WITH_ONLY_THE_GP_KTHREADS_CPU)
     assert report.title == "INFO: rcu detected stall in corrupted"
     assert report.corrupted
+
+
+# -- symbolized reports, as people paste them (issue 24) -------------------------------
+
+# syzbot, "[syzbot] [net?] KASAN: slab-use-after-free Read in fib6_add", May 2025
+# (6.15.0-rc4), the report's header and the top of its stack: syzbot's symbolizer
+# repeats the header line for the inlined callee, and marks inlined frames "[inline]".
+SYZBOT_INLINED_KASAN = (
+    "==================================================================\n"
+    "BUG: KASAN: slab-use-after-free in fib6_add_rt2node net/ipv6/ip6_fib.c:1102 [inline]\n"
+    "BUG: KASAN: slab-use-after-free in fib6_add+0x3ced/0x4b60 net/ipv6/ip6_fib.c:1488\n"
+    "Read of size 4 at addr ffff88804f774090 by task syz.5.2065/11622\n"
+    "\n"
+    "CPU: 3 UID: 0 PID: 11622 Comm: syz.5.2065 Not tainted "
+    "6.15.0-rc4-syzkaller-00147-gebd297a2affa #0 PREEMPT(full) \n"
+    "Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.3-debian-1.16.3-2~bpo12+1 "
+    "04/01/2014\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __dump_stack lib/dump_stack.c:94 [inline]\n"
+    " dump_stack_lvl+0x116/0x1f0 lib/dump_stack.c:120\n"
+    " print_address_description mm/kasan/report.c:408 [inline]\n"
+    " print_report+0xc3/0x670 mm/kasan/report.c:521\n"
+    " kasan_report+0xe0/0x110 mm/kasan/report.c:634\n"
+    " fib6_add_rt2node net/ipv6/ip6_fib.c:1102 [inline]\n"
+    " fib6_add+0x3ced/0x4b60 net/ipv6/ip6_fib.c:1488\n"
+    " __ip6_ins_rt net/ipv6/route.c:1351 [inline]\n"
+    " ip6_route_add+0x8d/0x1c0 net/ipv6/route.c:3900\n"
+    " addrconf_add_mroute+0x1dd/0x350 net/ipv6/addrconf.c:2551\n"
+    " addrconf_add_dev+0x14e/0x1c0 net/ipv6/addrconf.c:2569\n"
+)
+
+
+def test_a_header_repeated_for_an_inlined_callee_is_one_report_named_as_syzbot_does() -> None:
+    (report,) = parse_text(SYZBOT_INLINED_KASAN)
+    assert report.title == "KASAN: slab-use-after-free Read in fib6_add"
+    assert report.function == "fib6_add" and report.comm == "syz.5.2065"
+    # the inlined frames are frames of the report, marked so, and never its guilty one
+    inlined = [f.function for f in report.frames if f.inline]
+    assert inlined == [
+        "__dump_stack",
+        "print_address_description",
+        "fib6_add_rt2node",
+        "__ip6_ins_rt",
+    ]
+
+
+@pytest.mark.parametrize("name", ["warn-on", "gpf", "rcu-stall", "hung-task"])
+def test_a_capture_symbolized_by_decode_stacktrace_reads_as_the_raw_one(name: str) -> None:
+    raw = parse_file(CORPUS / f"{name}.log")
+    decoded = parse_file(CORPUS / f"{name}-decoded.log")
+    assert [(r.title, r.function, r.module, r.corrupted) for r in decoded] == [
+        (r.title, r.function, r.module, r.corrupted) for r in raw
+    ]
+    # its frames are the functions, with their file:line, and none of them inlined
+    frames = [f for r in decoded for f in r.frames]
+    assert frames and all(f.source and not f.inline for f in frames)
+
+
+# syzbot, "[syzbot] [usb?] KASAN: invalid-free in dev_free (3)", March 2026 (linux-next
+# 20260320): the kernel prints "double-free", syzbot titles every free bug "invalid-free"
+SYZBOT_DOUBLE_FREE = (
+    "==================================================================\n"
+    "BUG: KASAN: double-free in dev_free+0x424/0x740 "
+    "drivers/usb/gadget/legacy/raw_gadget.c:226\n"
+    "Free of addr ffff888049a1c7e0 by task syz.8.3380/23768\n"
+    "\n"
+    "CPU: 1 UID: 0 PID: 23768 Comm: syz.8.3380 Tainted: G             L      syzkaller #0 "
+    "PREEMPT(full) \n"
+    "Tainted: [L]=SOFTLOCKUP\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 02/12/2026\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " dump_stack_lvl+0xe8/0x150 lib/dump_stack.c:120\n"
+    " print_address_description+0x55/0x1e0 mm/kasan/report.c:378\n"
+    " print_report+0x58/0x70 mm/kasan/report.c:482\n"
+    " kasan_report_invalid_free+0xea/0x110 mm/kasan/report.c:557\n"
+    " check_slab_allocation mm/kasan/common.c:-1 [inline]\n"
+    " __kasan_slab_pre_free+0x104/0x120 mm/kasan/common.c:261\n"
+    " kasan_slab_pre_free include/linux/kasan.h:199 [inline]\n"
+    " slab_free_hook mm/slub.c:2634 [inline]\n"
+    " slab_free mm/slub.c:6242 [inline]\n"
+    " kfree+0x173/0x640 mm/slub.c:6557\n"
+    " dev_free+0x424/0x740 drivers/usb/gadget/legacy/raw_gadget.c:226\n"
+    " kref_put include/linux/kref.h:65 [inline]\n"
+    " raw_release+0x199/0x260 drivers/usb/gadget/legacy/raw_gadget.c:474\n"
+)
+
+
+def test_a_kasan_double_free_is_titled_invalid_free_as_syzbot_does() -> None:
+    (report,) = parse_text(SYZBOT_DOUBLE_FREE)
+    assert report.title == "KASAN: invalid-free in dev_free"
+    assert report.function == "dev_free"
+
+
+# syzbot, "[syzbot] [net?] WARNING in neigh_parms_release", May 2025 (arm, 6.15.0-rc5):
+# arm's "(f) from (g ...)" lines, symbolized, name inlined callers as "(g file.c:12 [inline])"
+SYZBOT_ARM_INLINED_CALLER = (
+    "------------[ cut here ]------------\n"
+    "WARNING: CPU: 1 PID: 22523 at lib/ref_tracker.c:228 ref_tracker_free+0x190/0x298 "
+    "lib/ref_tracker.c:228\n"
+    "Modules linked in:\n"
+    "CPU: 1 UID: 0 PID: 22523 Comm: kworker/u8:3 Not tainted 6.15.0-rc5-syzkaller #0 PREEMPT \n"
+    "Hardware name: ARM-Versatile Express\n"
+    "Workqueue: netns cleanup_net\n"
+    "Call trace: \n"
+    "[<80261acc>] (__warn) from [<80261dcc>] (warn_slowpath_fmt+0x178/0x1f4 kernel/panic.c:776)\n"
+    " r8:00000009 r7:822b2274 r6:e06e9b54 r5:84151800 r4:00000000\n"
+    "[<80261c58>] (warn_slowpath_fmt) from [<809673f4>] (ref_tracker_free+0x190/0x298 "
+    "lib/ref_tracker.c:228)\n"
+    " r10:00000000 r9:84a31b00 r8:84f63c00 r7:00000000 r6:00000000 r5:854c5988\n"
+    " r4:84ce19cc\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_tracker_free "
+    "include/linux/netdevice.h:4351 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_put "
+    "include/linux/netdevice.h:4368 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (netdev_put "
+    "include/linux/netdevice.h:4364 [inline])\n"
+    "[<80967264>] (ref_tracker_free) from [<8155d35c>] (neigh_parms_release+0x7c/0xc4 "
+    "net/core/neighbour.c:1709)\n"
+    " r8:84f63c00 r7:00000000 r6:00000000 r5:84ce1680 r4:854c5980\n"
+    "[<8155d2e0>] (neigh_parms_release) from [<81804d0c>] (addrconf_ifdown+0x6ac/0x764 "
+    "net/ipv6/addrconf.c:4008)\n"
+)
+
+
+def test_an_arm_line_whose_caller_is_an_inlined_callee_names_no_frame_for_it() -> None:
+    (report,) = parse_text(SYZBOT_ARM_INLINED_CALLER)
+    assert report.title == "WARNING in neigh_parms_release"
+
+
+# syzbot, "[syzbot] [mm?] KASAN: slab-use-after-free Read in __list_lru_walk_one", Aug
+# 2024 (6.11.0-rc2): syzkaller passes over list_add, list_del... but not every "__list_"
+SYZBOT_LIST_LRU = (
+    "==================================================================\n"
+    "BUG: KASAN: slab-use-after-free in __list_lru_walk_one+0x1b7/0x660\n"
+    "Read of size 8 at addr ffff888051336078 by task syz.1.120/6419\n"
+    "\n"
+    "CPU: 0 UID: 0 PID: 6419 Comm: syz.1.120 Not tainted "
+    "6.11.0-rc2-syzkaller-00011-geb5e56d14912 #0\n"
+    "Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 06/27/2024\n"
+    "Call Trace:\n"
+    " <TASK>\n"
+    " __dump_stack lib/dump_stack.c:93 [inline]\n"
+    " dump_stack_lvl+0x241/0x360 lib/dump_stack.c:119\n"
+    " print_address_description mm/kasan/report.c:377 [inline]\n"
+    " print_report+0x169/0x550 mm/kasan/report.c:488\n"
+    " kasan_report+0x143/0x180 mm/kasan/report.c:601\n"
+    " __list_lru_walk_one+0x1b7/0x660\n"
+    " list_lru_walk_one+0xa6/0xe0 mm/list_lru.c:266\n"
+    " list_lru_shrink_walk include/linux/list_lru.h:228 [inline]\n"
+    " gfs2_qd_shrink_scan+0x16b/0x360 fs/gfs2/quota.c:182\n"
+)
+
+
+def test_a_list_lru_function_is_not_list_debugging() -> None:
+    (report,) = parse_text(SYZBOT_LIST_LRU)
+    assert report.title == "KASAN: slab-use-after-free Read in __list_lru_walk_one"

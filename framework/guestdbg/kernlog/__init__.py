@@ -5,9 +5,10 @@ memory leaks), titled the way syzbot names them.
 Modules, one concept each: ``reports`` (KernelReport, Frame, Expected and
 guestdbg's policy: the TF-leak WARN, declared-expected messages), ``lines``
 (cleaning and classifying one console line), ``formats`` (every report kind
-as a table row: header, title templates, guilty-frame sources and skip
-lists), ``parser`` (the streaming parser), ``text`` (``guestdbg kernlog``'s
-output).
+as a table row: header, title templates, the guilty-frame sources it names),
+``guilty`` (those sources and how the guilty frame is picked), ``skips``
+(frames never guilty), ``parser`` (the streaming parser), ``text``
+(``guestdbg kernlog``'s output).
 
 Pure text processing: it imports nothing of QEMU, gdb or pytest, so
 ``guestdbg kernlog`` starts fast and the parser is usable on any saved log.

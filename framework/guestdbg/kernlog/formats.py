@@ -3,11 +3,12 @@
 Each :class:`ReportFormat` row says how a kind of report starts (its header
 regex), what its title is (templates in syzbot's conventions: ``WARNING in
 f``, ``KASAN: use-after-free Read in f``, ``INFO: task hung in f``...), how
-it ends, and where its guilty function comes from: which stacks, in which
-order (:class:`Source`), which frames are never guilty (skip lists, by
-subsystem), and how the frame is picked (:class:`Pick`). A WARNING whose
-site says more (refcount_t, list debugging, debug objects...) is refined by
-a :class:`Refinement` row. Adding a format is adding a row.
+it ends, and where its guilty function comes from: the source functions
+that read its stacks, in order (:mod:`guestdbg.kernlog.guilty`), which
+frames are never guilty (:mod:`guestdbg.kernlog.skips`, by subsystem, and
+the row's own ``skip``), and how the frame is picked (:class:`Pick`). A
+WARNING whose site says more (refcount_t, list debugging, debug objects...)
+is refined by a :class:`Refinement` row. Adding a format is adding a row.
 
 Header strings come from the kernel's own sources (``mm/kasan/report.c``,
 ``kernel/rcu/tree_stall.h``, ``lib/ubsan.c``, ``kernel/locking/lockdep.c``,
@@ -18,11 +19,27 @@ Linux 3.x to 6.x; titles and skip lists follow syzkaller's pkg/report.
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass, field
 
-from guestdbg.kernlog.lines import FUNC, OFFSETS, SEPARATOR_RE
+from guestdbg.kernlog.guilty import (
+    LOCK_AT,
+    Pick,
+    Source,
+    allocation_backtrace,
+    body_line,
+    call_trace,
+    faulting_ip,
+    from_ip_down,
+    header_function,
+    interrupted_task,
+    lock_chain,
+    lock_ip,
+    lock_site,
+    section_stack,
+    stuck_work,
+)
+from guestdbg.kernlog.lines import DECODED, FUNC, OFFSETS, SEPARATOR_RE
 
 KINDS = (
     "WARNING",
@@ -48,517 +65,6 @@ KINDS = (
 )
 
 
-class Source(enum.Enum):
-    """Where candidate guilty frames come from, in the order a row lists them."""
-
-    HEADER = "header"  # the function the header names (KASAN, KMSAN, KCSAN...)
-    RIP = "rip"  # the faulting instruction: RIP:, IP:, pc :, PC is at
-    TRACE = "trace"  # the call trace (after the RIP line when the trace holds one)
-    TASK = "task"  # the interrupted task's RIP and frames (stalls, lockups)
-    FROM_RIP = "from_rip"  # every frame from the first RIP line on, in any context
-    LOCK_AT = "lock_at"  # lockdep's "at: f+0x..": the lock being taken or released
-    LOCK_IP = "lock_ip"  # lockdep's "[<address>] f+0x..": the ip it printed (print_ip_sym)
-    LOCK_CHAIN = "lock_chain"  # lockdep's first two "at:" sites, then its dependency chain
-    BODY = "body"  # a body line (the row's function_re): workqueue in-flight work
-    BACKTRACE = "backtrace"  # kmemleak's allocation backtrace
-    SECTION = "section"  # a secondary stack, under the row's section line (page_owner's)
-
-
-class Pick(enum.Enum):
-    """How the guilty frame is chosen among the candidates left after skipping."""
-
-    FIRST = "first"
-    STALL = "stall"  # the frame above the first dispatching frame (syscall, work item...)
-    HUNG = "hung"  # the first frame that is not waiting machinery; rtnl/RCU buckets
-
-
-def _any(*patterns: str) -> str:
-    return "|".join(patterns)
-
-
-# Frames never guilty, grouped by why. Patterns are searched in the function
-# name (compiler suffixes removed), as syzkaller's are.
-SKIP_REPORTING = _any(
-    r"^dump_stack",
-    r"^__dump_stack",
-    r"^dump_trace$",
-    r"^dump_backtrace",
-    r"^walk_stackframe",
-    r"^unwind_backtrace$",  # arm's dump_stack() unwinder (arch/arm/kernel/unwind.c)
-    r"^show_stack",
-    r"^show_trace",
-    r"^show_regs",
-    r"__warn",
-    r"warn_slowpath",
-    r"warn_alloc",
-    r"warn_bogus",  # kernel/locking/irqflag-debug.c warn_bogus_irq_restore()
-    r"^report_bug",
-    r"^handle_bug",
-    r"fixup_bug",
-    r"fixup_exception",
-    r"do_error_trap",
-    r"^do_trap",
-    r"_trap$",
-    r"invalid_op",
-    r"^asm_exc_",
-    r"^exc_(?:page_fault|general_protection|invalid_op)",
-    r"panic",
-    r"^__die",
-    r"^die$",
-    r"^oops_",
-    r"page_fault_oops",
-    r"kernelmode_fixup_or_oops",
-    r"^no_context$",
-    r"bad_area",
-    r"do_user_addr_fault",
-    r"do_kern_addr_fault",
-    r"__do_page_fault",
-    r"^do_page_fault$",
-    r"print_address_description",
-    r"^print_report",
-    r"print_usage_bug",
-    r"print_circular_bug",
-    r"print_unlock_imbalance_bug",
-    r"^valid_state$",
-    r"check_noncircular",
-    r"check_prev_add",
-    r"validate_chain",
-    r"nmi_cpu_backtrace",
-    r"nmi_trigger_cpumask_backtrace",
-    r"arch_trigger_cpumask_backtrace",
-    r"^rcu_dump_cpu_stacks",
-    r"^dump_cpu_task",
-    r"^sched_show_task",
-    r"^_sched_show_task",
-    r"^__pfx_",
-    r"_indirect_thunk_",
-    r"^program_check_(?:exception|common)$",  # powerpc's trap handler for WARN/BUG
-)
-SKIP_SANITIZERS = _any(
-    r"__sanitizer",
-    r"__asan",
-    r"kasan",
-    r"hwasan",
-    r"__msan",
-    r"kmsan",
-    r"kcsan_setup_watchpoint",
-    r"ubsan",
-    r"check_memory_region",
-    r"check_heap_object",
-    r"^check_object",
-    r"read_word_at_a_time",
-    r"(?:read|write)_once_",
-    r"should_fail",
-    r"__kfence",
-    r"kfence_",
-)
-_LOCKING = (
-    r"lockdep",
-    r"lock_acquire",
-    r"lock_release",
-    r"lock_class",
-    r"mark_lock",
-    r"(?:reacquire|mark)_held_locks",
-    r"raw_spin_rq",
-    r"spin_lock",
-    r"spin_trylock",
-    r"spin_unlock",
-    r"queued_spin",
-    r"read_lock",
-    r"read_trylock",
-    r"write_lock",
-    r"write_trylock",
-    r"read_unlock",
-    r"write_unlock",
-    r"^down$",
-    r"^down_",
-    r"^up_read",
-    r"^up_write",
-    r"^up$",
-    r"^mutex_",
-    r"^__mutex_",
-    r"^rt_mutex_",
-    r"^rwsem_",
-    r"owner_on_cpu",
-    r"^osq_",
-    r"bh_enable",
-    r"bh_disable",
-    r"^trace_hardirqs",
-)
-SKIP_LOCKING = _any(*_LOCKING)
-SKIP_ALLOCATOR = _any(
-    r"alloc_page",
-    r"^__alloc_pages",
-    r"k?v?(?:m|z|c)alloc",  # anywhere, as syzkaller's: free_large_kmalloc, ___kmalloc_large_node
-    r"krealloc",
-    r"kmem_cache",
-    r"allocate_slab",
-    r"slab_",
-    r"new_slab",
-    r"folio_(?:alloc|unlock)",
-    r"filemap_alloc_folio",
-    r"__filemap_get_folio",
-    r"find_or_create_page",
-    r"do_read_cache_folio",
-    r"read_cache_page",
-    r"pagecache_get_page",
-    r"grab_cache_page_write_begin",
-    r"^kfree",
-    r"^kvfree",
-    r"__free_pages",
-    r"^free_pages",
-    r"memdup",
-    r"^kstrdup",
-    r"^kmemdup",
-)
-SKIP_PRINTK = _any(
-    r"printk",
-    r"va_format",
-    r"dev_(?:info|notice|warn|err|alert|crit|emerg|printk)",
-    r"snprintf",
-    r"scnprintf",
-    r"sprintf",
-    r"kasprintf",
-)
-SKIP_LIST_DEBUG = _any(
-    r"list_add",
-    r"list_del",
-    r"list_replace",
-    r"list_move",
-    r"list_splice",
-    r"^__list_",
-    r"debug_object",
-    r"debug_print_object",
-    r"debug_check_no",
-    r"timer_is_static_object",
-    r"work_is_static_object",
-    r"^rb_",
-    r"^__rb_",
-)
-SKIP_SCHEDULER = _any(
-    r"might_sleep",
-    r"might_fault",
-    r"might_resched",
-    r"__schedule_bug",
-    r"^__wake_up",
-    r"^finish_wait",
-    r"^kthread_stop",
-)
-SKIP_LIBRARY = _any(
-    r"^mem(?:cpy|cmp|set|chr|move)",
-    r"^__mem(?:cpy|cmp|set|move)",
-    r"^str(?:n?cmp|l?cpy|ncpy|scpy|n?len|n?str|chr|r?chr|n?dup)$",
-    r"copy_(?:to|from)_user",
-    r"copy_(?:to|from)_iter",
-    r"copy_page_(?:to|from)_iter",
-    r"copy_folio_to_iter",
-    r"^(?:put|get)_user",
-    r"atomic(?:64)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)",
-    r"(?:set|clear|change|test)_bit",
-    r"^refcount_",
-    r"^kref_",
-    r"ref_tracker",
-    r"^perf_trace",
-    r"(?:read|write)_once_\w*nocheck",  # the unwinder's stack reads: its caller faulted
-)
-SKIP_WORK = _any(
-    r"del_timer",
-    r"flush_work",
-    r"__cancel_work",
-    r"cancel_work_sync",
-    r"try_to_grab_pending",
-    r"flush_workqueue",
-    r"drain_workqueue",
-    r"destroy_workqueue",
-    r"queue_work",  # syzkaller's unanchored pattern: __queue_work, queue_work_on
-    r"^kobject_",
-    r"add_uevent_var",
-    r"get_device_parent",
-    r"^device_(?:add|del|unregister|destroy|release)$",
-    r"devres_release_all",
-    r"sysfs_remove",
-)
-# Helpers that wait, tear down or look up on behalf of their caller, and
-# accessors that fault on their caller's pointer (syzkaller's skip list):
-# the caller is where the bug is.
-SKIP_HELPERS = _any(
-    r"hwrng_unregister",
-    r"i2c_del_adapter",
-    r"__unregister_client",
-    r"device_for_each_child",
-    r"rollback_registered",
-    r"unregister_netdev",
-    r"device_remove_file",
-    r"tty_unregister_device",
-    r"dummy_urb_enqueue",
-    r"usb_kill_urb",
-    r"usb_kill_anchored_urbs",
-    r"usb_control_msg",
-    r"usb_hcd_submit_urb",
-    r"usb_submit_urb",
-    r"^complete$",
-    r"wait_for_completion",
-    r"kfree_skb",
-    r"(?:read|write)[bwlq]$",
-    r"logic_(?:in|out)",
-    r"^crc\d+",
-    r"crc_itu_t",
-    r"assertfail",
-    r"^iput$",
-    r"^iput_final$",
-    r"^ihold$",
-    r"hex_dump_to_buffer",
-    r"print_hex_dump",
-    r"^klist_",
-    r"^(?:un)?lock_page",
-    r"stack_trace_consume_entry",
-    r"arch_stack_walk",
-    r"stack_trace_save",
-    r"insert_work",
-    r"__queue_delayed_work",
-    r"queue_delayed_work_on",
-    r"ida_free",
-    r"do_(?:kernel|translation)_fault",  # arm64's translation fault path
-    r"do_mem_abort",
-    r"el1_abort",
-    r"el1h_64_sync",
-    r"print_tainted",
-    r"^get_taint$",
-    r"xas_(?:start|load|find)",
-    r"find_lock_entries",
-    r"truncate_inode_pages_range",
-    r"__phys_addr",
-    r"__fortify_report",
-    r"cleanup_srcu_struct",
-    r"rhashtable_lookup",
-    r"extract_(?:user|iter)_to_sg",
-    r"drop_nlink",
-    r"^put_device$",
-    r"lock_timer_base",
-    r"__timer_delete_sync",
-    r"sk_stop_timer_sync",
-    r"__mod_timer",
-    r"dput",
-    r"^copy(?:in|out)$",
-    r"seqprop_assert",
-    r"__alloc_frozen_pages",
-    r"string",  # vsprintf's string(), hex_string(), pointer()...
-    r"pointer",
-)
-SKIP_ALWAYS = re.compile(
-    "|".join(
-        (
-            SKIP_REPORTING,
-            SKIP_HELPERS,
-            SKIP_SANITIZERS,
-            SKIP_LOCKING,
-            SKIP_ALLOCATOR,
-            SKIP_PRINTK,
-            SKIP_LIST_DEBUG,
-            SKIP_SCHEDULER,
-            SKIP_LIBRARY,
-            SKIP_WORK,
-        )
-    )
-)
-# A function a sanitizer's header names, or the faulting instruction of a
-# page fault or general protection fault, is where the bad access happened.
-# The helpers of every subsystem are passed over there as anywhere (syzbot:
-# "KASAN: use-after-free Read in bcsp_close" for a header in kfree_skb), but
-# not the reporting code (a KMSAN report in show_trace_log_lvl is about it),
-# and a sanitizer's own runtime only by prefix (not any name with "kmsan").
-# The lock core is passed over too: a bad lock pointer faults in
-# __lock_acquire, and the caller that passed it is named (syzkaller's skip
-# list has lock_acquire; "general protection fault in sg_remove_request",
-# testdata 162). With no other frame printed, the function a sanitizer's
-# header names is still named, unless a sanitizer's runtime or a thunk
-# (NEVER_NAMED; testdata 15: KASAN in memcpy); a faulting instruction only
-# if in the lock core (LOCK_CORE; testdata 20: __lock_acquire): a string
-# helper's fault with no caller is "in corrupted" (testdata 0: __memset).
-LOCK_CORE = re.compile(r"lock_acquire|lock_release")
-NEVER_NAMED = re.compile(
-    "|".join(
-        (
-            r"^(?:__)?(?:asan|kasan|hwasan|msan|kmsan|kcsan|ubsan|kfence)_",
-            r"^__(?:asan|msan|tsan|sanitizer|ubsan_handle)",
-            r"^check_memory_region",
-            r"_indirect_thunk_",
-        )
-    )
-)
-SKIP_HEADER = re.compile(
-    "|".join(
-        (
-            NEVER_NAMED.pattern,
-            SKIP_HELPERS,
-            SKIP_LOCKING,
-            SKIP_ALLOCATOR,
-            SKIP_PRINTK,
-            SKIP_LIST_DEBUG,
-            SKIP_SCHEDULER,
-            SKIP_LIBRARY,
-            SKIP_WORK,
-        )
-    )
-)  # Frames of the interrupt that reported a stall or lockup, and the spinning itself.
-SKIP_STALL = re.compile(
-    _any(
-        r"apic_timer_interrupt",
-        r"^rcu",
-        r"^sysvec_",
-        r"^asm_sysvec_",
-        r"^__sysvec_",
-        r"hrtimer(?!_run)",  # the timer interrupt's own; hrtimer_run_* dispatch callbacks
-        r"^tick_",
-        r"update_process_times",
-        r"watchdog_timer_fn",
-        r"^irq_exit",
-        r"^__irq_exit",
-        r"^delay_tsc$",
-        r"^delay_loop$",
-        r"^__const_udelay$",
-        r"^__udelay$",
-        r"^__delay$",
-        r"^native_safe_halt$",
-        r"cpu_relax",
-    )
-)
-# Dispatching frames: a stall's guilty frame is the one just above the first of them.
-STALL_ANCHORS = re.compile(
-    _any(
-        r"process_one_work",
-        r"process_scheduled_works",
-        r"do_syscall_",
-        r"do_fast_syscall_",
-        r"^entry_SYSCALL",
-        r"sysenter_dispatch",
-        r"tracesys_phase2",
-        r"^invoke_syscall",
-        r"^el0_svc",
-        r"netif_receive_skb",
-        r"do_softirq",
-        r"call_timer_fn",
-        r"_run_timers",
-        r"run_timer_softirq",
-        r"run_ksoftirqd",
-        r"smpboot_thread_fn",
-        r"^kthread$",
-        r"start_secondary",
-        r"cpu_startup_entry",
-        r"ret_from_fork",
-        r"^(?:__)?vfs_write",
-        r"^(?:__)?vfs_read",
-        r"^vfs_iter_(?:read|write)",
-        r"^do_iter_(?:read|write)",
-        r"vfs_ioctl",
-        r"^ksys_ioctl",
-        r"compat_(?:sys|SyS)_ioctl",
-        r"blkdev_(?:driver_)?ioctl",
-        r"^call_(?:read|write)_iter",
-        r"do_iter_readv_writev",
-        r"^call_mmap",
-        r"mmap_region",
-        r"^do_mmap",
-        r"do_dentry_open",
-        r"^vfs_open",
-        r"^sock_(?:sendmsg|recvmsg|release|mmap|do_ioctl|ioctl)",
-        r"^__sock_release",
-        r"__sys_setsockopt",
-        r"kernel_setsockopt",
-        r"sock_common_setsockopt",
-        r"__sys_listen",
-        r"kernel_listen",
-        r"sk_common_release",
-        r"__sys_accept",
-        r"kernel_accept",
-        r"^compat_sock_ioctl",
-        r"^nfnetlink_rcv_msg",
-        r"^(?:compat_)?(?:SYSC|SyS|__sys|___sys|__do_sys|__se_sys|__x64_sys)_"
-        r"(?:socketpair|connect|ioctl)",
-        r"__do_fault",
-        r"^do_page_fault",
-        r"^page_fault$",
-        r"__fput",
-        r"task_work_run",
-        r"exit_to_usermode",
-        r"smp_call_function",
-        # syzkaller's linuxStallAnchorFrames besides
-        r"hrtimer_run",
-        r"ret_fast_syscall",
-        r"^rtnetlink_rcv_msg",
-        r"^netlink_dump",
-        r"tasklet_action",
-        r"tasklet_hi_action",
-        r"new_sync_(?:read|write)",
-        r"compat_ioctl",
-    )
-)
-SYSCALL_PREFIXES = (
-    "SYSC_",
-    "SyS_",
-    "sys_",
-    "__x64_",
-    "__ia32_",
-    "__arm64_",
-    "____sys_",
-    "___sys_",
-    "__sys_",
-    "__se_",
-    "__se_sys_",
-    "__do_sys_",
-    "compat_SYSC_",
-    "compat_SyS_",
-    "ksys_",
-)
-# A hung task waiting in one of these (anywhere in a frame's name) is in a bucket
-# that many victims share; None: the frame itself (syzkaller's hang extractor).
-HUNG_BUCKETS: dict[str, str | None] = {
-    "rtnl_lock": None,
-    "synchronize_rcu": "synchronize_rcu",
-    "synchronize_srcu": "synchronize_rcu",
-    "synchronize_net": "synchronize_rcu",
-    "synchronize_sched": "synchronize_rcu",
-}
-SKIP_HUNG = re.compile(
-    _any(
-        r"sched",
-        r"_lock",
-        r"_slowlock",
-        r"down",
-        r"completion",
-        r"kthread",
-        r"wait",
-        r"synchronize",
-        r"context_switch",
-        r"__switch_to",
-        r"cancel_delayed_work",
-        r"rwsem",
-        r"rcu_barrier",
-        r"msleep",
-    )
-)
-
-_SUFFIX = re.compile(
-    r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm|clone|localalias)(?:\.\d+)*)+$"
-)
-
-
-def plain(function: str) -> str:
-    """A function name without compiler suffixes (``.isra.0``, ``.cold``...)."""
-    return _SUFFIX.sub("", function)
-
-
-def strip_syscall_prefix(function: str) -> str:
-    """The syscall a syscall-entry symbol is for: the shortest name left by
-    one of the prefixes (``__se_sys_memfd_secret`` is ``memfd_secret``, not
-    ``sys_memfd_secret``; ``__x64_sys_ioctl`` is ``sys_ioctl``, as syzbot has it)."""
-    best = function
-    for prefix in SYSCALL_PREFIXES:
-        if function.startswith(prefix) and len(function) - len(prefix) < len(best):
-            best = function[len(prefix) :]
-    return best
-
-
 @dataclass(frozen=True)
 class ReportFormat:
     """One kind of report, as the kernel prints it.
@@ -566,7 +72,8 @@ class ReportFormat:
     header: the line that starts it, matched where it begins in the line (any
         text may be glued before it); named groups fill fields and titles.
     titles: title templates; the first whose fields are all known is used.
-    sources, skip, pick: where the guilty function comes from, which frames
+    sources, skip, pick: where the guilty function comes from (functions of
+        :mod:`guestdbg.kernlog.guilty`, tried in order), which frames
         are never guilty for this kind (besides :data:`SKIP_ALWAYS`), and how
         the frame is picked among the rest.
     end: a line that ends the report (kept in it). complete: what a report
@@ -581,21 +88,21 @@ class ReportFormat:
     trace: whether it has a call trace at all.
     fields: regexes tried on every line of the report; named groups fill
         fields not yet known (KASAN's ``Read of size``).
-    function_re: the guilty function in a body line (Source.BODY, LOCK_AT).
+    function_re: the guilty function in a body line (body_line, LOCK_AT).
     message_after_header: the line right after the header is the message.
     body_message: the first body line is the message (UBSAN).
     corrupted: the title itself says the report's cause was missed (a
         ``Fatal exception`` panic with no oops before it).
-    rip_guilty: the faulting instruction (RIP:, IP:, pc) is guilty whatever
+    rip_guilty: the faulting instruction (RIP:, IP:, pc; source faulting_ip) is guilty whatever
         subsystem it is in, unless a sanitizer or string helper (page faults,
         general protection faults: the access that faulted happened there).
-    section: the section line whose stack Source.SECTION reads.
+    section: the section line whose stack section_stack reads.
     """
 
     kind: str
     header: re.Pattern[str]
     titles: tuple[str, ...]
-    sources: tuple[Source, ...] = (Source.RIP, Source.TRACE)
+    sources: tuple[Source, ...] = (faulting_ip, call_trace)
     skip: re.Pattern[str] | None = None
     pick: Pick = Pick.FIRST
     end: re.Pattern[str] | None = None
@@ -629,7 +136,7 @@ class Refinement:
     function: re.Pattern[str] | None = None
     absorbed: str | None = None
     every: bool = False
-    sources: tuple[Source, ...] = (Source.RIP, Source.TRACE)
+    sources: tuple[Source, ...] = (faulting_ip, call_trace)
     skip: re.Pattern[str] | None = None
     pick: Pick = Pick.FIRST
 
@@ -637,10 +144,6 @@ class Refinement:
 ANY = re.compile(r"")  # a body/tail that accepts every line
 END_TRACE = re.compile(r"^---\[ end trace\b")
 END_PANIC = re.compile(r"^---\[ end Kernel panic\b")
-# "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32)
-LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\]\s+)?" + FUNC + r"\+0x")
-# print_ip_sym(): "[<ffffffff834dea24>] f+0x../0x.."
-LOCK_IP = re.compile(r"^\s*\[<?(?:0x)?[0-9a-f]+>?\]\s+" + FUNC + r"\+0x")
 # The workqueue's frames that take a work item's or a flush's lockdep map
 SKIP_WORKQUEUE_LOCKS = re.compile(
     r"process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue"
@@ -688,8 +191,6 @@ WQ_BODY = re.compile(
     r"^(?:Showing busy|workqueue |\s+pwq |\s+in-flight:|\s+pending:|\s+inactive:|"
     r"pool \d+:|\s+delayed:)"
 )
-WQ_FUNCTION = re.compile(r"^\s+in-flight: \d+(?:\(\w+\))?:" + FUNC)
-WQ_PWQ = re.compile(r"^\s+pwq \d+: cpus=(?P<cpus>\S+)")
 SLUB_BODY = re.compile(
     r"^(?:INFO: (?:Freed|Allocated|Slab|Object|Allocated in|Freed in|0x)|-{5,}|Redzone |Object |"
     r"Padding |FIX |Bytes b4 |\s+\S+\+0x|\s+age=)"
@@ -704,7 +205,7 @@ def _row(kind: str, header: str, *titles: str, **kw: object) -> ReportFormat:
 
 
 _LOCKDEP = {
-    "sources": (Source.LOCK_AT, Source.TRACE),
+    "sources": (lock_site, call_trace),
     "body": ANY,
     "function_re": LOCK_AT,
     "fields": (_LOCKDEP_TASK,),
@@ -724,7 +225,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"WARNING: possible circular locking dependency detected",
         "possible deadlock in {function}",
         "possible deadlock",
-        **{**_LOCKDEP, "sources": (Source.LOCK_CHAIN,)},
+        **{**_LOCKDEP, "sources": (lock_chain,)},
         skip=SKIP_WORKQUEUE_LOCKS,
     ),
     _row(
@@ -744,7 +245,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r" [\w-]+-(?:irq|softirq)-unsafe) lock order detected",
         "possible deadlock in {function}",
         "possible deadlock",
-        **{**_LOCKDEP, "sources": (Source.SECTION, Source.LOCK_AT, Source.TRACE)},
+        **{**_LOCKDEP, "sources": (section_stack, lock_site, call_trace)},
         section=re.compile(r"^\.\.\. which became "),
     ),
     _row(
@@ -761,7 +262,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?P<level>WARNING|BUG|\[ BUG): (?P<what>bad unlock balance)",
         "{level}: {what} in {function}",
         "{level}: {what}",
-        **{**_LOCKDEP, "sources": (Source.LOCK_IP, Source.TRACE)},
+        **{**_LOCKDEP, "sources": (lock_ip, call_trace)},
     ),
     _row(
         "LOCKDEP",
@@ -792,7 +293,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?P<level>WARNING|INFO|\[ INFO): suspicious RCU usage",
         "{level}: suspicious RCU usage in {function}",
         "{level}: suspicious RCU usage",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"rcu|kmem|slab|kmalloc|vmalloc|kcalloc|kzalloc"),
         body=ANY,
         absorbs=REPORT_ABSORBS,
@@ -805,7 +306,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?:\[ )?BUG: Invalid wait context",
         "WARNING: locking bug in {function}",
         "WARNING: locking bug",
-        **{**_LOCKDEP, "sources": (Source.TRACE,)},
+        **{**_LOCKDEP, "sources": (call_trace,)},
         skip=re.compile(r"lock_sock|release_sock"),
     ),
     _row(
@@ -813,7 +314,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"INFO: trying to register non-static key",
         "INFO: trying to register non-static key in {function}",
         "INFO: trying to register non-static key",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"stack|lock|IRQ"),
         body=ANY,
         absorbs=REPORT_ABSORBS,
@@ -840,7 +341,10 @@ FORMATS: tuple[ReportFormat, ...] = (
         + FUNC
         + r"(?:"
         + OFFSETS
-        + r"|\(\))"
+        + r"|\(\)|"
+        # decode_stacktrace.sh's "f (file.c:12) mod" for "f+0x12/0x34 [mod]"
+        + DECODED.replace("?P<src>", "")
+        + r")"
         + r"(?: \[(?P<module>[\w-]+)\])?",
         "WARNING in {function}",
         "WARNING",
@@ -863,13 +367,16 @@ FORMATS: tuple[ReportFormat, ...] = (
         complete="header",
     ),
     # -- sanitizers (mm/kasan/report.c, mm/kmsan, kernel/kcsan, mm/kfence, lib/ubsan.c)
+    # syzkaller titles the three forms alike: "BUG: KASAN: (?:double-free or
+    # invalid-free|double-free|invalid-free) in {{FUNC}}" is "KASAN: invalid-free in %[2]v"
+    # (pkg/report/linux.go), the "double-free" the kernel prints since 5.19 included
     _row(
         "KASAN",
         r"BUG: KASAN: (?:double-free or invalid-free|invalid-free|double-free)(?P<bug2>)"
         r"(?: in " + FUNC + r"(?:" + OFFSETS + r")?)?",
-        "KASAN: {freebug} in {function}",
-        "KASAN: {freebug}",
-        sources=(Source.HEADER, Source.TRACE),
+        "KASAN: invalid-free in {function}",
+        "KASAN: invalid-free",
+        sources=(header_function, call_trace),
         skip=re.compile(r"kmem_|slab_|kfree|vunmap|vfree|__free_|free_large"),
         end=SEPARATOR_RE,
         complete="end",
@@ -884,7 +391,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         "KASAN: {bug} in {function}",
         "KASAN: {bug} {access}",
         "KASAN: {bug}",
-        sources=(Source.HEADER, Source.TRACE),
+        sources=(header_function, call_trace),
         # the arm64 tag-check fault path a KASAN_HW_TAGS report is printed from
         # (syzkaller's skip for this header)
         skip=re.compile(r"kernel_fault|tag_check|mem_abort|^el1_|^el1h_"),
@@ -904,7 +411,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         + r")?(?: \[(?P<module>[\w-]+)\])?",
         "KMSAN: {bug} in {function}",
         "KMSAN: {bug}",
-        sources=(Source.HEADER, Source.TRACE),
+        sources=(header_function, call_trace),
         # syzkaller: the generic crypto code is where uninit data is hit, not
         # where it came from; so are the skb and netlink helpers
         skip=re.compile(
@@ -929,7 +436,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         + r")?)?",
         "KCSAN: {bug} in {function} / {other}",
         "KCSAN: {bug} in {function}",
-        sources=(Source.HEADER,),
+        sources=(header_function,),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -944,7 +451,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"invalid)(?: (?P<access>read|write))? in " + FUNC + r"(?:" + OFFSETS + r")?",
         "KFENCE: {bug} {access} in {function}",
         "KFENCE: {bug} in {function}",
-        sources=(Source.HEADER, Source.TRACE),
+        sources=(header_function, call_trace),
         end=SEPARATOR_RE,
         complete="end",
         body=ANY,
@@ -960,7 +467,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?P<location>(?P<file>\S+?):\d+)(?::\d+)?\s*$",
         "UBSAN: {bug} in {function}",
         "UBSAN: {bug}",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"ubsan|overflow"),
         end=SEPARATOR_RE,
         complete="end",
@@ -974,7 +481,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?:BUG: memory leak|unreferenced object 0x[0-9a-f]+ \(size \d+\):)",
         "memory leak in {function}",
         "memory leak",
-        sources=(Source.BACKTRACE,),
+        sources=(allocation_backtrace,),
         skip=re.compile(
             r"kmemleak|kmalloc|kcalloc|kzalloc|vmalloc|mmap|kmem|slab|alloc|create_object|"
             r"idr_get|list_lru_init|kasprintf|kvasprintf|pcpu_create|strdup|strndup|memdup"
@@ -1033,7 +540,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: scheduling while atomic: (?P<comm>.+)/(?P<pid>\d+)/0x[0-9a-f]+",
         "BUG: scheduling while atomic in {function}",
         "BUG: scheduling while atomic",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"^schedule|^__schedule|^do_nanosleep|^io_schedule|sleep|wait"),
         body=MIGHT_SLEEP_BODY,
         absorbs=REPORT_ABSORBS,
@@ -1043,7 +550,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: sleeping function called from invalid context at (?P<location>\S+)",
         "BUG: sleeping function called from invalid context in {function}",
         "BUG: sleeping function called from invalid context",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         body=MIGHT_SLEEP_BODY,
         absorbs=REPORT_ABSORBS,
     ),
@@ -1052,7 +559,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: using (?P<what>__this_cpu_\w+\(\)|smp_processor_id\(\)) in preemptible",
         "BUG: using {what} in preemptible code in {function}",
         "BUG: using {what} in preemptible code",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         # syzkaller's skip list: the DEBUG_PREEMPT checker itself (debug_smp_processor_id,
         # check_preemption_disabled, __this_cpu_preempt_check) is never guilty
         skip=re.compile(r"dump_stack|preempt|debug_|processor_id|this_cpu"),
@@ -1064,7 +571,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"bad magic|wrong owner|wrong CPU|cpu recursion)",
         "BUG: spinlock {what} in {function}",
         "BUG: spinlock {what}",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"spin_"),
         body=ANY,
         absorbs=REPORT_ABSORBS,
@@ -1078,7 +585,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         # kernel/watchdog.c watchdog_timer_fn() shows the interrupted context's regs
         # and stack (show_regs): syzkaller reads them all from the RIP line down, the
         # softirq the timer interrupt hit before the task below it
-        sources=(Source.FROM_RIP,),
+        sources=(from_ip_down,),
         pick=Pick.STALL,
         tail=BACKTRACE_TAIL,
         absorbs=REPORT_ABSORBS,
@@ -1089,8 +596,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         # function. The report's function is the work in flight on the stuck pool.
         r"BUG: workqueue lockup - pool cpus=(?P<pool_cpus>\S+)",
         "BUG: workqueue lockup",
-        sources=(Source.BODY,),
-        function_re=WQ_FUNCTION,
+        sources=(stuck_work,),
         body=WQ_BODY,
         complete="header",
         trace=False,
@@ -1104,7 +610,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: (?P<what>workqueue leaked (?:lock or atomic|atomic, lock or RCU))",
         "BUG: {what} in {function}",
         "BUG: {what}",
-        sources=(Source.BODY,),
+        sources=(body_line,),
         function_re=re.compile(r"^\s+(?:last function: |preempt=.* workfn=)" + FUNC),
         body=ANY,
         trace=False,
@@ -1115,7 +621,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: stack guard page was hit at",
         "BUG: stack guard page was hit in {function}",
         "BUG: stack guard page was hit",
-        sources=(Source.RIP,),
+        sources=(faulting_ip,),
         **_OOPS,
     ),
     # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d)
@@ -1140,7 +646,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         # found, not the page's origin; syzkaller titles it without a function
         r"BUG: Bad page map",
         "BUG: Bad page map",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         body=ANY,
         absorbs=REPORT_ABSORBS,
     ),
@@ -1152,7 +658,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"BUG: (?P<what>Bad page state|Bad page cache)",
         "BUG: {what} in {function}",
         "BUG: {what}",
-        sources=(Source.SECTION,),
+        sources=(section_stack,),
         section=re.compile(r"^page last allocated via "),
         skip=re.compile(
             r"(?:free|put|get|update|release)_page|free_unref|^_*folio|truncate_inode_pages|"
@@ -1170,7 +676,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG",
         r"BUG (?P<cache>[\w:.-]+)(?: \([^)]*\))?: (?!kasan: )(?P<what>[^\n]+?)\s*$",
         "BUG: {what}",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(
             r"^(?:object_err|slab_err|slab_bug|print_trailer|__slab_free|slab_free|"
             r"free_debug_processing|alloc_debug_processing|on_freelist|check_)"
@@ -1182,7 +688,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         "BUG",
         r"INFO: (?P<which>Freed|Allocated) in " + FUNC + r"(?:" + OFFSETS + r")? age=",
         "INFO: {which} in {function}",
-        sources=(Source.HEADER,),
+        sources=(header_function,),
         trace=False,
         complete="header",
         corrupted=True,
@@ -1222,7 +728,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"PANIC: double fault",
         "PANIC: double fault in {function}",
         "PANIC: double fault",
-        sources=(Source.RIP,),
+        sources=(faulting_ip,),
         end=END_TRACE,
         summary=True,
         absorbs=REPORT_ABSORBS,
@@ -1281,7 +787,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?:(?:0x)?[0-9a-f]{8,16}\b|" + FUNC + r")?",
         "kernel panic: stack is corrupted in {function}",
         "kernel panic: stack is corrupted",
-        sources=(Source.HEADER, Source.TRACE),
+        sources=(header_function, call_trace),
         skip=re.compile(r"stack_chk"),
         end=END_PANIC,
     ),
@@ -1290,7 +796,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"Kernel panic - not syncing: corrupted stack end detected inside scheduler",
         "kernel panic: corrupted stack end in {function}",
         "kernel panic: corrupted stack end",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"schedule|retint_kernel"),
         pick=Pick.STALL,
         end=END_PANIC,
@@ -1301,7 +807,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"panic_on_warn set|hung_task: blocked tasks|softlockup: hung tasks|"
         r"Hard LOCKUP|RCU Stall|Fatal hardware error|Fatal Machine check)",
         "kernel panic: {message}",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         end=END_PANIC,
         corrupted=True,
     ),
@@ -1310,14 +816,14 @@ FORMATS: tuple[ReportFormat, ...] = (
         "PANIC",
         r"Kernel panic - not syncing: Couldn't open N_TTY ldisc",
         "kernel panic: Couldn't open N_TTY ldisc",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         end=END_PANIC,
     ),
     _row(
         "PANIC",
         r"Kernel panic - not syncing: (?P<message>.*?)\s*$",
         "kernel panic: {message}",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"sysrq_handle_|__handle_sysrq|write_sysrq_trigger"),
         end=END_PANIC,
     ),
@@ -1327,7 +833,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"Watchdog detected hard LOCKUP on cpu (?P<cpu>\d+)",
         "watchdog detected hard LOCKUP in {function}",
         "watchdog detected hard LOCKUP",
-        sources=(Source.TASK,),
+        sources=(interrupted_task,),
         pick=Pick.STALL,
         tail=BACKTRACE_TAIL,
         absorbs=REPORT_ABSORBS,
@@ -1337,7 +843,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"INFO: (?P<flavor>[\w-]+) (?:self-)?detected (?:expedited )?stalls?\b",
         "INFO: rcu detected stall in {function}",
         "INFO: rcu detected stall",
-        sources=(Source.TASK,),
+        sources=(interrupted_task,),
         pick=Pick.STALL,
         complete="header",
         body=RCU_BODY,
@@ -1350,7 +856,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"(?P<seconds>\d+) seconds",
         "INFO: task hung in {function}",
         "INFO: task hung",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         pick=Pick.HUNG,
         body=HUNG_BODY,
         tail=BACKTRACE_TAIL,
@@ -1361,7 +867,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         r"INFO: task (?P<comm>.+):(?P<pid>\d+) can't die for more than (?P<seconds>\d+) seconds",
         "INFO: task can't die in {function}",
         "INFO: task can't die",
-        sources=(Source.TRACE,),
+        sources=(call_trace,),
         skip=re.compile(r"schedule"),
         body=HUNG_BODY,
         tail=BACKTRACE_TAIL,
@@ -1500,18 +1006,19 @@ REFINEMENTS: tuple[Refinement, ...] = (
         ("watchdog detected hard LOCKUP in {function}", "watchdog detected hard LOCKUP"),
         message=re.compile(r"Watchdog detected hard LOCKUP"),
         absorbed="HARD_LOCKUP",
-        sources=(Source.TASK,),
+        sources=(interrupted_task,),
         pick=Pick.STALL,
     ),
 )
 
 # Every header keyword, to find a header anywhere in a line with one search.
+# test_the_header_hint_finds_every_rows_header checks it against every row of FORMATS.
 HEADER_HINT = re.compile(
     r"WARNING:|BUG[: ]|INFO:|\[ INFO:|\[ BUG:|kernel BUG|Kernel BUG|Kernel panic|"
     r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
-    r"stack segment|double fault|int3:|alignment check|bounds:|invalid TSS|segment not present|"
-    r"kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|Watchdog detected|"
-    r"Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
+    r"stack segment|double fault|int3(?::| \[#)|alignment check|bounds(?::| \[#)|invalid TSS|"
+    r"segment not present|kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|"
+    r"Watchdog detected|Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting|VFS: Busy"
 )
 

@@ -122,9 +122,31 @@ _ARM_FRAME = re.compile(
     r"0x(?P<size>[0-9a-f]+))?(?:\s+\[(?P<mod>[\w-]+)\])?\)\s+from\s+"
     # the caller, which the next line repeats, except on the last line (syzkaller reads
     # both: the bottom frame, often the exception entry, is printed only there)
-    r"(?:\[<[0-9a-f]+>\]\s+\((?P<caller>[A-Za-z_.$][\w.$]*))?"
+    r"(?:\[<[0-9a-f]+>\]\s+\((?P<caller>[A-Za-z_.$][\w.$]*)"
+    # a symbolizer's inlined callee ("(f file.c:12 [inline])"): not a frame to
+    # syzkaller, whose arm frame regex needs "+" or "." after the caller's name
+    r"(?P<caller_inline>\s+\S+:\d+\s+\[inline\])?)?"
 )
-_INLINE_FRAME = re.compile(r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)\s+\[inline\]\s*$")
+_INLINE_FRAME = re.compile(
+    r"^\s*(?P<func>[A-Za-z_.$][\w.$]*)\s+(?P<src>\S+:\d+)(?P<inline>\s+\[inline\])\s*$"
+)
+# What scripts/decode_stacktrace.sh makes of "f+0x12/0x34 [mod]": "f (file.c:12) mod", the
+# offsets replaced by addr2line -i's locations (the inlined callees' first, then f's own
+# line, "(discriminator N)" after some), the module without brackets. Its f is the
+# function the address is in: inlined callees get no frame of their own.
+DECODED = r" \((?P<src>[^\s()]+:\d+)(?:[^()]|\([^()]*\))*\)"
+_DECODED_FRAME = re.compile(
+    r"^\s*(?P<q>\?\s+)?(?P<func>[A-Za-z_.$][\w.$]*)"
+    r"(?:\+0x(?P<off>[0-9a-f]+)/0x(?P<size>[0-9a-f]+))?(?P<decoded>"
+    + DECODED
+    + r")(?: (?P<mod>[\w-]+))?\s*$"
+)
+# scripts/decodecode's disassembly of a Code: line, which decode_stacktrace.sh prints
+# below it: its two titles and their underlines, and one line per instruction
+_DECODECODE = re.compile(
+    r"^(?:All code|={8}|Code starting with the faulting instruction|={43}|"
+    r"\s*[0-9a-f]+:\*?\t.*|\s*\.\.\.)\s*$"
+)
 _ADDR_FRAME = re.compile(r"^\s*(?P<q>\?\s+)?0x[0-9a-f]+\s*$")
 _REGS = re.compile(
     r"^(?:[RE]?IP|[RE](?:SP|AX|BX|CX|DX|SI|DI|BP)|R\d{1,2}|[CDEFGS]S|CR\d|DR\d|PKRU|Code|"
@@ -142,8 +164,11 @@ RIP_FUNC = re.compile(
     r"^(?:[RE]?IP|pc |PC is at|epc |NIP |ra |--- interrupt: [0-9a-f]+ at )"
     r":?\s*(?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)*"
     + FUNC
-    + r"\+0x[0-9a-f]+/0x[0-9a-f]+"
-    + r"(?: \[(?P<module>[\w-]+)\])?"
+    + r"(?:\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[(?P<module>[\w-]+)\])?"
+    # decode_stacktrace.sh's "f (file.c:12) mod"
+    + r"|"
+    + DECODED.replace("?P<src>", "")
+    + r"(?: (?P<decoded_module>[\w-]+))?)"
 )
 CPU_RE = re.compile(
     r"^CPU: (?P<cpu>\d+):? (?:UID: \d+ )?PID: (?P<pid>\d+),? Comm: (?P<comm>.*?) "
@@ -208,6 +233,10 @@ def classify_rest(text: str) -> tuple[LineType, object]:
     m = _ARM_FRAME.match(text) or _INLINE_FRAME.match(text) or _ADDR_FRAME.match(text)
     if m:
         return LineType.FRAME, m
+    if "(" in text:
+        m = _DECODED_FRAME.match(text)
+        if m and not text.startswith(("RIP", "IP:", "EIP", "pc ", "lr ", "PC ", "LR ")):
+            return LineType.FRAME, m
     if _REGS.match(text):
         return LineType.REGS, text.split(":", 1)[0].split(" is at")[0].strip()
     m = _MARKER.match(text)
@@ -223,6 +252,8 @@ def classify_rest(text: str) -> tuple[LineType, object]:
         return LineType.MODULES, MODULES_RE.match(text)
     if _SECTION.match(text):
         return LineType.SECTION, None
+    if _DECODECODE.match(text):
+        return LineType.INFO, None
     if _INFO.match(text):
         return LineType.INFO, None
     if (text.startswith("==") or text.startswith("--")) and SEPARATOR_RE.match(text):

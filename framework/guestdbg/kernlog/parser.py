@@ -30,9 +30,8 @@ import codecs
 import enum
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -41,26 +40,17 @@ from guestdbg.kernlog.formats import (
     ANY,
     FORMATS,
     HEADER_HINT,
-    HUNG_BUCKETS,
-    LOCK_AT,
-    LOCK_CORE,
-    LOCK_IP,
-    NEVER_NAMED,
     REFINEMENTS,
-    SKIP_ALWAYS,
-    SKIP_HEADER,
-    SKIP_HUNG,
-    SKIP_STALL,
-    STALL_ANCHORS,
-    WQ_FUNCTION,
-    WQ_PWQ,
-    Pick,
     ReportFormat,
-    Source,
     Title,
-    plain,
     sanitize,
-    strip_syscall_prefix,
+)
+from guestdbg.kernlog.guilty import (
+    INTERRUPT_CONTEXTS,
+    Entry,
+    Evidence,
+    guilty,
+    header_function,
 )
 from guestdbg.kernlog.lines import (
     CPU_RE,
@@ -76,6 +66,7 @@ from guestdbg.kernlog.lines import (
     clean,
 )
 from guestdbg.kernlog.reports import Expected, Frame, KernelReport, is_tf_leak
+from guestdbg.kernlog.skips import SKIP_ALWAYS, plain, strip_syscall_prefix
 
 __all__ = [
     "ROUTES",
@@ -103,51 +94,12 @@ S = State
 @dataclass(frozen=True)
 class Route:
     """How a report in some state takes a line of some type: a base score,
-    plus what ``check`` (a method of :class:`_Open`) adds; None rejects."""
+    plus what ``check`` (a method of :class:`_Open`, called with the report,
+    the line and what classifying it found) adds; None rejects."""
 
     base: int
-    check: str | None = None
+    check: Callable[[_Open, Line, Any], int | None] | None = None
 
-
-# (state, line type) -> Route. A pair not listed is a line the report never takes.
-ROUTES: dict[tuple[State, LineType], Route] = {
-    (S.PREAMBLE, L.CALLTRACE): Route(10, "calltrace"),
-    (S.PREAMBLE, L.CPULINE): Route(20, "cpuline"),
-    (S.PREAMBLE, L.MODULES): Route(10, "first_modules"),
-    (S.PREAMBLE, L.REGS): Route(10, "regs"),
-    (S.PREAMBLE, L.INFO): Route(5),
-    (S.PREAMBLE, L.SECTION): Route(0, "body"),
-    (S.PREAMBLE, L.FRAME): Route(2, "has_trace"),
-    (S.PREAMBLE, L.MARKER): Route(2, "has_trace"),
-    (S.PREAMBLE, L.END): Route(1, "own_end"),
-    (S.PREAMBLE, L.SEP): Route(1, "own_end_or_body"),
-    (S.PREAMBLE, L.TEXT): Route(0, "body"),
-    (S.PREAMBLE, L.BLANK): Route(0, "blank"),
-    (S.TRACE, L.FRAME): Route(10),
-    (S.TRACE, L.MARKER): Route(0, "marker"),
-    (S.TRACE, L.REGS): Route(8, "regs"),
-    (S.TRACE, L.END): Route(10, "own_end"),
-    (S.TRACE, L.SEP): Route(10, "own_end"),
-    (S.TRACE, L.TEXT): Route(0, "tail"),
-    (S.TRACE, L.SECTION): Route(0, "tail"),
-    (S.TRACE, L.CALLTRACE): Route(0, "tail"),
-    (S.TRACE, L.CPULINE): Route(0, "tail_cpu"),
-    (S.TRACE, L.INFO): Route(1),
-    (S.TRACE, L.BLANK): Route(0, "blank"),
-    (S.AFTER, L.END): Route(10, "own_end"),
-    (S.AFTER, L.SEP): Route(10, "own_end"),
-    (S.AFTER, L.TEXT): Route(0, "tail"),
-    (S.AFTER, L.SECTION): Route(0, "tail"),
-    (S.AFTER, L.CALLTRACE): Route(0, "tail"),
-    (S.AFTER, L.FRAME): Route(0, "frame_after"),
-    (S.AFTER, L.MARKER): Route(0, "tail"),
-    (S.AFTER, L.CPULINE): Route(8, "tail_cpu"),
-    (S.AFTER, L.MODULES): Route(3, "later_modules"),
-    (S.AFTER, L.REGS): Route(5, "regs"),
-    (S.AFTER, L.INFO): Route(3),
-    (S.AFTER, L.BLANK): Route(0, "blank"),
-    (S.SUMMARY, L.REGS): Route(20, "regs"),
-}
 
 _STRUCTURAL = frozenset({L.CALLTRACE, L.CPULINE, L.MODULES, L.REGS, L.END, L.SEP})
 _REG_ORDER = {
@@ -156,10 +108,6 @@ _REG_ORDER = {
         ["RIP", "Code", "RSP", "RAX", "RDX", "RBP", "R10", "R13", "FS", "CS", "CR2", "DR0", "DR3"]
     )
 }
-_INTERRUPT_CONTEXTS = frozenset({"IRQ", "NMI", "SOFTIRQ"})
-# The interrupt entry a stall's interrupted frames lie below: x86's apic timer, arm64's
-# el1h_64_irq (syzkaller's stall stack part "apic_timer_interrupt|...|el1h_64_irq")
-_TIMER_INTERRUPT = re.compile(r"apic_timer_interrupt|^el1h_64_irq$")
 # A section whose call trace follows it but is another task's: rcu_check_gp_kthread_starvation()
 # (kernel/rcu/tree_stall.h) dumps the starved grace-period kthread's stack.
 # kernel/rcu/tree_stall.h rcu_check_gp_kthread_starvation(); "rcu: " is its pr_fmt since 4.20
@@ -168,21 +116,6 @@ IDLE_LIMIT = 60  # lines a report waiting for its end marker may go without one 
 LINGER = 8  # lines during which a report closed by a foreign line may take frames again
 PANIC_WINDOW = 12  # lines after a report during which a panic is still part of it
 SPAN_MEMORY = 4096  # lines remembered to judge what lay inside a report's span
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A candidate for the guilty frame: a call-trace frame or a RIP line."""
-
-    function: str
-    module: str | None
-    context: str
-    rip: bool
-    main: bool  # in the report's own stack (not an allocation or NMI backtrace stack)
-    after_interrupt: bool  # below the interrupt that reported (a stall's task frames)
-    preamble: bool = False  # printed before the call trace (lockdep's dependency chain)
-    section: str | None = None  # the section line of the secondary stack it is in
-    caller: bool = False  # an arm line's "from" frame, until the next line repeats it
 
 
 def _in_order(before: float | None, after: float | None) -> bool:
@@ -235,8 +168,238 @@ _USER_RIP = re.compile(r"^RIP: 00[23]3:")
 _PANIC_DONE = re.compile(r"^(?:Kernel Offset: |Rebooting in \d+ seconds|---\[ end Kernel panic)")
 
 
+class _Trace:
+    """The trace collector: a report's call traces as it reads them -- its
+    frames, the candidates for the guilty frame (frames and RIP lines), the
+    context markers it is inside, which stack the frames belong to (its own, a
+    secondary one under a section line, a panic's) -- and the reading state."""
+
+    def __init__(self) -> None:
+        self.state = S.PREAMBLE
+        self.frames: list[Frame] = []
+        self.entries: list[Entry] = []
+        self.contexts: list[str] = []
+        self.rip: str | None = None  # the first RIP line's value
+        self.traces = 0  # call traces started (the first is the report's own)
+        self.section = False  # frames now belong to a secondary stack
+        self.section_line: str | None = None  # the section line they are under
+        self.interrupted = False  # past the interrupt that printed the report
+        self.trace_done = False
+        self.frozen = False  # a panic cut in: later frames are the panic's
+        self.aside = False  # the next call trace is printed aside (not the report's)
+        self.code_ended = False  # a Code: line ended the trace (frames may go on)
+        self.text_ended = False  # a foreign text line ended an old-style trace
+        self.last_reg: str | None = None
+
+    def secondary(self) -> None:
+        """Frames from here on belong to another stack than the report's own."""
+        self.section = True
+        self.section_line = None
+
+    def section_at(self, text: str) -> None:
+        """A section line: the stack under it is a secondary one."""
+        self.section = True
+        self.section_line = text
+        self.aside = text.startswith(_ASIDE)
+
+    def call_trace(self) -> None:
+        """A "Call Trace:" line: a trace starts (the report's own if it is the first)."""
+        if self.aside:
+            # the stack printed aside (the RCU grace-period kthread's) is not the report's
+            self.aside = False
+            self.secondary()
+        else:
+            self.traces += 1
+            self.section = self.traces > 1 or self.frozen
+            self.section_line = None
+        self.state = S.TRACE
+        self.contexts = []
+        self.interrupted = False
+
+    def frame_line(self, m: re.Match[str], line: Line) -> None:
+        """A frame outside the body: it starts or resumes a trace."""
+        if self.state in (S.PREAMBLE, S.AFTER):
+            if self.state == S.AFTER and (self.code_ended or self.text_ended):
+                self.trace_done = False
+                self.code_ended = self.text_ended = False
+            self.state = S.TRACE
+            if self.traces == 0:
+                self.traces = 1
+        self.frame(m, line)
+
+    def end_line(self, state: State) -> None:
+        """The report's end line: its trace, if reading one, is over."""
+        if self.state == S.TRACE and self.frames:
+            self.trace_done = True
+        self.state = state
+
+    def freeze(self) -> None:
+        """A panic cut in: what follows is the panic's stack, not the report's."""
+        self.frozen = True
+        self.secondary()
+        if self.state == S.SUMMARY:
+            self.state = S.AFTER
+
+    def end_by_text(self) -> None:
+        """An old-style trace (no <TASK> markers) ends at the first text line
+        ... unless frames go on right after it (another task's message
+        printed into the trace, "used greatest stack depth")."""
+        self.trace_done = True
+        self.state = S.AFTER
+        self.text_ended = True
+
+    def ends_here(self) -> None:
+        """The trace is over if it is between frames outside any context."""
+        if self.state == S.TRACE and self.frames and not self.contexts:
+            self.trace_done = True
+
+    def marker(self, m: re.Match[str], line: Line) -> None:
+        """A context marker (<IRQ>, </TASK>, <EOI>...), with the frame it may hold."""
+        name = m.group("name")
+        if self.state != S.TRACE:
+            self.state = S.TRACE
+        if m.group("close"):
+            if self.contexts and self.contexts[-1] == name:
+                self.contexts.pop()
+            if name in INTERRUPT_CONTEXTS:
+                self.interrupted = True
+            if name == "TASK" and not self.contexts:
+                self.trace_done = True
+                self.state = S.AFTER
+        elif name in ("EOI", "EOE"):
+            if self.contexts and self.contexts[-1] in INTERRUPT_CONTEXTS:
+                self.contexts.pop()
+            self.interrupted = True
+        else:
+            self.contexts = [name]
+        rest = m.group("rest")
+        if rest:
+            fm = FRAME_RE.match(rest)
+            if fm:
+                self.frame(fm, line)
+
+    def frame(self, m: re.Match[str], line: Line) -> None:
+        """A frame, and the candidate it makes when it names a reliable function."""
+        gd = m.groupdict()
+        func = gd.get("func")
+        reliable = not gd.get("q")
+        context = self.contexts[-1] if self.contexts else ""
+        frame = Frame(
+            function=func,
+            offset=int(gd["off"], 16) if gd.get("off") else None,
+            size=int(gd["size"], 16) if gd.get("size") else None,
+            module=gd.get("mod"),
+            context=context,
+            reliable=reliable,
+            source=gd.get("src"),
+            inline=bool(gd.get("inline"))
+            or (gd.get("off") is None and func is not None and not gd.get("decoded")),
+            line=line.text,
+        )
+        self.frames.append(frame)
+        if self.entries and self.entries[-1].caller and self.entries[-1].function == func:
+            self.entries.pop()  # the arm line repeats the caller the line before named
+        # A symbolizer's "[inline]" frame (syzbot's, "f file.c:12 [inline]") is a callee
+        # inlined into the next frame, not a frame of its own: syzkaller's frame regex
+        # ({{FUNC}}: a name followed by "+" or ".") passes it over, and the report names
+        # what it would name unsymbolized.
+        if func and reliable and not gd.get("inline"):
+            self.entries.append(
+                Entry(
+                    func,
+                    frame.module,
+                    context,
+                    rip=False,
+                    main=not self.section and not self.frozen,
+                    after_interrupt=self.interrupted,
+                    preamble=self.state == S.PREAMBLE,
+                    section=self.section_line if self.section else None,
+                )
+            )
+            caller = gd.get("caller")
+            if caller and not gd.get("caller_inline"):
+                self.entries.append(
+                    replace(self.entries[-1], function=caller, module=None, caller=True)
+                )
+
+    def regs(self, key: str, text: str) -> None:
+        """A register line: the RIP line is a candidate; Code: or a user RIP may end the trace."""
+        self.last_reg = key
+        m = RIP_FUNC.match(text)
+        if key in ("RIP", "EIP", "IP", "pc", "PC") and self.rip is None and m:
+            self.rip = text.split(":", 1)[1].strip() if ":" in text else text
+        if m and not self.section and not self.frozen:
+            context = self.contexts[-1] if self.contexts else ""
+            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP", "--- interrupt"):
+                self.entries.append(
+                    Entry(
+                        m.group("function"),
+                        m.group("module") or m.group("decoded_module"),
+                        context,
+                        rip=True,
+                        main=True,
+                        after_interrupt=self.interrupted,
+                    )
+                )
+        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line,
+        # or (before 4.19, no Code: line there) with the user-mode registers of
+        # the syscall entry frame: RIP: 0033: (0023: for 32-bit tasks).
+        if key == "Code" and self.state == S.TRACE and not self.contexts and self.frames:
+            self.trace_done = True
+            self.state = S.AFTER
+            # ... unless frames follow its register block (4.x prints the
+            # interrupted registers inside the trace: Code: then RSP..R15)
+            self.code_ended = True
+        elif (
+            key == "RIP"
+            and self.state == S.TRACE
+            and not self.contexts
+            and self.frames
+            and _USER_RIP.match(text)
+        ):
+            self.trace_done = True
+
+
+class _Panic:
+    """The panic tracker: a Kernel panic a report printed (panic_on_warn, Fatal
+    exception), whether it cut the report's own trace short, and whether it
+    printed its last lines."""
+
+    def __init__(self) -> None:
+        self.cut_short = False
+        self.done = False  # the panic it absorbed printed its last lines
+
+    def absorb(self, trace: _Trace) -> None:
+        if trace.state == S.TRACE and not trace.trace_done:
+            self.cut_short = True  # the panic cut the report's own trace short
+        if trace.state != S.PREAMBLE:
+            trace.freeze()
+
+    def last_line(self, text: str, trace: _Trace) -> None:
+        if _PANIC_DONE.match(text):
+            self.done = True
+            trace.ends_here()
+
+
+# What follows an inlined callee's name in a symbolized line: its location, "[inline]"
+_INLINED = re.compile(r"\s+\S+:\d+\s+\[inline\]")
+
+
+def _inline_prefix(match: re.Match[str]) -> str | None:
+    """The header's text before the function it names, when a symbolizer marked
+    that function as an inlined callee ("... in f file.c:12 [inline]")."""
+    if match.groupdict().get("function") is None:
+        return None
+    if not _INLINED.match(match.string, match.end("function")):
+        return None
+    return match.string[match.start() : match.start("function")]
+
+
 class _Open:
-    """A report still being read."""
+    """A report still being read: how well each line fits it (:data:`ROUTES`),
+    its header's fields, body lines and modules; its stacks in a :class:`_Trace`,
+    a panic it printed in a :class:`_Panic`; :meth:`build` titles it, with the
+    guilty frame :func:`~guestdbg.kernlog.guilty.guilty` picks."""
 
     def __init__(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> None:
         self.fmt = fmt
@@ -244,34 +407,22 @@ class _Open:
         self.glued = match.start() > 0
         self.lines: list[Line] = []
         self.fields: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
-        self.state = S.PREAMBLE
-        self.frames: list[Frame] = []
-        self.entries: list[_Entry] = []
-        self.contexts: list[str] = []
         self.modules: list[str] = []
-        self.rip: str | None = None
         self.message: str | None = self.fields.get("message")
         self.absorbed: list[str] = []
         self.body: list[str] = []
         self.has_cpu_line = False
-        self.traces = 0  # call traces started (the first is the report's own)
-        self.section = False  # frames now belong to a secondary stack
-        self.section_line: str | None = None  # the section line they are under
-        self.interrupted = False  # past the interrupt that printed the report
-        self.trace_done = False
         self.ended = False
-        self.frozen = False  # a panic cut in: later frames are the panic's
-        self.aside = False  # the next call trace is printed aside (not the report's)
-        self.cut_by_panic = False
-        self.panic_done = False  # the panic it absorbed printed its last lines
-        self.code_ended = False  # a Code: line ended the trace (frames may go on)
         self.at_eof = False  # still open when the console ended
-        self.text_ended = False  # a foreign text line ended an old-style trace
         self.last_type = L.HEADER
-        self.last_reg: str | None = None
         self.idle = 0
         self.caller = line.caller
         self.last_ts = line.ts
+        self.trace = _Trace()
+        self.panic = _Panic()
+        # the header's text before its function while that function is an inlined
+        # callee and nothing but header lines was read: the next header line may be its twin
+        self.inline_prefix = _inline_prefix(match)
 
     # -- routing -----------------------------------------------------------------
     def score(self, lt: LineType, line: Line, extra: Any) -> int:
@@ -281,16 +432,16 @@ class _Open:
         if (
             lt == L.TEXT
             and self.last_type == L.MODULES
-            and self.state in (S.PREAMBLE, S.AFTER)
+            and self.trace.state in (S.PREAMBLE, S.AFTER)
             and MODULE_CONT_RE.match(line.text)
         ):
             return 40
-        route = ROUTES.get((self.state, lt))
+        route = ROUTES.get((self.trace.state, lt))
         if route is None:
             return -1
         delta = 0
         if route.check is not None:
-            got = getattr(self, "_" + route.check)(line, extra)
+            got = route.check(self, line, extra)
             if got is None:
                 return -1
             delta = got
@@ -299,7 +450,7 @@ class _Open:
 
     # Each check returns what it adds to the route's base score, or None to reject.
     def _calltrace(self, line: Line, extra: Any) -> int | None:
-        if _REG_ORDER.get(self.last_reg or "", 99) < _REG_ORDER["CR2"]:
+        if _REG_ORDER.get(self.trace.last_reg or "", 99) < _REG_ORDER["CR2"]:
             return None  # its register dump is not over: the trace comes after it
         lead_in = self.last_type in (L.CPULINE, L.INFO, L.REGS) or bool(
             self.body and self.lines[-1].text is self.body[-1]
@@ -318,14 +469,14 @@ class _Open:
     def _regs(self, line: Line, key: str) -> int | None:
         # show_regs() prints the CPU line first; old x86 and arm print IP:/pc first
         if (
-            self.state == S.PREAMBLE
+            self.trace.state == S.PREAMBLE
             and not self.has_cpu_line
             and key not in ("IP", "RIP", "EIP", "pc", "PC")
         ):
             return None
-        if self.last_reg is None:
+        if self.trace.last_reg is None:
             return 10 if key in ("RIP", "IP", "pc", "PC") else 0
-        a, b = _REG_ORDER.get(self.last_reg), _REG_ORDER.get(key)
+        a, b = _REG_ORDER.get(self.trace.last_reg), _REG_ORDER.get(key)
         return 20 if a is not None and b is not None and b == a + 1 else 0
 
     def _has_trace(self, line: Line, extra: Any) -> int | None:
@@ -359,9 +510,9 @@ class _Open:
     def _frame_after(self, line: Line, extra: Any) -> int | None:
         # An oops of Linux < 5.x prints the interrupted registers inside its
         # trace: frames right after the Code: line go on with the same trace.
-        if self.last_type == L.REGS and self.code_ended and not self.frozen:
+        if self.last_type == L.REGS and self.trace.code_ended and not self.trace.frozen:
             return 10
-        if self.text_ended and self.last_type == L.FRAME and not self.frozen:
+        if self.trace.text_ended and self.last_type == L.FRAME and not self.trace.frozen:
             return 5
         return self._tail(line, extra)
 
@@ -372,10 +523,12 @@ class _Open:
     def _marker(self, line: Line, m: re.Match[str]) -> int | None:
         name = m.group("name")
         if m.group("close"):
-            return 30 if self.contexts and self.contexts[-1] == name else None
+            return 30 if self.trace.contexts and self.trace.contexts[-1] == name else None
         if name in ("EOI", "EOE"):
-            return 30 if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS else 5
-        return 10 if not self.contexts else None
+            return (
+                30 if self.trace.contexts and self.trace.contexts[-1] in INTERRUPT_CONTEXTS else 5
+            )
+        return 10 if not self.trace.contexts else None
 
     def _cpu_affinity(self, m: re.Match[str]) -> int:
         score = 0
@@ -389,6 +542,7 @@ class _Open:
     def add(self, lt: LineType, line: Line, extra: Any) -> None:
         self.lines.append(line)
         self.idle = 0
+        self.inline_prefix = None
         if line.ts is not None:
             self.last_ts = line.ts
         text, fmt = line.text, self.fmt
@@ -405,10 +559,9 @@ class _Open:
         if lt == L.INFO and text.startswith("Preemption disabled at:"):
             # the one frame under it is where preemption was disabled, not the
             # report's stack (testdata 642: kernel_fpu_begin_mask)
-            self.section = True
-            self.section_line = None
+            self.trace.secondary()
         if (
-            self.state == S.PREAMBLE
+            self.trace.state == S.PREAMBLE
             and fmt.body is not None
             and lt not in _STRUCTURAL
             and fmt.body.match(text)
@@ -417,16 +570,14 @@ class _Open:
             if self.message is None and lt == L.TEXT and text.strip() and fmt.body_message:
                 self.message = text.strip()
             if lt == L.SECTION:
-                self.section = True
-                self.section_line = text
-                self.aside = text.startswith(_ASIDE)
+                self.trace.section_at(text)
             elif lt == L.FRAME:
                 # a stack printed right under the header (KMSAN, KCSAN, KFENCE) is
                 # the report's own; after a section line, a secondary one
-                self._frame(extra, line)
+                self.trace.frame(extra, line)
             self._release_from(text)
             return
-        if lt == L.TEXT and self.state == S.PREAMBLE and fmt.message_after_header:
+        if lt == L.TEXT and self.trace.state == S.PREAMBLE and fmt.message_after_header:
             self.message = self.message or text.strip()
             return
         if lt == L.CPULINE:
@@ -439,52 +590,49 @@ class _Open:
                 self.fields.setdefault("taint", _taint(extra.group("taint")))
         elif lt == L.MODULES:
             self._add_modules(extra.group("mods"))
-        elif lt == L.CALLTRACE and self.aside:
-            # the stack printed aside (the RCU grace-period kthread's) is not the report's
-            self.aside = False
-            self.section = True
-            self.section_line = None
-            self.state = S.TRACE
-            self.contexts = []
-            self.interrupted = False
         elif lt == L.CALLTRACE:
-            self.traces += 1
-            self.section = self.traces > 1 or self.frozen
-            self.section_line = None
-            self.state = S.TRACE
-            self.contexts = []
-            self.interrupted = False
+            self.trace.call_trace()
         elif lt == L.SECTION:
-            self.section = True
-            self.section_line = text
-            self.aside = text.startswith(_ASIDE)
+            self.trace.section_at(text)
         elif lt == L.MARKER:
-            self._marker_line(extra, line)
+            self.trace.marker(extra, line)
         elif lt == L.FRAME:
-            if self.state in (S.PREAMBLE, S.AFTER):
-                if self.state == S.AFTER and (self.code_ended or self.text_ended):
-                    self.trace_done = False
-                    self.code_ended = self.text_ended = False
-                self.state = S.TRACE
-                if self.traces == 0:
-                    self.traces = 1
-            self._frame(extra, line)
+            self.trace.frame_line(extra, line)
         elif lt == L.REGS:
-            self._regs_line(extra, text)
+            self.trace.regs(extra, text)
         elif lt == L.INFO:
-            self._panic_end(text)
+            if "PANIC" in self.absorbed:
+                self.panic.last_line(text, self.trace)
         elif lt in (L.END, L.SEP) and fmt.end is not None and fmt.end.match(text):
             self.ended = True
-            if self.state == S.TRACE and self.frames:
-                self.trace_done = True
-            self.state = S.SUMMARY if fmt.summary else S.AFTER
+            self.trace.end_line(S.SUMMARY if fmt.summary else S.AFTER)
         self._release_from(text)
 
-    def _panic_end(self, text: str) -> None:
-        if "PANIC" in self.absorbed and _PANIC_DONE.match(text):
-            self.panic_done = True
-            if self.state == S.TRACE and self.frames and not self.contexts:
-                self.trace_done = True
+    def takes_twin(self, fmt: ReportFormat, line: Line, match: re.Match[str]) -> bool:
+        """Is this header line the twin a symbolizer printed after this report's
+        header for the function its inlined callee is in? syzbot's symbolizer
+        repeats a line per inlined frame ("BUG: KASAN: ... in f_inlined file.c:12
+        [inline]", then "... in f+0x12/0x34 file.c:40"); syzkaller's title regex
+        reads the first whose function is followed by "+" or ".": f."""
+        if self.inline_prefix is None or fmt is not self.fmt or match.group("function") is None:
+            return False
+        if line.caller is not None and self.caller is not None and line.caller != self.caller:
+            return False
+        return match.string[match.start() : match.start("function")] == self.inline_prefix
+
+    def take_twin(self, line: Line, match: re.Match[str]) -> None:
+        self.lines.append(line)
+        self.idle = 0
+        groups = match.groupdict()
+        for k, v in groups.items():
+            if k in ("function", "module"):
+                if v is None:
+                    self.fields.pop(k, None)
+                else:
+                    self.fields[k] = v
+            elif v is not None:
+                self.fields.setdefault(k, v)
+        self.inline_prefix = _inline_prefix(match)
 
     def absorb_panic(self, line: Line, match: re.Match[str]) -> None:
         """A Kernel panic printed by this report (panic_on_warn, Fatal exception)."""
@@ -492,14 +640,7 @@ class _Open:
         self.idle = 0
         self.absorbed.append("PANIC")
         self.message = self.message or match.groupdict().get("message")
-        if self.state == S.TRACE and not self.trace_done:
-            self.cut_by_panic = True  # the panic cut the report's own trace short
-        if self.state != S.PREAMBLE:
-            self.frozen = True  # what follows is the panic's stack, not this report's
-            self.section = True
-            self.section_line = None
-            if self.state == S.SUMMARY:
-                self.state = S.AFTER
+        self.panic.absorb(self.trace)
 
     def _release_from(self, text: str) -> None:
         if "release" in self.fields:
@@ -515,130 +656,32 @@ class _Open:
             if m:
                 self.modules.append(m.group("name"))
 
-    def _marker_line(self, m: re.Match[str], line: Line) -> None:
-        name = m.group("name")
-        if self.state != S.TRACE:
-            self.state = S.TRACE
-        if m.group("close"):
-            if self.contexts and self.contexts[-1] == name:
-                self.contexts.pop()
-            if name in _INTERRUPT_CONTEXTS:
-                self.interrupted = True
-            if name == "TASK" and not self.contexts:
-                self.trace_done = True
-                self.state = S.AFTER
-        elif name in ("EOI", "EOE"):
-            if self.contexts and self.contexts[-1] in _INTERRUPT_CONTEXTS:
-                self.contexts.pop()
-            self.interrupted = True
-        else:
-            self.contexts = [name]
-        rest = m.group("rest")
-        if rest:
-            fm = FRAME_RE.match(rest)
-            if fm:
-                self._frame(fm, line)
-
-    def _frame(self, m: re.Match[str], line: Line) -> None:
-        gd = m.groupdict()
-        func = gd.get("func")
-        reliable = not gd.get("q")
-        context = self.contexts[-1] if self.contexts else ""
-        frame = Frame(
-            function=func,
-            offset=int(gd["off"], 16) if gd.get("off") else None,
-            size=int(gd["size"], 16) if gd.get("size") else None,
-            module=gd.get("mod"),
-            context=context,
-            reliable=reliable,
-            source=gd.get("src"),
-            inline=bool(gd.get("inline")) or (gd.get("off") is None and func is not None),
-            line=line.text,
-        )
-        self.frames.append(frame)
-        if self.entries and self.entries[-1].caller and self.entries[-1].function == func:
-            self.entries.pop()  # the arm line repeats the caller the line before named
-        if func and reliable:
-            self.entries.append(
-                _Entry(
-                    func,
-                    frame.module,
-                    context,
-                    rip=False,
-                    main=not self.section and not self.frozen,
-                    after_interrupt=self.interrupted,
-                    preamble=self.state == S.PREAMBLE,
-                    section=self.section_line if self.section else None,
-                )
-            )
-            caller = gd.get("caller")
-            if caller:
-                self.entries.append(
-                    replace(self.entries[-1], function=caller, module=None, caller=True)
-                )
-
-    def _regs_line(self, key: str, text: str) -> None:
-        self.last_reg = key
-        m = RIP_FUNC.match(text)
-        if key in ("RIP", "EIP", "IP", "pc", "PC") and self.rip is None and m:
-            self.rip = text.split(":", 1)[1].strip() if ":" in text else text
-        if m and not self.section and not self.frozen:
-            context = self.contexts[-1] if self.contexts else ""
-            if key in ("RIP", "EIP", "IP", "pc", "PC", "epc", "NIP", "--- interrupt"):
-                self.entries.append(
-                    _Entry(
-                        m.group("function"),
-                        m.group("module"),
-                        context,
-                        rip=True,
-                        main=True,
-                        after_interrupt=self.interrupted,
-                    )
-                )
-        # Before </TASK> markers (Linux < 5.17 x86) a trace ends with its Code: line,
-        # or (before 4.19, no Code: line there) with the user-mode registers of
-        # the syscall entry frame: RIP: 0033: (0023: for 32-bit tasks).
-        if key == "Code" and self.state == S.TRACE and not self.contexts and self.frames:
-            self.trace_done = True
-            self.state = S.AFTER
-            # ... unless frames follow its register block (4.x prints the
-            # interrupted registers inside the trace: Code: then RSP..R15)
-            self.code_ended = True
-        elif (
-            key == "RIP"
-            and self.state == S.TRACE
-            and not self.contexts
-            and self.frames
-            and _USER_RIP.match(text)
-        ):
-            self.trace_done = True
-
     # -- the result ------------------------------------------------------------------
     @property
     def complete(self) -> bool:
-        if self.cut_by_panic:
+        if self.panic.cut_short:
             return False
-        if self.ended or self.panic_done:
+        if self.ended or self.panic.done:
             return True
-        main = [e for e in self.entries if e.main]
-        if self.at_eof and self.code_ended and main and main[-1].rip and len(main) > 1:
+        main = [e for e in self.trace.entries if e.main]
+        if self.at_eof and self.trace.code_ended and main and main[-1].rip and len(main) > 1:
             # a WARN's trap frames, its registers, and the console ended: the
             # trace that goes on below the registers was never printed (testdata 500)
             return False
         if (
-            self.state == S.TRACE
-            and not self.contexts
-            and not self.trace_done
-            and self.frames
-            and _TRACE_BOTTOM.search(self.frames[-1].function or "")
+            self.trace.state == S.TRACE
+            and not self.trace.contexts
+            and not self.trace.trace_done
+            and self.trace.frames
+            and _TRACE_BOTTOM.search(self.trace.frames[-1].function or "")
         ):
             return True  # the console ends where the trace does anyway
-        if self.state == S.TRACE and (self.contexts or not self.trace_done):
+        if self.trace.state == S.TRACE and (self.trace.contexts or not self.trace.trace_done):
             return False
         if self.fmt.complete == "end":
             return False
         if self.fmt.complete == "trace" and self.fmt.trace:
-            return self.trace_done
+            return self.trace.trace_done
         return True
 
     def build(self, expected: Sequence[Expected], foreign: int) -> KernelReport:
@@ -651,7 +694,7 @@ class _Open:
             fmt.pick,
         )
         location = self.fields.get("location")
-        header_function = self.fields.get("function")
+        header_named = self.fields.get("function")
         for ref in REFINEMENTS:
             if kind not in ref.kinds:
                 continue
@@ -661,7 +704,7 @@ class _Open:
             if ref.message is not None:
                 hits.append(bool(self.message and ref.message.search(self.message)))
             if ref.function is not None:
-                hits.append(bool(header_function and ref.function.search(header_function)))
+                hits.append(bool(header_named and ref.function.search(header_named)))
             if ref.absorbed is not None:
                 hits.append(ref.absorbed in self.absorbed)
             if all(hits) if ref.every else any(hits):
@@ -673,24 +716,26 @@ class _Open:
                     ref.pick,
                 )
                 break
-        function, module = self._guilty(sources, skip, pick)
-        if function is None and Source.HEADER not in sources and header_function:
+        function, module = guilty(
+            Evidence(self.trace.entries, self.fields, self.body, fmt), sources, skip, pick
+        )
+        if function is None and header_function not in sources and header_named:
             # no stack to choose from: the function the header names
-            function = strip_syscall_prefix(plain(header_function))
+            function = strip_syscall_prefix(plain(header_named))
             if (skip is not None and skip.search(function)) or SKIP_ALWAYS.search(function):
                 function = None
         truncated = not self.complete
         reasons = []
-        if fmt.trace and not self.entries and (fmt.complete == "trace" or self.at_eof):
+        if fmt.trace and not self.trace.entries and (fmt.complete == "trace" or self.at_eof):
             reasons.append("no call trace")
         if truncated and any("{function}" in t for t in titles):
             # a cut stack can name the wrong function; a message title stays right
-            reasons.append("cut short by a panic" if self.cut_by_panic else "cut short")
+            reasons.append("cut short by a panic" if self.panic.cut_short else "cut short")
         if foreign:
             reasons.append(f"{foreign} line(s) of other output interleaved")
         if fmt.corrupted:
             reasons.append("the report this message follows was not printed")
-        if any(e.function.startswith("should_fail") for e in self.entries):
+        if any(e.function.startswith("should_fail") for e in self.trace.entries):
             reasons.append("fault-injection stack interleaved")
         # a report with a stack that named nothing (a stall whose backtraces never came,
         # or only other tasks'): syzkaller's "extracted no stack frame", "... in corrupted"
@@ -707,7 +752,6 @@ class _Open:
             location=location or "",
             message=sanitize_message(self.message or ""),
             trap=_trap_name(self.fields.get("what", "")),
-            freebug=_free_bug(self.header),
             level=(self.fields.get("level") or "").lstrip("[ "),
         )
         title = Title(values).fill(titles, fmt.kind)
@@ -726,9 +770,9 @@ class _Open:
             comm=self.fields.get("comm"),
             taint=self.fields.get("taint"),
             release=self.fields.get("release"),
-            rip=self.rip,
+            rip=self.trace.rip,
             message=self.message,
-            frames=tuple(self.frames),
+            frames=tuple(self.trace.frames),
             modules=tuple(dict.fromkeys(self.modules)),
             raw="\n".join(ln.raw for ln in self.lines),
             start_line=self.lines[0].no,
@@ -745,187 +789,50 @@ class _Open:
                 return replace(report, expected=True, expected_because=exp.why or exp.pattern)
         return report
 
-    def _candidates(self, source: Source) -> list[_Entry]:
-        main = [e for e in self.entries if e.main]
-        if source == Source.RIP:
-            return [e for e in main if e.rip][:1]
-        if source == Source.TRACE:
-            # The WARN/oops stack starts at its RIP line when the trace holds one
-            # (panic_on_warn prints the panic's frames first).
-            rips = [i for i, e in enumerate(main) if e.rip]
-            start = 0
-            if rips and all(SKIP_ALWAYS.search(plain(e.function)) for e in main[: rips[0]]):
-                start = rips[0] + 1
-            rest = [e for e in main[start:] if not e.rip]
-            if rest and rest[0].context in _INTERRUPT_CONTEXTS:
-                # the trace (below the RIP line, if any) starts on an interrupt stack:
-                # the fault happened there (a timer callback, a softirq), before what
-                # it interrupted
-                return [e for e in rest if not e.after_interrupt] or rest
-            return [e for e in rest if e.context not in _INTERRUPT_CONTEXTS]
-        if source == Source.TASK:
-            # What the timer interrupt that detected the stall interrupted: the
-            # frames below it, in any context (a softirq it hit runs on the IRQ
-            # stack before <EOI>), else those after the interrupt's end marker.
-            # syzkaller: from the first apic_timer_interrupt frame, the next RIP
-            # line (what the interrupt hit) and the frames after it
-            timer = [i for i, e in enumerate(main) if _TIMER_INTERRUPT.search(e.function)]
-            if timer:
-                rip = next((i for i in range(timer[0] + 1, len(main)) if main[i].rip), None)
-                if rip is not None:
-                    return main[rip:]
-            if timer and timer[-1] + 1 < len(main):
-                return main[timer[-1] + 1 :]
-            if not timer:
-                # syzkaller's part is searched in the whole report: on arm64 the CPU that
-                # detected its own stall is dumped under "Task dump for CPU n:", after
-                # the CPU where the grace-period kthread last ran (testdata 688)
-                every = [e for e in self.entries if not e.rip]
-                timer = [i for i, e in enumerate(every) if _TIMER_INTERRUPT.search(e.function)]
-                if timer and timer[0] + 1 < len(every):
-                    return every[timer[0] + 1 :]
-            after = [e for e in main if e.after_interrupt]
-            if after:
-                return after
-            return [e for e in main if e.context not in _INTERRUPT_CONTEXTS]
-        if source == Source.FROM_RIP:
-            rip = next((i for i, e in enumerate(main) if e.rip), 0)
-            return main[rip:]
-        if source == Source.BACKTRACE:
-            return list(self.entries)
-        if source == Source.SECTION and self.fmt.section is not None:
-            want = self.fmt.section
-            return [e for e in self.entries if e.section is not None and want.search(e.section)]
-        return []
 
-    def _guilty(
-        self, sources: tuple[Source, ...], skip: re.Pattern[str] | None, pick: Pick
-    ) -> tuple[str | None, str | None]:
-        """The guilty function and its module, from the first source that has one."""
-        names: list[tuple[str, str | None]] = []
-        # the passed-over function where the access faulted (the lock core, a
-        # string helper), named only if no other frame is printed
-        fallback: tuple[str | None, str | None] = (None, None)
-        for source in sources:
-            if source == Source.HEADER and self.fields.get("function"):
-                name = plain(self.fields["function"])
-                if not SKIP_HEADER.search(name) and not (skip is not None and skip.search(name)):
-                    return strip_syscall_prefix(name), self.fields.get("module")
-                if not NEVER_NAMED.search(name) and fallback[0] is None:
-                    fallback = (name, self.fields.get("module"))
-            elif source == Source.RIP and self.fmt.rip_guilty:
-                rips = [e for e in self._candidates(source) if e.rip]
-                if rips and not SKIP_HEADER.search(plain(rips[0].function)):
-                    return strip_syscall_prefix(plain(rips[0].function)), rips[0].module
-                if rips and LOCK_CORE.search(rips[0].function) and fallback[0] is None:
-                    fallback = (plain(rips[0].function), rips[0].module)
-                names.extend((e.function, e.module) for e in self._candidates(source))
-            elif source == Source.BODY and self.fmt.kind == "WORKQUEUE_LOCKUP":
-                work = _stuck_work(self.body, self.fields.get("pool_cpus"))
-                if work:
-                    names.append((work, None))
-            elif source == Source.SECTION:
-                # a stack of its own: named from it when it names anything
-                for e in self._candidates(source):
-                    name = plain(e.function)
-                    if not _skipped(name, skip, pick):
-                        return strip_syscall_prefix(name), e.module
-            elif source == Source.LOCK_IP:
-                ip = next((m for m in map(LOCK_IP.match, self.body) if m), None)
-                if ip:
-                    names.append((ip.group("function"), None))
-            elif source == Source.LOCK_CHAIN:
-                sites = (m for m in map(LOCK_AT.search, self.body) if m)
-                names.extend((m.group("function"), None) for m in islice(sites, 2))
-                names.extend((e.function, e.module) for e in self.entries if e.preamble)
-            elif source in (Source.LOCK_AT, Source.BODY) and self.fmt.function_re is not None:
-                for text in self.body:
-                    m = self.fmt.function_re.search(text)
-                    if m:
-                        names.append((m.group("function"), None))
-                        break
-                if names and source == Source.LOCK_AT:
-                    return strip_syscall_prefix(plain(names[0][0])), None
-            else:
-                names.extend((e.function, e.module) for e in self._candidates(source))
-        plain_names = [(plain(n), mod) for n, mod in names]
-        kept = [
-            (strip_syscall_prefix(n), mod) for n, mod in plain_names if not _skipped(n, skip, pick)
-        ]
-        if not kept:
-            return fallback
-        if pick == Pick.STALL:
-            # dispatchers are recognised by their own names (__x64_sys_ioctl, not "ioctl")
-            return _stall_frame([(n, mod) for n, mod in plain_names if not _skipped(n, skip, pick)])
-        if pick == Pick.HUNG:
-            return _hung_frame(kept)
-        return kept[0]
-
-
-def _stuck_work(body: list[str], pool_cpus: str | None) -> str | None:
-    """The work in flight on the stuck pool's pwq (show_pwq() prints each pwq's
-    cpus, then its in-flight works), else the first one in flight at all."""
-    current, first = None, None
-    for text in body:
-        m = WQ_PWQ.match(text)
-        if m:
-            current = m.group("cpus")
-            continue
-        m = WQ_FUNCTION.match(text)
-        if m:
-            first = first or m.group("function")
-            if pool_cpus is not None and current == pool_cpus:
-                return str(m.group("function"))
-    return first
-
-
-def _skipped(name: str, skip: re.Pattern[str] | None, pick: Pick) -> bool:
-    if SKIP_ALWAYS.search(name) or (skip is not None and skip.search(name)):
-        return True
-    if pick == Pick.STALL and SKIP_STALL.search(name):
-        return True
-    return pick == Pick.HUNG and not _hung_bucket(name) and bool(SKIP_HUNG.search(name))
-
-
-def _stall_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
-    """The frame above the first dispatching one (syzkaller's convention:
-    the syscall, work item or file operation the CPU was stuck in)."""
-    prev = names[0]
-    for name, module in names:
-        if STALL_ANCHORS.search(name):
-            if "smp_call_function" in name:
-                return "smp_call_function", None
-            return strip_syscall_prefix(prev[0]), prev[1]
-        prev = (name, module)
-    return strip_syscall_prefix(names[0][0]), names[0][1]
-
-
-def _hung_frame(names: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
-    """The first frame holding a bucket's name (``__synchronize_srcu`` is in the
-    synchronize_rcu bucket, ``rtnl_lock_killable`` in its own: syzkaller's
-    hang extractor), else the first frame that is not waiting machinery."""
-    for name, module in names:
-        bucket = _hung_bucket(name)
-        if bucket:
-            return bucket, module
-    return names[0]
-
-
-def _hung_bucket(name: str) -> str | None:
-    for anchor, bucket in HUNG_BUCKETS.items():
-        if anchor in name:
-            return bucket or name
-    return None
+# (state, line type) -> Route. A pair not listed is a line the report never takes.
+ROUTES: dict[tuple[State, LineType], Route] = {
+    (S.PREAMBLE, L.CALLTRACE): Route(10, _Open._calltrace),
+    (S.PREAMBLE, L.CPULINE): Route(20, _Open._cpuline),
+    (S.PREAMBLE, L.MODULES): Route(10, _Open._first_modules),
+    (S.PREAMBLE, L.REGS): Route(10, _Open._regs),
+    (S.PREAMBLE, L.INFO): Route(5),
+    (S.PREAMBLE, L.SECTION): Route(0, _Open._body),
+    (S.PREAMBLE, L.FRAME): Route(2, _Open._has_trace),
+    (S.PREAMBLE, L.MARKER): Route(2, _Open._has_trace),
+    (S.PREAMBLE, L.END): Route(1, _Open._own_end),
+    (S.PREAMBLE, L.SEP): Route(1, _Open._own_end_or_body),
+    (S.PREAMBLE, L.TEXT): Route(0, _Open._body),
+    (S.PREAMBLE, L.BLANK): Route(0, _Open._blank),
+    (S.TRACE, L.FRAME): Route(10),
+    (S.TRACE, L.MARKER): Route(0, _Open._marker),
+    (S.TRACE, L.REGS): Route(8, _Open._regs),
+    (S.TRACE, L.END): Route(10, _Open._own_end),
+    (S.TRACE, L.SEP): Route(10, _Open._own_end),
+    (S.TRACE, L.TEXT): Route(0, _Open._tail),
+    (S.TRACE, L.SECTION): Route(0, _Open._tail),
+    (S.TRACE, L.CALLTRACE): Route(0, _Open._tail),
+    (S.TRACE, L.CPULINE): Route(0, _Open._tail_cpu),
+    (S.TRACE, L.INFO): Route(1),
+    (S.TRACE, L.BLANK): Route(0, _Open._blank),
+    (S.AFTER, L.END): Route(10, _Open._own_end),
+    (S.AFTER, L.SEP): Route(10, _Open._own_end),
+    (S.AFTER, L.TEXT): Route(0, _Open._tail),
+    (S.AFTER, L.SECTION): Route(0, _Open._tail),
+    (S.AFTER, L.CALLTRACE): Route(0, _Open._tail),
+    (S.AFTER, L.FRAME): Route(0, _Open._frame_after),
+    (S.AFTER, L.MARKER): Route(0, _Open._tail),
+    (S.AFTER, L.CPULINE): Route(8, _Open._tail_cpu),
+    (S.AFTER, L.MODULES): Route(3, _Open._later_modules),
+    (S.AFTER, L.REGS): Route(5, _Open._regs),
+    (S.AFTER, L.INFO): Route(3),
+    (S.AFTER, L.BLANK): Route(0, _Open._blank),
+    (S.SUMMARY, L.REGS): Route(20, _Open._regs),
+}
 
 
 def _trap_name(what: str) -> str:
     return {"stack segment": "stack segment fault"}.get(what, what)
-
-
-def _free_bug(header: str) -> str:
-    if "double-free or invalid-free" in header or "invalid-free" in header:
-        return "invalid-free"
-    return "double-free"
 
 
 def sanitize_message(message: str) -> str:
@@ -1139,7 +1046,7 @@ class ConsoleParser:
         self._seen.append(seen)
         found = find_header(text) if hinted else None
         if found is not None and any(
-            rep.state == S.PREAMBLE
+            rep.trace.state == S.PREAMBLE
             and rep.fmt.body is not None
             and rep.fmt.body is not ANY
             and rep.fmt.body.match(text)
@@ -1181,8 +1088,8 @@ class ConsoleParser:
         if best is not None:
             seen[3] = True
             best.add(lt, line, extra)
-            if (best.ended and best.state != S.SUMMARY) or (
-                best.state == S.AFTER and best.fmt.end is None and best.fmt.tail is None
+            if (best.ended and best.trace.state != S.SUMMARY) or (
+                best.trace.state == S.AFTER and best.fmt.end is None and best.fmt.tail is None
             ):
                 self._finish(best)  # nothing more can belong to it
         elif (
@@ -1199,7 +1106,7 @@ class ConsoleParser:
                 continue
             rep.idle += 1
             if self._foreign_ends(rep, lt):
-                self._finish(rep, linger=rep.state == S.AFTER)
+                self._finish(rep, linger=rep.trace.state == S.AFTER)
             elif rep.idle > IDLE_LIMIT:
                 self._finish(rep)
 
@@ -1207,17 +1114,17 @@ class ConsoleParser:
         """Does a line that is not this report's end it?"""
         if lt == L.BLANK:
             return False
-        if rep.state == S.SUMMARY or (not rep.fmt.trace and rep.state == S.PREAMBLE):
+        if rep.trace.state == S.SUMMARY or (not rep.fmt.trace and rep.trace.state == S.PREAMBLE):
             return True
-        if rep.state == S.AFTER and rep.fmt.end is None:
+        if rep.trace.state == S.AFTER and rep.fmt.end is None:
             return True
-        if rep.state == S.TRACE and not rep.contexts and rep.frames and lt == L.TEXT:
-            # An old-style trace (no <TASK> markers) ends at the first text line
-            # ... unless frames go on right after it (another task's message
-            # printed into the trace, "used greatest stack depth").
-            rep.trace_done = True
-            rep.state = S.AFTER
-            rep.text_ended = True
+        if (
+            rep.trace.state == S.TRACE
+            and not rep.trace.contexts
+            and rep.trace.frames
+            and lt == L.TEXT
+        ):
+            rep.trace.end_by_text()
             return rep.fmt.end is None
         return False
 
@@ -1225,7 +1132,12 @@ class ConsoleParser:
         if fmt.kind == "PANIC" and self._panic_joins(line, match):
             return
         for rep in reversed(self._open):
-            if rep.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
+            if rep.takes_twin(fmt, line, match):
+                rep.take_twin(line, match)
+                self._age_others(rep)
+                return
+        for rep in reversed(self._open):
+            if rep.trace.state == S.PREAMBLE and fmt.kind in rep.fmt.absorbs and rep.idle <= 8:
                 loc = match.groupdict().get("location")
                 if fmt.kind == rep.fmt.kind == "WARNING" and (
                     len(rep.lines) > 1 or loc != rep.fields.get("location")
@@ -1280,9 +1192,9 @@ class ConsoleParser:
                 continue
             rep.idle += 1
             if (
-                rep.state == S.SUMMARY
-                or (rep.state == S.AFTER and rep.fmt.end is None)
-                or (not rep.fmt.trace and rep.state == S.PREAMBLE)
+                rep.trace.state == S.SUMMARY
+                or (rep.trace.state == S.AFTER and rep.fmt.end is None)
+                or (not rep.fmt.trace and rep.trace.state == S.PREAMBLE)
             ):
                 self._finish(rep)
 
@@ -1293,10 +1205,10 @@ class ConsoleParser:
             _, rep = self._lingering[i]
             fits = rep.score(lt, line, extra) >= 0
             if not fits and lt in (L.FRAME, L.MARKER):
-                rep.state = S.TRACE
+                rep.trace.state = S.TRACE
                 fits = rep.score(lt, line, extra) >= 0
                 if not fits:
-                    rep.state = S.AFTER
+                    rep.trace.state = S.AFTER
             if fits:
                 del self._lingering[i]
                 self._open.append(rep)
