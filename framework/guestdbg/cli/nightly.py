@@ -34,11 +34,13 @@ import pytest
 
 from guestdbg import verdicts
 from guestdbg.cli import run as suite_run
+from guestdbg.cli.report import results_written
 from guestdbg.cli.signals import interrupted_by
 from guestdbg.cli.suite_options import plugin_args
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
 from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
+from guestdbg.results import record
 from guestdbg.runtime import host
 
 EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = verdicts.GOOD, verdicts.DEFECT, verdicts.CANNOT_JUDGE
@@ -154,7 +156,7 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
                 rates[key]["extra"][kind] += 1
     nested: dict[str, dict[str, str]] = {}
     for c in cases:
-        if c.nested:
+        if "outer_level" in c.nested:  # a kvm-nested case (any case records host_kernel)
             nested.setdefault(
                 c.point.rsplit("-", 1)[0] if c.point.endswith(("-sw", "-hw")) else c.point, {}
             ).update(c.nested)
@@ -321,17 +323,23 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
     if problems:
         return write_problems(out, problems, header)
+    tested = []
     try:
         for tree in [*trees] or [kernels.DEFAULT_TREE]:
             img = kernels.image_for(tree)
             header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
+            tested.append(record.describe_tree(str(tree), img.tree))
     except GuestdbgError as err:
         return write_problems(out, [f"the guest images are not usable: {err.message}"], header)
+    record.write_trees(out, tested)
     collector = Collector()
     if args.artifacts is None:
         args.artifacts = out / "artifacts"
     extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
-    status = pytest.main(suite_run.pytest_argv(plugin_args(args), extra), plugins=[collector])
+    status = pytest.main(
+        suite_run.pytest_argv(plugin_args(args), extra),
+        plugins=[collector, record.ScenarioKeeper(out)],
+    )
     stopped = interrupted_by() if status == pytest.ExitCode.INTERRUPTED else None
     if status == pytest.ExitCode.INTERRUPTED and stopped is None:
         stopped = verdicts.INTERRUPTED_SIGINT
@@ -347,6 +355,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     summary["cases"] = [asdict(c) | {"infrastructure": c.infrastructure} for c in cases]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(markdown(cases, summary, header))
+    results_written(out, args)
     name = verdicts.NAMES.get(summary["verdict"], str(summary["verdict"]))
     print(f"guestdbg nightly: verdict {name}; summary in {out / 'summary.md'}")
     verdict: int = summary["verdict"]
