@@ -192,17 +192,25 @@ def _environment(case: Case, night: Night) -> dict[str, Any]:
     return {"comment": _text(", ".join(parts)), "misc": misc}
 
 
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else ""
+
+
 def _comment(case: Case) -> str:
+    """One line; the whole text goes to log_excerpt or misc."""
     if case.outcome in ("failed", "error"):
         if case.infrastructure:
             return f"could not judge: {case.cause or 'no cause recorded'}"
         return f"debug defect found: {', '.join(case.findings) or 'no finding recorded'}"
     if case.outcome == "xfailed":
-        return f"expected failure (xfail): {case.message}"
+        return f"expected failure (xfail): {_first_line(case.message)}"
     if case.outcome == "xpassed":
-        return f"passed although expected to fail: {case.message}"
+        return f"passed although expected to fail: {_first_line(case.message)}"
     if case.outcome == "skipped":
-        return f"skipped: {case.message.strip().splitlines()[-1] if case.message.strip() else ''}"
+        # pytest's skip text: "('file', line, 'Skipped: why')"
+        m = re.search(r"Skipped: (.*?)['\"]?\)?$", case.message.strip())
+        return f"skipped: {m.group(1) if m else _first_line(case.message)}"
     if case.expected:
         return f"positive control: found its planted defect {case.expected[0]}"
     return "judged clean: no detector fired"
@@ -216,7 +224,7 @@ def _test(case: Case, build: dict[str, Any], night: Night, run: str, base: str) 
         "origin": build["origin"],
         "path": f"guestdbg.{_slug(case.test)}" + (f".{point}" if case.point else ""),
         "status": status_of(case),
-        "comment": _text(_comment(case), 1000),
+        "comment": _text(_comment(case))[:1000],
         "duration": round(case.seconds, 3),
         "environment": _environment(case, night),
         "misc": {
@@ -235,7 +243,7 @@ def _test(case: Case, build: dict[str, Any], night: Night, run: str, base: str) 
     if case.expected:
         misc["control_of"] = case.expected[0]
     if case.outcome in ("xfailed", "xpassed"):
-        misc["xfail"] = case.message
+        misc["xfail"] = _text(case.message)[:EXCERPT_LIMIT]
     data = (case.scenario or {}).get("data", {})
     for key in ("re_hits", "resumes", "stalled_steps", "sstep_flags", "host_injections"):
         if data.get(key) is not None:
