@@ -103,17 +103,14 @@ class History:
         return next((n for n, c in self.runs if c.status in FAILING), None)
 
     @property
-    def judged(self) -> list[bool]:
-        """Each judged run: True when it failed."""
-        return [c.status in FAILING for _, c in self.runs if c.status not in ("skipped",)]
-
-    @property
     def flake_rate(self) -> float | None:
-        """How often a judged run disagrees with the one before it (0: steady)."""
-        j = self.judged
-        if len(j) < 2:
+        """Failures that did not last: judged runs that failed and were followed
+        by a pass, over all judged runs (a regression that stays is not a flake)."""
+        judged = [c.status in FAILING for _, c in self.runs if c.status != "skipped"]
+        if not judged:
             return None
-        return sum(a != b for a, b in itertools.pairwise(j)) / (len(j) - 1)
+        gone = sum(1 for a, b in itertools.pairwise(judged) if a and not b)
+        return gone / len(judged)
 
     def detector_rates(self) -> dict[str, str]:
         judged = [c for _, c in self.runs if c.status != "skipped"]
@@ -200,10 +197,11 @@ def _history_table(nights: list[Night], hist: list[History]) -> list[str]:
         )
     rows.append("</table>")
     rows.append(
-        "<p><small>failing since: the first night of the current run of failures (a debug "
-        "defect or a case that could not judge). Flake rate: how often a judged night "
-        "disagrees with the one before it (0%: steady). Detectors: nights in which each "
-        "fired, over the nights the case was judged.</small></p>"
+        "<p><small>Failing since: the first night of the current run of failures (a debug "
+        "defect, or a case that could not judge). First failed: the first failing night "
+        "shown. Flake rate: failures that went away at the next run, over the judged runs "
+        "(a regression that stays is not a flake). Detectors: the runs in which each fired, "
+        "over the judged runs.</small></p>"
     )
     return rows
 

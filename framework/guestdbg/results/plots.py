@@ -15,7 +15,9 @@ Each returns the SVG text, or None when the scenario recorded nothing to draw.
 from __future__ import annotations
 
 import io
+import itertools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -24,7 +26,7 @@ matplotlib.use("Agg")  # files only: no display, no GUI toolkit
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import MaxNLocator
 
 from guestdbg.debugger.gdb import Step
 from guestdbg.judges.injections import _EXIT_RE, _INJ_RE, _THREAD_RE, STEP_EXIT_REASONS
@@ -46,10 +48,6 @@ def _svg(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def _hex(value: float, _pos: int = 0) -> str:
-    return f"{int(value) & 0xFFFFFFFFFFFFFFFF:#x}"
-
-
 def handler_entry(s: Step) -> bool:
     """A step that went to an IDT entry stub instead of where its instruction leads."""
     if not s.symbol or s.fell_through:
@@ -60,31 +58,71 @@ def handler_entry(s: Step) -> bool:
     return allowed is None or s.next_pc not in allowed
 
 
+@dataclass(frozen=True)
+class AddressAxis:
+    """Addresses on a broken axis: code that runs together (a loop, a handler)
+    keeps its byte distances, the gigabytes between regions shrink to a fixed
+    gap, so a jump from the module into an IDT stub shows as a jump and both
+    ends stay readable."""
+
+    position: dict[int, float]
+    regions: list[tuple[float, int, str]]  # (where it starts on the axis, address, name)
+
+    @classmethod
+    def of(cls, steps: list[Step], region_gap: int = 0x800) -> AddressAxis:
+        names: dict[int, str] = {}
+        for s in steps:
+            if s.symbol:
+                names.setdefault(s.next_pc, s.symbol.split("+")[0])
+        addrs = sorted({s.next_pc for s in steps} | {s.pc for s in steps})
+        spans = [b - a for a, b in itertools.pairwise(addrs) if b - a <= region_gap]
+        gap = max(16.0, 0.08 * sum(spans)) if spans else 16.0
+        position: dict[int, float] = {}
+        regions: list[tuple[float, int, str]] = []
+        y, prev = 0.0, None
+        for a in addrs:
+            if prev is None or a - prev > region_gap:
+                y += gap if prev is not None else 0.0
+                regions.append((y, a, ""))
+            else:
+                y += a - prev
+            position[a] = y
+            prev = a
+        named = []
+        for i, (start, addr, _) in enumerate(regions):
+            stop = regions[i + 1][1] if i + 1 < len(regions) else addrs[-1] + 1
+            name = next((names[a] for a in sorted(names) if addr <= a < stop), "")
+            named.append((start, addr, name))
+        return cls(position, named)
+
+
 def step_trace(data: dict[str, Any], title: str) -> str | None:
     raw = data.get("steps")
     if not isinstance(raw, list) or not raw:
         return None
     steps = [Step(**s) for s in raw]
-    xs = list(range(1, len(steps) + 1))
-    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT))
-    ax.plot(xs, [s.next_pc for s in steps], "-", color="#4878a8", lw=0.8, label="PC after the step")
-    ax.plot(xs, [s.next_pc for s in steps], ".", color="#4878a8", ms=2)
+    axis = AddressAxis.of(steps)
+    xs = list(range(len(steps)))  # numbered from 0, as the judge's evidence numbers them
+    ys = [axis.position[s.next_pc] for s in steps]
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.6))
+    ax.plot(xs, ys, "-", color="#4878a8", lw=0.8, label="PC after the step")
+    ax.plot(xs, ys, ".", color="#4878a8", ms=2)
     entries = [(x, s) for x, s in zip(xs, steps, strict=True) if handler_entry(s)]
     if entries:
         ax.plot(
             [x for x, _ in entries],
-            [s.next_pc for _, s in entries],
+            [axis.position[s.next_pc] for _, s in entries],
             "v",
             color="#c0392b",
-            ms=8,
+            ms=9,
             label=f"interrupt-handler entry ({len(entries)})",
         )
         for x, s in entries[:3]:
             ax.annotate(
-                str(s.symbol),
-                (x, s.next_pc),
+                f"step {x}: {s.symbol}",
+                (x, axis.position[s.next_pc]),
                 textcoords="offset points",
-                xytext=(6, 6),
+                xytext=(6, -12),
                 fontsize=7,
                 color="#c0392b",
             )
@@ -92,19 +130,29 @@ def step_trace(data: dict[str, Any], title: str) -> str | None:
     if stalls:
         ax.plot(
             [x for x, _ in stalls],
-            [s.next_pc for _, s in stalls],
+            [axis.position[s.next_pc] for _, s in stalls],
             "x",
             color="#e67e22",
             ms=8,
             mew=2,
             label=f"stalled step ({len(stalls)})",
         )
-    ax.yaxis.set_major_formatter(FuncFormatter(_hex))
+    # One tick per region (the largest ones when there are many), named by its function.
+    shown = (
+        axis.regions if len(axis.regions) <= 12 else axis.regions[:: len(axis.regions) // 12 + 1]
+    )
+    ax.set_yticks(
+        [y for y, _, _ in shown],
+        [f"{a:#x} {name}".strip() for _, a, name in shown],
+        fontsize=6,
+    )
+    for y, _, _ in axis.regions[1:]:
+        ax.axhline(y, color="#bbb", lw=0.5, ls=":")
     ax.set_xlabel("step number")
-    ax.set_ylabel("address")
+    ax.set_ylabel("address (gaps between code regions shrunk)", fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper right", fontsize=7)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, axis="x")
     return _svg(fig)
 
 
@@ -207,6 +255,7 @@ def resume_loop(data: dict[str, Any], title: str) -> str | None:
         )
     ax.set_xlabel("breakpoint hit (in the order of the resumes; hits carry no clock)")
     ax.set_ylabel("test module call number")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", fontsize=7)
     ax.grid(alpha=0.3)
