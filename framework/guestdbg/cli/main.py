@@ -104,6 +104,10 @@ def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
     from guestdbg.cli.report import check_origin
 
     check_origin(args.kcidb_origin)
+    if args.kcidb is not None:  # an older night's KCIDB file must never pass for this one's
+        if args.kcidb.is_dir():
+            raise InputError(f"--kcidb {args.kcidb} is a directory: give the JSON file to write")
+        args.kcidb.unlink(missing_ok=True)
     return nightly.run(args, rest)
 
 
