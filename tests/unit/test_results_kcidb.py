@@ -123,3 +123,15 @@ def test_the_kcidb_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["kcidb", str(NIGHTS / "n3"), "--origin", "Bad-Name"]) == 2
     assert "lowercase" in capsys.readouterr().err
     assert main(["kcidb", str(tmp_path)]) == 2  # not a nightly directory
+
+
+def test_a_night_from_before_trees_json_still_converts(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(NIGHTS / "n3", tmp_path / "n3")
+    (tmp_path / "n3" / "trees.json").unlink()
+    data = kcidb_data(Night.load(tmp_path / "n3"), "guestdbg")
+    validate(data)
+    (co,) = data["checkouts"]
+    assert co["misc"]["release"] == "6.1.192-guestdbg" and "bzimage_sha256" not in co["misc"]
+    assert not any(t["misc"].get("kernel_tree_unrecorded") for t in data["tests"])

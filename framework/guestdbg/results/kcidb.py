@@ -78,11 +78,16 @@ def _run_id(night: Night) -> str:
 
 
 def _trees(night: Night) -> list[dict[str, Any]]:
-    """trees.json, or (older nights) the trees the cases name, with what their
-    JUnit properties say."""
+    """trees.json, or (older nights) the trees the summary's header and the
+    cases' JUnit properties name."""
     if night.trees:
         return night.trees
     seen: dict[str, dict[str, Any]] = {}
+    for line in night.summary.get("header", []):
+        m = re.match(r"kernel under test: (\S+) \((.*)\)$", line)
+        if m:
+            seen.setdefault(m.group(2), {"label": Path(m.group(2)).name, "root": m.group(2)})
+            seen[m.group(2)]["release"] = m.group(1)
     for c in night.cases:
         root = c.properties.get("kernel_tree", "")
         if root and root not in seen:
@@ -94,12 +99,23 @@ def _trees(night: Night) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _tree_of(case: Case, trees: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _tree_of(case: Case, trees: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """The tree a case ran on, and whether that is known (a case that failed
+    before it recorded its tree goes by its matrix point's tree label, or to
+    the first tree, said so in its misc)."""
     root = case.properties.get("kernel_tree")
     for t in trees:
-        if t.get("root") == root:
-            return t
-    return trees[0] if len(trees) == 1 else None
+        if root and _same_root(t.get("root", ""), root):
+            return t, True
+    for t in trees:
+        if t.get("label") and case.point.startswith(f"{t['label']}-"):
+            return t, False
+    return trees[0], False
+
+
+def _same_root(a: str, b: str) -> bool:
+    """Two spellings of a tree's path (``~/`` in trimmed fixtures)."""
+    return Path(a).expanduser() == Path(b).expanduser()
 
 
 def _checkout(t: dict[str, Any], origin: str, run: str, night: Night) -> dict[str, Any]:
@@ -275,15 +291,15 @@ def kcidb_data(night: Night, origin: str, artifacts_url: str | None = None) -> d
         builds.append(b)
         by_root[t.get("root")] = b
     tests = []
+    trees = _trees(night)
+    if night.cases and not trees:
+        raise GuestdbgError(f"{night.path} names no kernel tree: no trees.json, header or JUnit")
     for case in night.cases:
-        tree = _tree_of(case, _trees(night))
-        build = by_root.get(tree.get("root")) if tree else None
-        if build is None:
-            raise GuestdbgError(
-                f"case {case.nodeid} names kernel tree {case.properties.get('kernel_tree')!r}, "
-                "which this night did not record"
-            )
-        tests.append(_test(case, build, night, run, base))
+        tree, known = _tree_of(case, trees)
+        test = _test(case, by_root[tree.get("root")], night, run, base)
+        if not known:
+            test["misc"]["kernel_tree_unrecorded"] = True
+        tests.append(test)
     return {
         "version": {"major": schema.major, "minor": schema.minor},
         "checkouts": checkouts,
