@@ -3,7 +3,8 @@
 ``guestdbg nightly --kernel-tree PATH --out DIR`` checks the host and the
 tree first, builds the images, runs the suite through pytest with JUnit XML,
 and writes ``summary.json`` and ``summary.md`` (the matrix as a table, each
-failure with its cause and artifact link). Exit status (:mod:`guestdbg.verdicts`),
+failure with its cause and artifact link), ``report.html`` and, with
+``--kcidb FILE``, KCIDB data (:mod:`guestdbg.results`). Exit status (:mod:`guestdbg.verdicts`),
 usable directly with ``git bisect run``:
 
 - 0: a complete run, every judged case passed (controls found their defects);
