@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from guestdbg.cli.main import main
-from guestdbg.judges.injections import parse_kvm_trace
+from guestdbg.judges.injections import parse_kvm_trace, stepped_vcpu_timeline
 from guestdbg.results import plots
 from guestdbg.results.html_report import histories
 from guestdbg.results.nights import Night, load_nights
@@ -57,7 +57,7 @@ def test_one_night_is_a_report_without_history(tmp_path: Path) -> None:
 
 def test_the_injection_timeline_reads_the_hosts_trace_as_the_judge_does() -> None:
     trace = (FIXTURES / "nested" / "host-trace-debian-5.10-sstep0x1.txt").read_text()
-    steps, injections = plots.host_trace_events(trace)
+    steps, injections = stepped_vcpu_timeline(trace)
     judged = parse_kvm_trace(trace)
     assert len(injections) == len(judged.injected()) == 111
     assert len(steps) == judged.exit_reasons(judged.stepped_threads)["DB excp"] == 200

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from guestdbg.debugger.gdb import Step
-from guestdbg.judges.injections import _EXIT_RE, _INJ_RE, _THREAD_RE, STEP_EXIT_REASONS
+from guestdbg.judges.injections import stepped_vcpu_timeline
 from guestdbg.judges.steps import (
     IDT_STUB_RE,
     VECTOR_STUBS_RE,
@@ -38,7 +37,6 @@ from guestdbg.judges.steps import (
 )
 
 WIDTH, HEIGHT = 9.0, 3.2
-_TIME_RE = re.compile(r"\s(\d+\.\d+):\s")
 
 
 def _svg(fig: Figure) -> str:
@@ -156,29 +154,6 @@ def step_trace(data: dict[str, Any], title: str) -> str | None:
     return _svg(fig)
 
 
-def host_trace_events(text: str) -> tuple[list[float], list[float]]:
-    """Times (s) of the stepped vCPU thread's single-step exits and of the
-    injections into it, from a tracefs ``trace`` text."""
-    steps: dict[int, list[float]] = {}
-    inj: dict[int, list[float]] = {}
-    for line in text.splitlines():
-        t = _TIME_RE.search(line)
-        th = _THREAD_RE.match(line)
-        if not t:
-            continue
-        tid = int(th.group(1)) if th else -1
-        if _INJ_RE.search(line):
-            inj.setdefault(tid, []).append(float(t.group(1)))
-            continue
-        m = _EXIT_RE.search(line)
-        if m and m.group(1).strip() in STEP_EXIT_REASONS:
-            steps.setdefault(tid, []).append(float(t.group(1)))
-    if not steps:
-        return [], [t for ts in inj.values() for t in ts]
-    tid = max(steps, key=lambda k: len(steps[k]))  # the stepped vCPU's thread
-    return steps[tid], inj.get(tid, [])
-
-
 def injection_timeline(data: dict[str, Any], host_trace: str | None, title: str) -> str | None:
     if "timer_before" not in data or not isinstance(data.get("steps"), int):
         return None
@@ -187,7 +162,13 @@ def injection_timeline(data: dict[str, Any], host_trace: str | None, title: str)
     fig, (ax, ax_t) = plt.subplots(
         2, 1, figsize=(WIDTH, HEIGHT + 0.8), sharex=False, height_ratios=[1.2, 1]
     )
-    step_times, inj_times = host_trace_events(host_trace) if host_trace else ([], [])
+    timeline = data.get("host_timeline")  # recorded by the scenario (kvm-nested)
+    if isinstance(timeline, dict):
+        step_times, inj_times = list(timeline["steps"]), list(timeline["injections"])
+    elif host_trace:  # nights from before it was: the host's trace among the artifacts
+        step_times, inj_times = stepped_vcpu_timeline(host_trace)
+    else:
+        step_times, inj_times = [], []
     if step_times:
         t0 = step_times[0]
         ax.eventplot(
