@@ -135,3 +135,18 @@ def test_a_night_from_before_trees_json_still_converts(tmp_path: Path) -> None:
     (co,) = data["checkouts"]
     assert co["misc"]["release"] == "6.1.192-guestdbg" and "bzimage_sha256" not in co["misc"]
     assert not any(t["misc"].get("kernel_tree_unrecorded") for t in data["tests"])
+
+
+def test_a_nested_case_names_its_host_its_blockirq_bits_and_the_outer_level() -> None:
+    tests = kcidb_tests("nested-5.10")  # Debian's 5.10 as the nested host: no BLOCKIRQ
+    t = tests[
+        "guestdbg.test_single_steps_take_interrupts_only_where_kvm_lacks_blockirq"
+        ".kvm-nested-debian-5_10-smp2"
+    ]
+    nested = t["environment"]["misc"]["nested_host"]
+    assert nested["host_kernel"].startswith("5.10.0-46-cloud-amd64")
+    assert nested["kvm_guest_debug2"].startswith("KVM_CAP_SET_GUEST_DEBUG2 = 0x0")
+    assert nested["outer_level"] == "TCG (QEMU 10.0.2, -cpu max)"
+    assert "default 0x1" in nested["sstep_flags_reported"]
+    assert "outer level TCG (QEMU 10.0.2" in t["environment"]["comment"]
+    assert t["status"] == "PASS" and t["misc"]["host_injections"] == 120

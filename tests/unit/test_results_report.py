@@ -70,3 +70,15 @@ def test_a_step_trace_marks_the_handler_entry_the_judge_found() -> None:
     svg = plots.step_trace(case.scenario["data"], "t")
     assert svg is not None and "interrupt-handler entry (1)" in svg
     assert "step 11: asm_sysvec_apic_timer_interrupt+0x0" in svg  # as the judge numbers it
+
+
+def test_the_injection_timeline_of_a_nested_night(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(FIXTURES / "nightly" / "nested-5.10"), "--out", str(out)]) == 0
+    (svg,) = [
+        p
+        for p in (tmp_path / "r-assets").glob("*injection-timeline.svg")
+        if "lacks_blockirq" in p.name
+    ]
+    text = svg.read_text()
+    assert "kvm_inj_virq (120)" in text and "steps (200)" in text and "(+118)" in text

@@ -261,7 +261,7 @@ def _case_section(night: Night, case: Case, assets: Path, report_dir: Path) -> l
     if case.findings:
         line += f"; findings: {_e(', '.join(case.findings))}"
     if case.expected:
-        line += f"; a positive control of <code>{_e(case.expected[0])}</code>"
+        line += f"; expected here: <code>{_e(', '.join(case.expected))}</code>"
     if case.infrastructure and case.cause:
         line += f"; cause: {_e(case.cause)}"
     out.append(line + "</p>")

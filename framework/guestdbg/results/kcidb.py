@@ -228,7 +228,8 @@ def _comment(case: Case) -> str:
         m = re.search(r"Skipped: (.*?)['\"]?\)?$", case.message.strip())
         return f"skipped: {m.group(1) if m else _first_line(case.message)}"
     if case.expected:
-        return f"positive control: found its planted defect {case.expected[0]}"
+        # A positive control, or a case that expects a defect on this host (no BLOCKIRQ).
+        return f"found what it expected here: {', '.join(case.expected)}"
     return "judged clean: no detector fired"
 
 
