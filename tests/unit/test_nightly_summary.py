@@ -100,3 +100,12 @@ def test_the_summary_names_each_nested_host() -> None:
     assert summary["nested_hosts"] == {"kvm-nested-debian-5.10-smp2": c.nested}
     text = markdown([c], summary, [])
     assert "## Nested KVM hosts" in text and "default 0x1" in text and "QEMU 10.0.2" in text
+
+
+def test_a_run_without_nested_hosts_has_no_nested_section() -> None:
+    # Every case records this machine's kernel; only kvm-nested cases an outer level.
+    c = case("a", "tcg-smp2", "passed")
+    c.nested = {"host_kernel": "6.1.0-28-amd64"}
+    summary = summarize([c])
+    assert summary["nested_hosts"] == {}
+    assert "## Nested KVM hosts" not in markdown([c], summary, [])

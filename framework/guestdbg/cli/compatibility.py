@@ -48,7 +48,7 @@ def _say(cells: list[Cell]) -> str:
     parts = []
     for cell, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].word)):
         text = cell.word + (f" ({cell.why})" if cell.why and cell.word != "passed" else "")
-        parts.append(f"{text} ×{n}" if len(cells) > 1 else text)
+        parts.append(f"{text} x{n}" if len(cells) > 1 else text)
     return "; ".join(parts).replace("|", "\\|")
 
 
@@ -61,7 +61,7 @@ def table(
     )
     for test, axes, cell in rows:
         kernel = axes.get("kernel_release") or "?"
-        column = f"QEMU {axes.get('qemu_version') or '?'} × gdb {axes.get('gdb_version') or '?'}"
+        column = f"QEMU {axes.get('qemu_version') or '?'} x gdb {axes.get('gdb_version') or '?'}"
         out[test][kernel][column].append(cell)
     return out
 
@@ -72,7 +72,7 @@ def markdown(rows: list[tuple[str, dict[str, str], Cell]]) -> list[str]:
     if all(len(v) <= 1 for v in values.values()):
         return []
     lines = [
-        "## Compatibility: kernel × QEMU × gdb",
+        "## Compatibility: kernel x QEMU x gdb",
         "",
         "Each cell: what that combination did (passed, defect, xfail with its cause, "
         "not judged with why, skipped).",

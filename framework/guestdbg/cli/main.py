@@ -7,6 +7,8 @@
     guestdbg nightly --out DIR [options]      the suite with bisect-friendly verdicts
     guestdbg repro SCENARIO [options]  leave a guest in the bad state for gdb
     guestdbg kernlog FILE... [--json]  kernel reports in saved console logs
+    guestdbg report DIR... [--out F]   static HTML report over nightly outputs
+    guestdbg kcidb DIR [--out F]       a finished nightly as KCIDB data
 
 Exit statuses are those of :mod:`guestdbg.verdicts`. Each command imports
 only what it uses.
@@ -98,8 +100,27 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
 
 def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
     from guestdbg.cli import nightly
+    from guestdbg.cli.report import check_origin
 
+    check_origin(args.kcidb_origin)
+    if args.kcidb is not None:  # an older night's KCIDB file must never pass for this one's
+        if args.kcidb.is_dir():
+            raise InputError(f"--kcidb {args.kcidb} is a directory: give the JSON file to write")
+        args.kcidb.unlink(missing_ok=True)
     return nightly.run(args, rest)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from guestdbg.cli.report import cmd_report as report
+
+    return report(args)
+
+
+def cmd_kcidb(args: argparse.Namespace) -> int:
+    from guestdbg.cli.report import check_origin, cmd_kcidb
+
+    check_origin(args.origin)
+    return cmd_kcidb(args)
 
 
 class Parser(argparse.ArgumentParser):
@@ -117,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Here, not at the top: guest options import the QEMU spec, which
     # `guestdbg kernlog` (the fast path) never needs.
     from guestdbg.cli.guest_options import add_guest_options
+    from guestdbg.cli.report import add_kcidb_options, add_report_parsers
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
     from guestdbg.options import positive_float
@@ -174,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "arguments go to pytest (-k, -n ...).",
     )
     p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--kcidb", type=Path, help="also write the run as KCIDB JSON to this file")
+    add_kcidb_options(p, prefix="kcidb-")
     add_suite_options(p)
     p = sub.add_parser(
         "repro",
@@ -183,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_repro_options(p)
     add_guest_options(p)
+    add_report_parsers(sub)
     return parser
 
 
@@ -241,5 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "boot": cmd_boot,
         "kernlog": cmd_kernlog,
         "repro": cmd_repro,
+        "report": cmd_report,
+        "kcidb": cmd_kcidb,
     }
     return _dispatch(handlers[args.cmd], args)

@@ -3,7 +3,8 @@
 ``guestdbg nightly --kernel-tree PATH --out DIR`` checks the host and the
 tree first, builds the images, runs the suite through pytest with JUnit XML,
 and writes ``summary.json`` and ``summary.md`` (the matrix as a table, each
-failure with its cause and artifact link). Exit status (:mod:`guestdbg.verdicts`),
+failure with its cause and artifact link), ``report.html`` and, with
+``--kcidb FILE``, KCIDB data (:mod:`guestdbg.results`). Exit status (:mod:`guestdbg.verdicts`),
 usable directly with ``git bisect run``:
 
 - 0: a complete run, every judged case passed (controls found their defects);
@@ -34,11 +35,13 @@ import pytest
 
 from guestdbg import options, verdicts
 from guestdbg.cli import run as suite_run
+from guestdbg.cli.report import results_written
 from guestdbg.cli.signals import interrupted_by
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
 from guestdbg.images.tools import gdb_named, qemu_named
 from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
+from guestdbg.results import record
 from guestdbg.runtime import host
 
 EXIT_GOOD, EXIT_DEFECT, EXIT_CANNOT_JUDGE = verdicts.GOOD, verdicts.DEFECT, verdicts.CANNOT_JUDGE
@@ -154,7 +157,7 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
                 rates[key]["extra"][kind] += 1
     nested: dict[str, dict[str, str]] = {}
     for c in cases:
-        if c.nested:
+        if "outer_level" in c.nested:  # a kvm-nested case (any case records host_kernel)
             nested.setdefault(
                 c.point.rsplit("-", 1)[0] if c.point.endswith(("-sw", "-hw")) else c.point, {}
             ).update(c.nested)
@@ -324,17 +327,20 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
     if problems:
         return write_problems(out, problems, header)
+    tested = []
     try:
         for tree in [*trees] or [kernels.DEFAULT_TREE]:
             img = kernels.image_for(tree)
             header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
+            tested.append(record.describe_tree(str(tree), img.tree))
     except GuestdbgError as err:
         return write_problems(out, [f"the guest images are not usable: {err.message}"], header)
+    record.write_trees(out, tested)
     collector = Collector()
     if args.artifacts is None:
         args.artifacts = out / "artifacts"
     extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
-    status = suite_run.run(args, extra, plugins=(collector,))
+    status = suite_run.run(args, extra, plugins=(collector, record.ScenarioKeeper(out)))
     stopped = interrupted_by() if status == pytest.ExitCode.INTERRUPTED else None
     if status == pytest.ExitCode.INTERRUPTED and stopped is None:
         stopped = verdicts.INTERRUPTED_SIGINT
@@ -350,6 +356,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     summary["cases"] = [asdict(c) | {"infrastructure": c.infrastructure} for c in cases]
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(markdown(cases, summary, header))
+    results_written(out, args)
     name = verdicts.NAMES.get(summary["verdict"], str(summary["verdict"]))
     print(f"guestdbg nightly: verdict {name}; summary in {out / 'summary.md'}")
     verdict: int = summary["verdict"]

@@ -89,6 +89,34 @@ def parse_kvm_trace(text: str) -> KvmTrace:
     return KvmTrace(injections, exits)
 
 
+_TIME_RE = re.compile(r"\s(\d+\.\d+):\s")
+
+
+def stepped_vcpu_timeline(text: str) -> tuple[list[float], list[float]]:
+    """When (tracefs seconds) the stepped vCPU's single-step exits happened and
+    when interrupts were injected into it: the judge's evidence over time, for
+    the report's timeline. The stepped vCPU is the thread with the most step
+    exits."""
+    steps: dict[int, list[float]] = {}
+    injected: dict[int, list[float]] = {}
+    for line in text.splitlines():
+        t = _TIME_RE.search(line)
+        if not t:
+            continue
+        th = _THREAD_RE.match(line)
+        tid = int(th.group(1)) if th else -1
+        if _INJ_RE.search(line):
+            injected.setdefault(tid, []).append(float(t.group(1)))
+            continue
+        m = _EXIT_RE.search(line)
+        if m and m.group(1).strip() in STEP_EXIT_REASONS:
+            steps.setdefault(tid, []).append(float(t.group(1)))
+    if not steps:
+        return [], [t for ts in injected.values() for t in ts]
+    tid = max(steps, key=lambda k: len(steps[k]))
+    return steps[tid], injected.get(tid, [])
+
+
 def interrupts_while_stepping(
     steps: int,
     timer_before: int,

@@ -66,7 +66,7 @@ def expected_successors(step: Step) -> set[int] | None:
     return {fallthrough}
 
 
-def _stalled(s: Step) -> bool:
+def is_stalled(s: Step) -> bool:
     """A stepi that left the PC where it was (and is not a rep iteration)."""
     allowed = expected_successors(s)
     return s.next_pc == s.pc and not (allowed and s.pc in allowed)
@@ -76,7 +76,7 @@ def stalled_steps(steps: Sequence[Step]) -> int:
     """How many stepi did not move the PC: under TCG with QEMU's default flags
     one occasionally does not execute its instruction (the same quirk as a
     breakpoint re-hit); the next stepi then does."""
-    return sum(1 for s in steps if _stalled(s))
+    return sum(1 for s in steps if is_stalled(s))
 
 
 def step_landing(steps: Sequence[Step], stall_limit: int = 2) -> list[Finding]:
@@ -91,8 +91,8 @@ def step_landing(steps: Sequence[Step], stall_limit: int = 2) -> list[Finding]:
     stalls: list[str] = []
     run = 0
     for i, s in enumerate(steps):
-        if _stalled(s):
-            run = run + 1 if i and _stalled(steps[i - 1]) and steps[i - 1].pc == s.pc else 1
+        if is_stalled(s):
+            run = run + 1 if i and is_stalled(steps[i - 1]) and steps[i - 1].pc == s.pc else 1
             if run == stall_limit:
                 stalls.append(f"step {i}: {s.pc:#x}: {s.insn!r} stayed put {run} times in a row")
             continue

@@ -13,7 +13,11 @@ from collections import Counter
 
 from guestdbg import judges
 from guestdbg.judges.findings import EFLAGS_IF
-from guestdbg.judges.injections import interrupts_while_stepping, parse_kvm_trace
+from guestdbg.judges.injections import (
+    interrupts_while_stepping,
+    parse_kvm_trace,
+    stepped_vcpu_timeline,
+)
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
 
 HOST_EVENTS = ("kvm:kvm_inj_virq", "kvm:kvm_exit")
@@ -92,6 +96,8 @@ def step_injection_run(s: Session, steps: int = 200, sstep: int | None = None) -
     )
     if host_text is not None:
         (s.artifacts / "host-trace.txt").write_text(host_text)
+        steps_at, injected_at = stepped_vcpu_timeline(host_text)
+        result.data["host_timeline"] = {"steps": steps_at, "injections": injected_at}
     result.findings += interrupts_while_stepping(
         len(trace), timer_before, timer_after, if_set, kvm, str(s.artifacts), measure
     )
