@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 
 from guestdbg import options, verdicts
+from guestdbg.cli import compatibility
 from guestdbg.cli import run as suite_run
 from guestdbg.cli.report import results_written
 from guestdbg.cli.signals import interrupted_by
@@ -68,6 +69,8 @@ class CaseResult:
     # kvm-nested: the host kernel, its KVM's guest-debug bits, the single-step
     # flags QEMU reported and the outer level (JUnit properties of the case).
     nested: dict[str, str] = field(default_factory=dict)
+    # The versions it ran: kernel release, QEMU and gdb (the compatibility table).
+    axes: dict[str, str] = field(default_factory=dict)
 
     @property
     def infrastructure(self) -> bool:
@@ -98,6 +101,9 @@ class Collector:
         for key in NESTED_PROPERTIES:
             if key in props:
                 case.nested[key] = str(props[key])
+        for key in compatibility.AXES:
+            if props.get(key):
+                case.axes[key] = str(props[key])
         case.seconds += report.duration
         text = str(report.longrepr) if report.longrepr else ""
         if hasattr(report, "wasxfail"):
@@ -225,6 +231,13 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
         lines += ["", "## Nested KVM hosts", ""]
         for point, props in sorted(summary["nested_hosts"].items()):
             lines.append(f"- `{point}`: " + "; ".join(f"{k}: {v}" for k, v in props.items()))
+    rows = [
+        (c.test, c.axes, compatibility.cell_of(c.outcome, c.verdict, c.cause, c.message))
+        for c in cases
+    ]
+    table = compatibility.markdown(rows)
+    if table:
+        lines += ["", *table]
     lines += ["", "## Detector rates", ""]
     for key, v in summary["detector_rates"].items():
         fired = ", ".join(f"{k} {n}" for k, n in v["fired"].items()) or "none fired"
