@@ -298,6 +298,23 @@ class Guest:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def stopped_by_itself(self) -> bool:
+        """Whether QEMU runs but keeps the guest paused for good: it reset,
+        shut down or panicked under ``-action ...=pause`` (a nested guest).
+        For the judges, such a guest is gone as if QEMU had exited."""
+        if not self.running or self._qmp is None:
+            return False
+        try:
+            self._qmp.settimeout(QMP_PING_SECONDS)
+            reply: Any = self._qmp.cmd("query-status")
+            state = str(reply.get("status"))
+        except Exception:
+            return False  # not answering is problem()'s to say
+        finally:
+            with contextlib.suppress(Exception):
+                self._qmp.settimeout(30.0)
+        return state in STOPPED_FOR_GOOD
+
     def close(self) -> None:
         """Stop QEMU and release everything, in a few seconds whatever its state:
         QMP quit for a healthy QEMU, SIGKILL for a stopped, frozen or stubborn one."""

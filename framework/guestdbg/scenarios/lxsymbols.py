@@ -72,7 +72,8 @@ def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> Sce
         dbg.interrupt()
         module_breakpoint_hits(f"{rounds} rmmod/insmod round(s)")
     result = finish(s, result)
-    alive = None if s.hold or not s.guest.running else s.guest.run(f"cat {COUNTER}")
+    gone = not s.guest.running or s.guest.stopped_by_itself()
+    alive = None if s.hold or gone else s.guest.run(f"cat {COUNTER}")
     if alive is not None and not alive.ok:
         result.findings.append(
             Finding(

@@ -213,7 +213,9 @@ def finish(
     state), then run the judges every scenario shares: TF leak, ledger, health."""
     dbg = s.debugger
     # gdb sees the stub close as soon as QEMU goes; QEMU's own exit may lag.
-    gone = dbg.target_exited or not s.guest.running
+    # A nested guest that reset or panicked is kept paused (runtime.nested):
+    # gone all the same.
+    gone = dbg.target_exited or not s.guest.running or s.guest.stopped_by_itself()
     if not s.hold:
         if gone:
             # The guest died under the scenario (its console says why): there
@@ -229,7 +231,7 @@ def finish(
             try:
                 s.guest.run("true")
             except GuestError:
-                if s.guest.running:
+                if s.guest.running and not s.guest.stopped_by_itself():
                     raise
                 # It died on resume (the console says why): the judges read that.
     dbg.flush_logs()
