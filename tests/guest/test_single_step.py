@@ -57,6 +57,6 @@ def test_early_boot_steps_are_judged_right(
     place in kernels built with it (Debian's) and must not be misreported."""
     # Inside a nested KVM host under an outer TCG an early-boot step takes
     # about 0.1 s (a step in a running kthread 5-25 ms): fewer of them.
-    nested = early_session.guest.spec.accel == "kvm-nested"
+    nested = early_session.guest.placement.kind == "nested"
     result = scenarios.early_boot_step_run(early_session, steps=300 if nested else 1500)
     expect_clean(request, result, artifacts)
