@@ -339,7 +339,15 @@ def _start_debugger_early(
         return
     early = EarlyDebugger(gdb, image.tree.vmlinux, artifacts, timeout)
     request.node.stash[_early_debugger] = early
-    request.addfinalizer(early.release)
+
+    def release() -> None:
+        early.release()
+        # Gone with this attempt: a rerun (pytest-rerunfailures) of the same item
+        # starts its own gdb, in its own (recreated) artifacts directory.
+        with contextlib.suppress(KeyError):
+            del request.node.stash[_early_debugger]
+
+    request.addfinalizer(release)
 
 
 @pytest.fixture
@@ -360,6 +368,8 @@ def debugger(
     finally:
         if early is not None:
             early.release()
+        with contextlib.suppress(KeyError):
+            del request.node.stash[_early_debugger]
 
 
 @pytest.fixture
