@@ -8,6 +8,7 @@ fails (or always with ``--keep-artifacts``).
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import re
 import shutil
