@@ -78,6 +78,8 @@ class OuterLevel:
     qemu_version: str
     cpu: str
     extra_args: tuple[str, ...] = ()
+    # Keys of TCG_LIMITS its QEMU carries a fix for (images/nested/qemu-patches/).
+    fixed: frozenset[str] = frozenset()
 
     @property
     def faithful(self) -> bool:
@@ -88,7 +90,8 @@ class OuterLevel:
     def describe(self) -> str:
         if self.kind == "kvm":
             return f"hardware KVM with nested virtualization (QEMU {self.qemu_version})"
-        return f"TCG (QEMU {self.qemu_version}, -cpu {self.cpu})"
+        fixes = f" with fixes for {', '.join(sorted(self.fixed))}" if self.fixed else ""
+        return f"TCG (QEMU {self.qemu_version}{fixes}, -cpu {self.cpu})"
 
 
 # What an outer TCG cannot show faithfully: defects of the outer QEMU, never
@@ -98,7 +101,7 @@ TCG_LIMITS = {
         "under an outer TCG the nested guest takes the debugger's int3 itself and "
         "Oopses: the outer QEMU routes int3 to the INTn intercept, not to L1's #BP "
         "intercept (raise_interrupt2() in target/i386/tcg/excp_helper.c; QEMU 7.2 "
-        "and 10.0.2)"
+        "and 10.0.2 as released; images/nested/qemu-patches/ fixes it)"
     ),
     "handler-landing": (
         "under an outer TCG a single-step never lands in an interrupt handler: the "
@@ -134,7 +137,7 @@ def outer_level(qemu: str = "qemu-system-x86_64") -> OuterLevel:
     from guestdbg.images.outer_qemu import outer_qemu
 
     outer = outer_qemu()
-    return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args())
+    return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args(), outer.fixed)
 
 
 def outer_level_problem() -> str | None:
@@ -165,8 +168,8 @@ def probe_nested() -> dict[str, object]:
         level = (
             "TCG with QEMU from bookworm-backports (fetched into the cache on first use), "
             f"because hardware KVM with nested virtualization is not usable here: {reason}; "
-            "under an outer TCG software breakpoints and steps landing in interrupt "
-            "handlers cannot be judged"
+            "under an outer TCG steps landing in interrupt handlers cannot be judged "
+            "(software breakpoints can: its QEMU is built with images/nested/qemu-patches/)"
         )
     missing = [t for t in ("apt-get", "dpkg-deb", "modinfo", "gcc") if not _shutil.which(t)]
     problem = info.qemu.problem if info.qemu.path is None else None
