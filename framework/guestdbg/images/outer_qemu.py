@@ -40,6 +40,9 @@ RELEASE = "bookworm"
 SUITE = "bookworm-backports"
 PACKAGES = ("qemu-system-x86", "qemu-system-data")
 SOURCE_PACKAGE = "qemu"
+# Where Debian's QEMU finds the firmware qemu-system-data does not ship
+# (bios-256k.bin from seabios, NIC option ROMs from ipxe-qemu).
+SYSTEM_FIRMWARE = (Path("/usr/share/seabios"), Path("/usr/lib/ipxe/qemu"))
 
 # Each patch of images/nested/qemu-patches/ and the outer-level limit it lifts.
 FIXES = {
@@ -102,8 +105,10 @@ class OuterQemu:
 
     def args(self) -> tuple[str, ...]:
         """Arguments it needs besides the usual ones: its own firmware first
-        (option ROMs of its version), the system's seabios after."""
-        return ("-L", str(self.data_dir))
+        (option ROMs of its version), then the system's seabios and iPXE ROMs,
+        where Debian's own build looks (its ``--firmwarepath``)."""
+        dirs = [self.data_dir, *(d for d in SYSTEM_FIRMWARE if d.is_dir())]
+        return tuple(arg for d in dirs for arg in ("-L", str(d)))
 
 
 def _version(binary: Path) -> str:
