@@ -91,7 +91,7 @@ def early_boot_step_run(s: Session, steps: int = 1500) -> ScenarioResult:
     return finish(s, result)
 
 
-def nmi_step_interrupted(s: Session, rounds: int = 8, sstep: int | None = 0x1) -> ScenarioResult:
+def nmi_step_interrupted(s: Session, rounds: int = 16, sstep: int | None = None) -> ScenarioResult:
     """The seed's TF leak, looked for through KVM: stop in guestdbg_work, then
     ``rounds`` times inject an NMI, start a single step and interrupt it at
     once, then continue. KVM (without BLOCKIRQ) injects the NMI on the entry
