@@ -26,3 +26,5 @@ TEST_MODULE = "guestdbg_test"
 HOST_INIT_SCRIPT = RECIPES / "nested" / "init"
 KVMCAPS_SOURCE = RECIPES / "nested" / "kvmcaps.c"
 HOST_FRAGMENT = RECIPES / "nested" / "host-kernel.config"
+# Fixes for the QEMU of the nested host's outer level (git format-patch files).
+QEMU_PATCHES = RECIPES / "nested" / "qemu-patches"

@@ -17,31 +17,41 @@ def test_lx_symbols_finds_a_module_loaded_after_it(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:
     """The first-load path alone: lx-symbols' do_init_module breakpoint loads
-    the module's symbols, a breakpoint in the module hits, the ledger balances."""
+    the module's symbols, a breakpoint in the module hits, the ledger balances.
+    Under KVM (a software breakpoint is an int3 in guest memory) gdb 13.1 resumes
+    over the planted breakpoint already here: the same known defect as below."""
     result = scenarios.lxsymbols_reload(session, rounds=0)
+    _xfail_known_ledger_defect(request, result, artifacts)
     expect_clean(request, result, artifacts)
+
+
+def _xfail_known_ledger_defect(
+    request: pytest.FixtureRequest, result: scenarios.ScenarioResult, artifacts: Path
+) -> None:
+    """Symbols resolved, breakpoints hit, the guest is healthy, but gdb's
+    packets show it resuming over its own planted do_init_module breakpoint:
+    a real defect of gdb + lx-symbols (harmless under TCG, an int3 left in
+    guest memory under KVM), recorded and reported as a known one."""
+    if not result.findings or not result.kinds() <= LEDGER_KINDS:
+        return
+    from guestdbg.pytest_plugin import record
+
+    record(request.node, result, artifacts, [])
+    pytest.xfail(
+        bug_report(
+            result,
+            f"known defect (gdb {host.probe().gdb.version} with this kernel's "
+            "lx-symbols): resumes over a planted breakpoint",
+            artifacts,
+        )
+    )
 
 
 def test_lx_symbols_survives_module_load_and_reload(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:
     result = scenarios.lxsymbols_reload(session, rounds=2)
-    if result.findings and result.kinds() <= LEDGER_KINDS:
-        # Symbols resolved, breakpoints hit, the guest is healthy, but gdb's
-        # packets show it stepping over its own planted do_init_module
-        # breakpoint on the reload path: a real defect of gdb + lx-symbols
-        # (harmless under TCG, an int3 left in guest memory under KVM).
-        from guestdbg.pytest_plugin import record
-
-        record(request.node, result, artifacts, [])
-        pytest.xfail(
-            bug_report(
-                result,
-                f"known defect (gdb {host.probe().gdb.version} with this kernel's "
-                "lx-symbols): the reload path resumes over a planted breakpoint",
-                artifacts,
-            )
-        )
+    _xfail_known_ledger_defect(request, result, artifacts)
     expect_clean(request, result, artifacts)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from guestdbg import scenarios
-from guestdbg.pytest_plugin import expect_found
+from guestdbg.pytest_plugin import expect_clean, expect_found
 from guestdbg.scenarios import Session
+from guestdbg.scenarios.injections import host_blockirq
 
 pytestmark = pytest.mark.guest
 
@@ -30,3 +31,24 @@ def test_control_tf_seen_in_eflags_at_a_stop(
     TF that the debugger did not set (the guest then also prints the WARN)."""
     result = scenarios.tf_seen_at_stop(session)
     expect_found(request, result, artifacts, "tf-set-at-stop", allowed=("tf-leak-warn",))
+
+
+def test_interrupted_steps_leak_tf_only_where_kvm_lacks_blockirq(
+    request: pytest.FixtureRequest, session: Session, artifacts: Path
+) -> None:
+    """The seed's TF leak produced by KVM: an NMI pending, a step started and
+    interrupted at once, then continue (16 rounds). Without BLOCKIRQ (QEMU
+    steps with 0x1) KVM injects the NMI on the step's entry with the
+    debugger's TF pushed on the handler's frame; a stop inside the handler
+    followed by continue lets its IRET restore TF in the guest, which WARNs
+    in exc_debug: the positive control. With BLOCKIRQ (0x3), and under TCG
+    (QEMU steps without TF), nothing may leak."""
+    blockirq = host_blockirq(session)
+    result = scenarios.nmi_step_interrupted(session)
+    request.node.user_properties.append(
+        ("stops_after_the_interrupted_step", result.data.get("stops_after_the_interrupted_step"))
+    )
+    if blockirq is False:
+        expect_found(request, result, artifacts, "tf-leak-warn")
+    else:
+        expect_clean(request, result, artifacts)

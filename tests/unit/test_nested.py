@@ -7,14 +7,20 @@ import socket
 from pathlib import Path
 
 import pytest
-from guestdbg.images import apt, host_kernels
+from guestdbg.errors import BuildError
+from guestdbg.images import apt, host_kernels, outer_qemu
 from guestdbg.judges.injections import (
     GUEST_TIMER,
     INJECTED,
     interrupts_while_stepping,
     parse_kvm_trace,
 )
-from guestdbg.runtime.nested import RemoteProcess, host_kernel_trouble, parse_kvmcaps
+from guestdbg.runtime.nested import (
+    TCG_LIMITS,
+    RemoteProcess,
+    host_kernel_trouble,
+    parse_kvmcaps,
+)
 from guestdbg.runtime.spec import GuestSpec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nested"
@@ -134,6 +140,28 @@ def test_private_apt_sources_use_the_systems_mirror(tmp_path: Path) -> None:
     text = apt.sources_list("bullseye", mirrors)
     assert "http://mirror.example/debian-security bullseye-security main" in text
     assert "bookworm" not in text
+
+
+def test_private_apt_sources_name_source_suites_only_when_asked() -> None:
+    mirrors = apt.Mirrors("http://mirror.example/debian", "http://mirror.example/debian-security")
+    plain = apt.sources_list("bookworm", mirrors)
+    assert "deb-src" not in plain
+    text = apt.sources_list("bookworm", mirrors, ("bookworm-backports",))
+    assert text.count("deb-src") == 1
+    assert "deb-src [signed-by=" in text and " bookworm-backports main" in text
+    with pytest.raises(BuildError, match="no suite 'trixie'"):
+        apt.sources_list("bookworm", mirrors, ("trixie",))
+
+
+def test_outer_qemu_fixes_are_patches_that_lift_known_limits() -> None:
+    """Each fix the outer QEMU is built with names an outer-level limit, and
+    its build key is the patch's code, not its commit message."""
+    names = [p.name for p in outer_qemu.patches()]
+    assert names and sorted(outer_qemu.FIXES) == names
+    assert set(outer_qemu.FIXES.values()) <= set(TCG_LIMITS)
+    for patch in outer_qemu.patches():
+        code = outer_qemu.patch_code(patch)
+        assert code.startswith("diff --git ") and "Subject:" not in code
 
 
 def test_remote_exit_status_reads_like_popen(tmp_path: Path) -> None:

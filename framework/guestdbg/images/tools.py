@@ -53,9 +53,9 @@ def qemu_named(value: str) -> Tool:
     if value == SYSTEM:
         return Tool(SYSTEM, "qemu-system-x86_64")
     if value == "debian-10.0":
-        from guestdbg.images.outer_qemu import outer_qemu
+        from guestdbg.images.outer_qemu import debian_qemu
 
-        q = outer_qemu()
+        q = debian_qemu()
         return Tool(value, str(q.binary), q.args())
     return _binary(value, "qemu-system-x86_64")
 

@@ -94,7 +94,7 @@ def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> Non
     params = getattr(getattr(request.node, "callspec", None), "params", {})
     sw = params.get("bp_kind") == "sw" or request.node.get_closest_marker("sw_breakpoints")
     cause = None
-    if sw:
+    if sw and "sw-breakpoints" not in level.fixed:
         cause = TCG_LIMITS["sw-breakpoints"]
     elif request.node.get_closest_marker("handler_landing"):
         cause = TCG_LIMITS["handler-landing"]

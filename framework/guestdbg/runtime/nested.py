@@ -83,6 +83,8 @@ class OuterLevel:
     qemu_version: str
     cpu: str
     extra_args: tuple[str, ...] = ()
+    # Keys of TCG_LIMITS its QEMU carries a fix for (images/nested/qemu-patches/).
+    fixed: frozenset[str] = frozenset()
 
     @property
     def faithful(self) -> bool:
@@ -94,7 +96,8 @@ class OuterLevel:
     def describe(self) -> str:
         if self.kind == "kvm":
             return f"hardware KVM with nested virtualization (QEMU {self.qemu_version})"
-        return f"TCG (QEMU {self.qemu_version}, -cpu {self.cpu})"
+        fixes = f" with fixes for {', '.join(sorted(self.fixed))}" if self.fixed else ""
+        return f"TCG (QEMU {self.qemu_version}{fixes}, -cpu {self.cpu})"
 
 
 # What an outer TCG cannot show faithfully: defects of the outer QEMU, never
@@ -104,12 +107,14 @@ TCG_LIMITS = {
         "under an outer TCG the nested guest takes the debugger's int3 itself and "
         "Oopses: the outer QEMU routes int3 to the INTn intercept, not to L1's #BP "
         "intercept (raise_interrupt2() in target/i386/tcg/excp_helper.c; QEMU 7.2 "
-        "and 10.0.2)"
+        "and 10.0.2 as released; images/nested/qemu-patches/ fixes it)"
     ),
     "handler-landing": (
         "under an outer TCG a single-step never lands in an interrupt handler: the "
-        "outer QEMU delivers the interrupt L1's KVM injects without the step trap, "
-        "so the handler runs unseen"
+        "outer QEMU delivers the interrupt L1's KVM injects with TF cleared and no step "
+        "trap, so the handler runs unseen, as the SDM and AMD's APM describe event "
+        "delivery; KVM's developers reported steps landing in handlers on real AMD and "
+        "Intel hosts (2021), so this is not judged here (docs/nested-hosts.md)"
     ),
     "hw-breakpoints": (
         "under an outer QEMU older than 9.1 the nested guest's hardware breakpoints "
@@ -140,7 +145,7 @@ def outer_level(qemu: str = "qemu-system-x86_64") -> OuterLevel:
     from guestdbg.images.outer_qemu import outer_qemu
 
     outer = outer_qemu()
-    return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args())
+    return OuterLevel("tcg", str(outer.binary), outer.version, "max", outer.args(), outer.fixed)
 
 
 def outer_level_problem() -> str | None:
@@ -183,8 +188,8 @@ def probe_nested() -> dict[str, object]:
         level = (
             "TCG with QEMU from bookworm-backports (fetched into the cache on first use), "
             f"because hardware KVM with nested virtualization is not usable here: {reason}; "
-            "under an outer TCG software breakpoints and steps landing in interrupt "
-            "handlers cannot be judged"
+            "under an outer TCG steps landing in interrupt handlers cannot be judged "
+            "(software breakpoints can: its QEMU is built with images/nested/qemu-patches/)"
         )
     missing = [t for t in ("apt-get", "dpkg-deb", "modinfo", "gcc") if not _shutil.which(t)]
     problem = info.qemu.problem if info.qemu.path is None else None
@@ -415,7 +420,10 @@ class NestedHost:
         return self.caps.blockirq if self.caps is not None else None
 
     def hardware_breakpoints_only(self) -> bool:
-        return self.outer is not None and not self.outer.faithful
+        # An outer QEMU that lacks the int3 fix (images/nested/qemu-patches)
+        # lets the nested guest take software breakpoints itself.
+        outer = self.outer
+        return outer is not None and not outer.faithful and "sw-breakpoints" not in outer.fixed
 
     def kvm_tracer(self) -> NestedHost:
         return self  # L1's tracefs (trace_start/trace_stop below)

@@ -12,7 +12,11 @@ from guestdbg.scenarios.breakpoints import breakpoint_resume_loop, planted_break
 from guestdbg.scenarios.injections import step_injection_run
 from guestdbg.scenarios.lxsymbols import lxsymbols_reload
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
-from guestdbg.scenarios.steps import early_boot_step_run, single_step_run
+from guestdbg.scenarios.steps import (
+    early_boot_step_run,
+    nmi_step_interrupted,
+    single_step_run,
+)
 from guestdbg.scenarios.tf import tf_seen_at_stop, tf_trigger
 
 SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
@@ -23,6 +27,10 @@ SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
     "tf": (tf_trigger, "control: set EFLAGS.TF in kernel mode (TF-leak WARN)"),
     "tf-stop": (tf_seen_at_stop, "control: step through a popf that sets TF, read EFLAGS"),
     "planted": (planted_breakpoint, "control: step over a breakpoint planted behind gdb"),
+    "nmi-step": (
+        nmi_step_interrupted,
+        "inject an NMI, start a step, interrupt it, continue: TF leaked by KVM?",
+    ),
     "injections": (
         step_injection_run,
         "single-step with interrupts on; host KVM injections (tracefs) and guest jiffies",
@@ -38,6 +46,7 @@ __all__ = [
     "early_boot_step_run",
     "finish",
     "lxsymbols_reload",
+    "nmi_step_interrupted",
     "planted_breakpoint",
     "single_step_run",
     "step_injection_run",

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 from guestdbg import judges
 from guestdbg.debugger.gdb import Step
+from guestdbg.errors import DebuggerError
 from guestdbg.judges import Finding
 from guestdbg.scenarios.session import NMI_EXPECTED, ScenarioResult, Session, finish
 
@@ -87,3 +89,47 @@ def early_boot_step_run(s: Session, steps: int = 1500) -> ScenarioResult:
         dbg.detach()
         s.guest.wait_ready()
     return finish(s, result)
+
+
+def nmi_step_interrupted(s: Session, rounds: int = 16, sstep: int | None = None) -> ScenarioResult:
+    """The seed's TF leak, looked for through KVM: stop in guestdbg_work, then
+    ``rounds`` times inject an NMI, start a single step and interrupt it at
+    once, then continue. KVM (without BLOCKIRQ) injects the NMI on the entry
+    that starts the step, with the debugger's TF pushed on the NMI frame; if
+    the interrupt stops the vCPU inside the handler and the debugger then
+    continues (no more stepping), the handler's IRET restores TF in the guest
+    and the guest's exc_debug prints its WARN. Judged by the console."""
+    s.ensure_module(hot_cpu=0)
+    work = s.kallsyms("guestdbg_work")
+    dbg = s.debugger
+    dbg.attach(s.guest)
+    s.set_sstep(sstep)
+    result = ScenarioResult(
+        "nmi_step_interrupted",
+        f"stopped in guestdbg_work ({work:#x}); {rounds} times: injected an NMI, started a "
+        "single step, interrupted it at once and continued"
+        + (f" (QEMU single-step flags {sstep:#x})" if sstep is not None else ""),
+    )
+    bp = dbg.break_insert(f"*{work:#x}", hardware=s.hardware_breakpoints)
+    stop = s.run_to_breakpoint(result, "nmi_step_interrupted", "the breakpoint on guestdbg_work")
+    dbg.break_delete(bp)
+    if stop is None:
+        return finish(s, result)
+    stops = []
+    for i in range(rounds):
+        s.guest.inject_nmi()
+        dbg.command("-exec-step-instruction")
+        # Under an outer TCG a step takes 5-25 ms and the NMI handler's
+        # "Uhhuh" lines to the serial port far longer: interrupt at several
+        # points of that window.
+        time.sleep(0.005 * (i % 8))
+        try:
+            first = dbg.interrupt()
+        except DebuggerError:  # the step ended before the interrupt: its stop is queued
+            first = dbg.wait_stop()
+        stops.append(f"{first.reason or '?'} in {first.function or hex(first.pc or 0)}")
+        dbg.resume()
+        time.sleep(0.5)  # the handler, if any, returns meanwhile
+        dbg.interrupt()
+    result.data["stops_after_the_interrupted_step"] = stops
+    return finish(s, result, NMI_EXPECTED)
