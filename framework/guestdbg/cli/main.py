@@ -7,6 +7,7 @@
     guestdbg nightly --out DIR [options]      the suite with bisect-friendly verdicts
     guestdbg repro SCENARIO [options]  leave a guest in the bad state for gdb
     guestdbg kernlog FILE... [--json]  kernel reports in saved console logs
+    guestdbg vm-run [options] -- CMD   CMD inside a KVM-capable VM sharing this root
 
 Exit statuses are those of :mod:`guestdbg.verdicts`. Each command imports
 only what it uses.
@@ -102,6 +103,12 @@ def cmd_nightly(args: argparse.Namespace, rest: list[str]) -> int:
     return nightly.run(args, rest)
 
 
+def cmd_vm_run(args: argparse.Namespace) -> int:
+    from guestdbg.cli.vm_run import cmd_vm_run as vm_run
+
+    return vm_run(args)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a bad option said in one sentence (exit 2), no usage dump."""
 
@@ -119,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     from guestdbg.cli.guest_options import add_guest_options
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
+    from guestdbg.cli.vm_run import add_vm_run_options
     from guestdbg.options import positive_float
 
     parser = Parser(
@@ -183,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_repro_options(p)
     add_guest_options(p)
+    p = sub.add_parser("vm-run", help="run a command inside a KVM-capable VM sharing this root")
+    add_vm_run_options(p)
     return parser
 
 
@@ -241,5 +251,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "boot": cmd_boot,
         "kernlog": cmd_kernlog,
         "repro": cmd_repro,
+        "vm-run": cmd_vm_run,
     }
     return _dispatch(handlers[args.cmd], args)
