@@ -31,7 +31,7 @@ def test_single_steps_take_interrupts_only_where_kvm_lacks_blockirq(
     if blockirq is False:
         # Positive control: no BLOCKIRQ, QEMU's fallback flags 0x1.
         expect_found(request, result, artifacts, GUEST_TIMER, allowed=(INJECTED,))
-        if session.guest.nested_host is not None:
+        if session.guest.placement.kvm_tracer() is not None:
             assert INJECTED in result.kinds(), result.kinds()
     else:
         expect_clean(request, result, artifacts)
@@ -46,5 +46,5 @@ def test_control_injections_seen_when_qemu_steps_with_flags_0x1(
         pytest.skip("under TCG no KVM injects interrupts: QEMU's own timer runs the guest's clock")
     result = scenarios.step_injection_run(session, steps=200, sstep=0x1)
     expect_found(request, result, artifacts, GUEST_TIMER, allowed=(INJECTED,))
-    if session.guest.nested_host is not None:
+    if session.guest.placement.kvm_tracer() is not None:
         assert INJECTED in result.kinds(), result.kinds()
