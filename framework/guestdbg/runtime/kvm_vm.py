@@ -82,19 +82,26 @@ class VmRun:
     control: Path
 
 
-def _command_script(command: list[str], cwd: Path) -> str:
-    env = [f"export {k}={shlex.quote(os.environ[k])}" for k in PASSED_ENV if k in os.environ]
+def _command_script(command: list[str], cwd: Path, terminal: bool) -> str:
+    """The script run-command runs (with busybox sh). The command's output
+    is a terminal inside (the VM's serial port); when it is not one here, it
+    goes through a pipe, so the command does not colour or page it."""
+    names = [*PASSED_ENV, *(["TERM"] if terminal else [])]
+    env = [f"export {k}={shlex.quote(os.environ[k])}" for k in names if k in os.environ]
     env += [
         f"export {k}={shlex.quote(v)}"
         for k, v in sorted(os.environ.items())
         if k.startswith("GUESTDBG_")
     ]
+    run = "exec " + shlex.join(command)
+    if not terminal:
+        run = f"set -o pipefail\n( {run} ) 2>&1 | cat"
     return "\n".join(
         [
             "# written by guestdbg vm-run; run by the VM's run-command",
             *env,
             f"cd {shlex.quote(str(cwd))} || exit 125",
-            "exec " + shlex.join(command),
+            run,
             "",
         ]
     )
@@ -252,7 +259,8 @@ def run_in_vm(
     for name in ("status", "status.new", "console.log", "qemu.log", "output.log"):
         with contextlib.suppress(FileNotFoundError):
             (control / name).unlink()
-    (control / "command").write_text(_command_script(command, cwd))
+    terminal = hasattr(out, "isatty") and out.isatty()
+    (control / "command").write_text(_command_script(command, cwd, terminal))
     image = vm_image()
     outer = outer_level()
     run = rundir.mkdtemp("kvm-vm-")
