@@ -30,16 +30,20 @@ from guestdbg.errors import GuestdbgError, InputError
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from guestdbg.runtime import host
+    from guestdbg.runtime.kvm_vm import problem as vm_problem
     from guestdbg.runtime.nested import probe_nested
 
     info = host.probe()
     nested = probe_nested()
+    vm = {"usable": vm_problem() is None, "problem": vm_problem()}
     if args.json:
-        print(json.dumps({**info.to_json(), "kvm_nested": nested}, indent=2))
+        print(json.dumps({**info.to_json(), "kvm_nested": nested, "vm_run": vm}, indent=2))
     else:
         print(host.describe(info))
         can = "can run here" if nested["usable"] else f"cannot run here: {nested['problem']}"
         print(f"kvm-nested: {can}; outer level: {nested['outer_level']}")
+        can = "can run here" if vm["usable"] else f"cannot run here: {vm['problem']}"
+        print(f"vm-run (plain kvm in a KVM-capable VM sharing this root): {can}")
     return verdicts.GOOD
 
 
