@@ -5,7 +5,8 @@ needs), ``kernel/guestdbg-debug.config`` (the kernel's bug detectors, for
 the ``debug`` tree), ``modules/`` (the test module's source, built against
 the tree under test), ``initramfs/init`` (the guest's init: a command loop
 on ttyS1), ``nested/`` (the nested KVM host's init, its ``kvmcaps`` tool and
-the config fragment a host kernel tree needs). Found through
+the config fragment a host kernel tree needs), ``vm/`` (the init of the
+KVM-capable VM that runs one command on this machine's root). Found through
 importlib.resources, so an installed guestdbg finds them from any directory.
 """
 
@@ -28,3 +29,7 @@ KVMCAPS_SOURCE = RECIPES / "nested" / "kvmcaps.c"
 HOST_FRAGMENT = RECIPES / "nested" / "host-kernel.config"
 # Fixes for the QEMU of the nested host's outer level (git format-patch files).
 QEMU_PATCHES = RECIPES / "nested" / "qemu-patches"
+# The KVM-capable VM sharing this machine's root (guestdbg vm-run): its init
+# (stage 1, in the initramfs) and the script that runs the one command.
+VM_INIT_SCRIPT = RECIPES / "vm" / "init"
+VM_RUN_SCRIPT = RECIPES / "vm" / "run-command"

@@ -9,6 +9,7 @@
     guestdbg kernlog FILE... [--json]  kernel reports in saved console logs
     guestdbg report DIR... [--out F]   static HTML report over nightly outputs
     guestdbg kcidb DIR [--out F]       a finished nightly as KCIDB data
+    guestdbg vm-run [options] -- CMD   CMD inside a KVM-capable VM sharing this root
 
 Exit statuses are those of :mod:`guestdbg.verdicts`. Each command imports
 only what it uses.
@@ -31,16 +32,20 @@ from guestdbg.errors import GuestdbgError, InputError
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from guestdbg.runtime import host
+    from guestdbg.runtime.kvm_vm import problem as vm_problem
     from guestdbg.runtime.nested import probe_nested
 
     info = host.probe()
     nested = probe_nested()
+    vm = {"usable": vm_problem() is None, "problem": vm_problem()}
     if args.json:
-        print(json.dumps({**info.to_json(), "kvm_nested": nested}, indent=2))
+        print(json.dumps({**info.to_json(), "kvm_nested": nested, "vm_run": vm}, indent=2))
     else:
         print(host.describe(info))
         can = "can run here" if nested["usable"] else f"cannot run here: {nested['problem']}"
         print(f"kvm-nested: {can}; outer level: {nested['outer_level']}")
+        can = "can run here" if vm["usable"] else f"cannot run here: {vm['problem']}"
+        print(f"vm-run (plain kvm in a KVM-capable VM sharing this root): {can}")
     return verdicts.GOOD
 
 
@@ -123,6 +128,12 @@ def cmd_kcidb(args: argparse.Namespace) -> int:
     return cmd_kcidb(args)
 
 
+def cmd_vm_run(args: argparse.Namespace) -> int:
+    from guestdbg.cli.vm_run import cmd_vm_run as vm_run
+
+    return vm_run(args)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a bad option said in one sentence (exit 2), no usage dump."""
 
@@ -141,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     from guestdbg.cli.report import add_kcidb_options, add_report_parsers
     from guestdbg.cli.repro import add_repro_options
     from guestdbg.cli.suite_options import add_suite_options
+    from guestdbg.cli.vm_run import add_vm_run_options
     from guestdbg.options import positive_float
 
     parser = Parser(
@@ -208,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_repro_options(p)
     add_guest_options(p)
     add_report_parsers(sub)
+    p = sub.add_parser("vm-run", help="run a command inside a KVM-capable VM sharing this root")
+    add_vm_run_options(p)
     return parser
 
 
@@ -268,5 +282,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repro": cmd_repro,
         "report": cmd_report,
         "kcidb": cmd_kcidb,
+        "vm-run": cmd_vm_run,
     }
     return _dispatch(handlers[args.cmd], args)

@@ -114,8 +114,13 @@ def _depends(ko: Path) -> list[str]:
     return [_norm(d) for d in out.strip().split(",") if d.strip()]
 
 
-def load_order(index: dict[str, Path], options: dict[str, str], where: str) -> tuple[Path, ...]:
-    """The modules ROOT_MODULES need, dependencies first; built-in ones are
+def load_order(
+    index: dict[str, Path],
+    options: dict[str, str],
+    where: str,
+    roots: tuple[str, ...] = ROOT_MODULES,
+) -> tuple[Path, ...]:
+    """The modules ``roots`` need, dependencies first; built-in ones are
     skipped, a module the config wants but the tree lacks is one sentence."""
     order: list[Path] = []
     seen: set[str] = set()
@@ -140,7 +145,7 @@ def load_order(index: dict[str, Path], options: dict[str, str], where: str) -> t
             visit(dep, name)
         order.append(ko)
 
-    for root in ROOT_MODULES:
+    for root in roots:
         visit(root, None)
     return tuple(order)
 
@@ -185,6 +190,17 @@ def debian_host(name: str) -> HostKernel:
     order = load_order(index, options, f"{package} {version}")
     plain = tuple(_decompressed(ko, root.parent / "plain-modules") for ko in order)
     return HostKernel(name, release, bzimage, config, f"{package} {version}", plain)
+
+
+def debian_modules(host: HostKernel, roots: tuple[str, ...]) -> tuple[Path, ...]:
+    """The modules ``roots`` need from a Debian host kernel (``debian_host``),
+    dependencies first, as plain .ko files: for a VM that boots it with other
+    modules than a nested host's (:mod:`guestdbg.images.vm_image`)."""
+    root = host.bzimage.parent.parent
+    moddir = root / "lib" / "modules" / host.release
+    index = _module_index(sorted(moddir.rglob("*.ko*")))
+    order = load_order(index, host.options(), host.origin, roots)
+    return tuple(_decompressed(ko, root.parent / "plain-modules") for ko in order)
 
 
 def tree_host(path: Path | str) -> HostKernel:

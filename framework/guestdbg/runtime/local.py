@@ -229,7 +229,9 @@ class LocalPlacement:
         return host.probe().kvm.blockirq if spec.accel == "kvm" else None
 
     def hardware_breakpoints_only(self) -> bool:
-        return False
+        # KVM in a VM whose CPU TCG emulates (guestdbg vm-run here): the TCG
+        # below mishandles a KVM guest's int3 as it does a nested host's.
+        return host.machine_kind().emulated and host.probe().kvm.usable
 
     def kvm_tracer(self) -> KvmTracer | None:
         return None  # this machine's tracefs: not read (yet)

@@ -1,0 +1,95 @@
+"""``guestdbg vm-run`` as a user meets it: a command inside the KVM-capable VM
+that shares this machine's root, its exit status outside, /dev/kvm usable
+inside, bounded waits, nothing left running. Boots the VM under the outer
+level (TCG here: 10-30 s to the command)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from guestdbg.runtime.kvm_vm import problem
+from guestdbg.runtime.nested import outer_level_problem
+
+from tests.framework.conftest import OWNER, REPO, guestdbg, qemu_pids
+
+_why = problem() or outer_level_problem()
+pytestmark = pytest.mark.skipif(_why is not None, reason=f"vm-run cannot run here: {_why}")
+
+# In the VM: open /dev/kvm, create a VM and a vCPU (KVM_CREATE_VM, KVM_CREATE_VCPU).
+KVM_CHECK = (
+    "import fcntl, os; kvm = os.open('/dev/kvm', os.O_RDWR); "
+    "vm = fcntl.ioctl(kvm, 0xAE01, 0); vcpu = fcntl.ioctl(vm, 0xAE41, 0); "
+    "print('KVM usable: vm fd', vm, 'vcpu fd', vcpu)"
+)
+
+
+def virtiofsd_pids() -> set[int]:
+    """PIDs of the live virtiofsd processes this test session started."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if comm == "virtiofsd" and OWNER.encode() in environ:
+            pids.add(int(entry.name))
+    return pids
+
+
+def assert_nothing_left() -> None:
+    left = qemu_pids() | virtiofsd_pids()
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes outlived vm-run: {sorted(left)}"
+
+
+def test_a_command_in_the_vm_has_kvm_and_its_exit_status_is_the_runs(tmp_path: Path) -> None:
+    script = f'uname -r; python3 -c "{KVM_CHECK}"; echo made-inside > {tmp_path}/out; exit 7'
+    run = guestdbg("vm-run", "--results", str(tmp_path), "--", "sh", "-c", script, timeout=600)
+    assert run.returncode == 7, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].endswith("-cloud-amd64"), run.stdout  # the VM's kernel, not this machine's
+    assert lines[1].startswith("KVM usable: vm fd "), run.stdout
+    assert (tmp_path / "out").read_text() == "made-inside\n"  # the results folder is shared
+    assert (tmp_path / "kvm-vm" / "status").read_text().strip() == "7"
+    assert "exit status 7; the VM reached the command in " in run.stderr
+    assert_nothing_left()
+
+
+def test_a_vm_that_does_not_reach_the_command_in_time_is_one_sentence(tmp_path: Path) -> None:
+    run = guestdbg("vm-run", "--results", str(tmp_path), "--boot-timeout", "1", "--", "true")
+    assert run.returncode == 125, run.stderr
+    assert run.stderr.startswith("guestdbg: the VM did not reach the command within 1s")
+    assert_nothing_left()
+
+
+def test_sigterm_ends_the_vm_and_its_helpers(tmp_path: Path) -> None:
+    command = ["sh", "-c", "echo running; sleep 600"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "guestdbg", "vm-run", "--results", str(tmp_path), "--", *command],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "running\n"
+        proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        assert proc.wait(timeout=60) == 143
+        assert time.monotonic() - start < 30
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_nothing_left()
