@@ -29,6 +29,7 @@ def test_list_names_every_scenario() -> None:
         "early-boot",
         "injections",
         "lx-symbols",
+        "nmi-step",
         "planted",
         "step",
         "tf",
