@@ -2,9 +2,10 @@
 
 The nested KVM host needs packages this machine does not install: Debian's
 host kernels (bookworm's 6.1, bullseye's 5.10) and QEMU 10.0.2 from
-bookworm-backports for the outer level. They are *downloaded* and
-extracted (``apt-get download``, ``dpkg-deb -x``), never installed, through
-an apt configuration of our own (``Dir::Etc::sourcelist``,
+bookworm-backports for the outer level (its source package, to build it with
+a fix). They are *downloaded* and extracted (``apt-get download``,
+``dpkg-deb -x``; ``apt-get source --download-only``, ``dpkg-source -x``),
+never installed, through an apt configuration of our own (``Dir::Etc::sourcelist``,
 ``Dir::State::Lists``, ``Dir::Cache`` in the cache): the system's apt
 sources, lists and package state are not touched.
 
@@ -49,6 +50,12 @@ SUITES: dict[str, tuple[tuple[str, str], ...]] = {
         ("archive", "bullseye"),
         ("archive", "bullseye-updates"),
         ("security", "bullseye-security"),
+    ),
+    # Source packages only (gdb 16 to build here): trixie's binaries need its libc.
+    "trixie": (
+        ("archive", "trixie"),
+        ("archive", "trixie-updates"),
+        ("security", "trixie-security"),
     ),
 }
 
@@ -110,29 +117,37 @@ def system_mirrors(paths: tuple[Path, ...] = SYSTEM_SOURCES) -> Mirrors:
     return Mirrors(archive.rstrip("/"), security.rstrip("/"))
 
 
-def sources_list(release: str, mirrors: Mirrors) -> str:
-    """The private ``sources.list`` of one Debian release."""
+def sources_list(release: str, mirrors: Mirrors, source_suites: tuple[str, ...] = ()) -> str:
+    """The private ``sources.list`` of one Debian release, with ``deb-src``
+    lines for ``source_suites`` (only those: each one's index is megabytes)."""
     if release not in SUITES:
         raise BuildError(f"no private apt configuration for Debian {release!r}")
+    unknown = set(source_suites) - {suite for _, suite in SUITES[release]}
+    if unknown:
+        raise BuildError(f"Debian {release} has no suite {sorted(unknown)[0]!r}")
     lines = []
     for which, suite in SUITES[release]:
         uri = mirrors.archive if which == "archive" else mirrors.security
         lines.append(f"deb [signed-by={KEYRING}] {uri} {suite} main")
+        if suite in source_suites:
+            lines.append(f"deb-src [signed-by={KEYRING}] {uri} {suite} main")
     return "\n".join(lines) + "\n"
 
 
 class PrivateApt:
     """apt-get and apt-cache with their own sources, lists and cache (in the
-    guestdbg cache), for one Debian release."""
+    guestdbg cache), for one Debian release; with source packages of
+    ``source_suites`` too (a configuration of its own, so the binary-only
+    ones keep their lists)."""
 
-    def __init__(self, release: str) -> None:
+    def __init__(self, release: str, source_suites: tuple[str, ...] = ()) -> None:
         if not KEYRING.exists():
             raise BuildError(
                 f"{KEYRING} is missing: apt-get install debian-archive-keyring "
                 "(the private apt configuration checks Debian's signatures with it)"
             )
         self.release = release
-        text = sources_list(release, system_mirrors())
+        text = sources_list(release, system_mirrors(), source_suites)
         key = content_key("apt", release, text)
         with cache_entry(f"apt-{release}-{key}") as (path, complete):
             if not complete:
@@ -207,6 +222,14 @@ class PrivateApt:
                 return cols[1]
         return None
 
+    def source_version(self, package: str, suite: str) -> str | None:
+        """The version of the source package ``package`` that ``suite`` offers."""
+        for line in self._cache_query("madison", package).splitlines():
+            cols = [c.strip() for c in line.split("|")]
+            if len(cols) >= 3 and f" {suite}/" in f" {cols[2]}" and "Sources" in cols[2]:
+                return cols[1]
+        return None
+
     def depends(self, package: str, version: str) -> str:
         """The Depends line of ``package`` at ``version``."""
         shown = self._cache_query("show", f"{package}={version}")
@@ -240,3 +263,67 @@ class PrivateApt:
             mark_complete(path)
             progress.done(f"{package} {version} extracted")
             return root
+
+    def fetch_source(self, package: str, version: str) -> tuple[Path, str]:
+        """The source package ``package`` at ``version`` downloaded and
+        unpacked into a cache entry (``src-<package>-<version>``); return the
+        source tree and how it was made.
+
+        With the .dsc, ``dpkg-source -x`` unpacks it with Debian's patches
+        (apt checked the files against the signed Sources index, so the
+        .dsc's signature is not checked again). A mirror that serves only the
+        upstream tarball (some proxies do) gives the upstream tree alone, and
+        the second value says so."""
+        safe = re.sub(r"[^A-Za-z0-9.+~-]", "_", f"{package}-{version}")
+        with cache_entry(f"src-{safe}") as (path, complete):
+            tree = path / "tree"
+            if complete:
+                return tree, (path / "origin").read_text().strip()
+            self.update()
+            path.mkdir(parents=True)
+            progress = Progress(f"downloading the source package {package} {version}")
+            log = path / "fetch.log"
+            try:
+                run_logged(
+                    ["apt-get", *self.options(), "source", "--download-only",
+                     f"{package}={version}"],
+                    log,
+                    progress,
+                    cwd=path,
+                )  # fmt: skip
+                failed = None
+            except BuildError as err:
+                failed = err
+            dscs = sorted(path.glob("*.dsc"))
+            origs = sorted(path.glob("*.orig.tar.*"))
+            if failed is None and len(dscs) == 1:
+                run_logged(
+                    ["dpkg-source", "--no-check", "-x", dscs[0].name, "tree"],
+                    log,
+                    progress,
+                    cwd=path,
+                )
+                origin = f"Debian source package {package} {version} (with Debian's patches)"
+            elif len(origs) == 1:
+                tree.mkdir()
+                run_logged(
+                    ["tar", "-xf", origs[0].name, "-C", "tree", "--strip-components=1"],
+                    log,
+                    progress,
+                    cwd=path,
+                )
+                origin = (
+                    f"upstream tarball {origs[0].name} of {package} {version} alone (the mirror "
+                    "did not serve its .dsc or Debian's patches)"
+                )
+            else:
+                raise failed or BuildError(
+                    f"apt-get source {package}={version} left no .dsc or tarball in {path}"
+                )
+            for f in path.iterdir():  # the unpacked tree is what is used
+                if f.is_file() and f.name != "fetch.log":
+                    f.unlink()
+            (path / "origin").write_text(origin + "\n")
+            mark_complete(path)
+            progress.done(f"{package} {version} unpacked: {origin}")
+            return tree, origin
