@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from guestdbg.scenarios.breakpoints import breakpoint_resume_loop, planted_breakpoint
 from guestdbg.scenarios.injections import step_injection_run
-from guestdbg.scenarios.lxsymbols import lxsymbols_reload
+from guestdbg.scenarios.lxsymbols import lxsymbols_reload, module_map
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
 from guestdbg.scenarios.steps import early_boot_step_run, single_step_run
 from guestdbg.scenarios.tf import tf_seen_at_stop, tf_trigger
@@ -23,6 +23,7 @@ SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
     "tf": (tf_trigger, "control: set EFLAGS.TF in kernel mode (TF-leak WARN)"),
     "tf-stop": (tf_seen_at_stop, "control: step through a popf that sets TF, read EFLAGS"),
     "planted": (planted_breakpoint, "control: step over a breakpoint planted behind gdb"),
+    "module-map": (module_map, "lx-symbols, then the module's symbols with every section placed"),
     "injections": (
         step_injection_run,
         "single-step with interrupts on; host KVM injections (tracefs) and guest jiffies",
@@ -38,6 +39,7 @@ __all__ = [
     "early_boot_step_run",
     "finish",
     "lxsymbols_reload",
+    "module_map",
     "planted_breakpoint",
     "single_step_run",
     "step_injection_run",
