@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from guestdbg.judges.findings import Finding
 
 WHERE = "docs/lx-symbols-exit-text.md; scripts/gdb/linux/symbols.py and scripts/module.lds.S"
+# Sections whose symbols a debugger user names: code and variables (not
+# .note.* or .orc_header, which nothing looks up by address).
+SECTION_KINDS = ("text", "data", "bss", "rodata")
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,11 @@ def module_symbols_overlap(
     address is not 0. Only symbols of sections the kernel loaded count."""
     by_address: dict[int, list[ModuleSymbol]] = defaultdict(list)
     for sym in symbols:
-        if sym.gdb_address is not None and sym.section in loaded_sections:
+        if (
+            sym.gdb_address is not None
+            and sym.section in loaded_sections
+            and any(kind in sym.section for kind in SECTION_KINDS)
+        ):
             by_address[sym.gdb_address].append(sym)
     clashes = {
         addr: syms
@@ -63,8 +70,11 @@ def module_symbols_overlap(
     }
     if not clashes:
         return []
-    addr, syms = next(iter(clashes.items()))
-    named = sorted({(s.section, s.name) for s in syms})
+    # The title names the clash with the most code in it (a misnamed stop).
+    addr, syms = max(clashes.items(), key=lambda c: sum("text" in s.section for s in c[1]))
+    named = sorted(
+        {(s.section, s.name) for s in syms}, key=lambda n: (n[0] != ".text", "text" not in n[0], n)
+    )
     pair = " and ".join(f"{name} ({section})" for section, name in named[:2])
     # Sections of the .ko (gdb has them) that gdb does not place where the
     # kernel loaded them; sysfs also lists the kernel's own .symtab/.strtab.

@@ -3,6 +3,7 @@ and reloaded after it ran."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,16 @@ def module_map_findings(
     addresses = lx.symbol_addresses(objfile, names)
     symbols = [ModuleSymbol(n, elf[n].section.name, elf[n].value, addresses.get(n)) for n in names]
     nonzero = {s.name: s.addr for s in elf_sections(ko) if s.addr}
-    return judges.module_symbols_overlap(module, symbols, loaded, lx.section_map(objfile), nonzero)
+    gdb_sections = lx.section_map(objfile)
+    if record is not None:
+        record.update(
+            module=module,
+            symbols=[asdict(sym) for sym in symbols],
+            loaded_sections=loaded,
+            gdb_sections=gdb_sections,
+            nonzero_sections=nonzero,
+        )
+    return judges.module_symbols_overlap(module, symbols, loaded, gdb_sections, nonzero)
 
 
 def lxsymbols_reload(s: Session, rounds: int = 2, hardware: bool = False) -> ScenarioResult:
