@@ -50,4 +50,3 @@ def test_the_planted_control_is_seen_on_6_1() -> None:
     (finding,) = judge("6.1-default-planted-exit-text")
     assert "guestdbg_tick (.text) and guestdbg_test_exit (.exit.text)" in finding.title
     assert not any(k.startswith("loaded .ko sections") for k in finding.evidence)
-
