@@ -72,9 +72,11 @@ def module_sections(guest: Guest, module: str = TEST_MODULE) -> dict[str, int]:
     """Where the kernel loaded each section of ``module``
     (``/sys/module/M/sections``, what lx-symbols reads through ``sect_attrs``);
     {} when the guest shell cannot say."""
-    out = guest.run(
-        f'(cd /sys/module/{module}/sections && for f in .[!.]* *; do echo "$f $(cat $f)"; done)'
-    )
+    read = f'(cd /sys/module/{module}/sections && for f in .[!.]* *; do echo "$f $(cat $f)"; done)'
+    if guest.spec.accel == "kvm-nested":
+        # Keep both vCPUs busy across the read (see module_symbol_address).
+        read = f"grep -w guestdbg_tick /proc/kallsyms >/dev/null; {read}"
+    out = guest.run(read)
     found = re.findall(r"^(\S+) (?:0x)?([0-9a-f]+)\r?$", out.output, re.M) if out.ok else []
     return {name: int(addr, 16) for name, addr in found if int(addr, 16)}
 
