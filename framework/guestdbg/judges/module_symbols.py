@@ -6,11 +6,12 @@ SECTION ADDR ...``, naming only some sections (``.text``, ``.data``,
 ``.text.unlikely``: 6.1, 6.12 and upstream in 2025; not ``.exit.text``
 or ``.init.text``). gdb places the others itself, at
 addresses of its own choosing. And when the .ko has a loaded section with a
-nonzero address (6.12's module linker script leaves ``.data`` and
-``__patchable_function_entries`` without the ``0`` the other sections have),
-gdb relocates the module's debug info by .text's offset for every section:
-``.exit.text``'s first function then lands on ``.text``'s first function,
-and a stop in ``guestdbg_tick`` is named ``guestdbg_test_exit``.
+nonzero address (6.12's module linker script leaves ``.data`` (6.10's
+codetags) and ``__patchable_function_entries`` without the ``0`` the other
+sections have), gdb relocates the module's debug info by .text's offset for
+every section: ``.exit.text``'s first function then lands on ``.text``'s
+first function (at 0, or 0x10 with function padding), and a stop in
+``guestdbg_tick`` is named ``guestdbg_test_exit``.
 See docs/lx-symbols-exit-text.md.
 """
 
