@@ -325,8 +325,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "gdb",
-        "the gdb to test: 'system' (this machine's) or a binary; repeatable, each a matrix "
-        "value (default: system)",
+        "the gdb to test: 'system' (this machine's), 'debian-16' (trixie's gdb 16, built into "
+        "the cache on first use) or a binary; repeatable, each a matrix value (default: system)",
         tool_value("gdb"),
         {SUITE: APPEND},
         metavar="NAME|PATH",

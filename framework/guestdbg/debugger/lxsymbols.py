@@ -110,3 +110,60 @@ class LxSymbols:
 
     def has_module(self, name: str) -> bool:
         return any(Path(f).name in (f"{name}.ko", f"{name}.ko.debug") for f in self.symbol_files())
+
+    def module_objfile(self, name: str) -> str | None:
+        """gdb's objfile name of module ``name`` (None: not loaded)."""
+        return next(
+            (f for f in self.symbol_files() if Path(f).name in (f"{name}.ko", f"{name}.ko.debug")),
+            None,
+        )
+
+    def section_map(self, objfile: str) -> dict[str, int]:
+        """Where gdb put each loaded section of ``objfile`` (``maint info
+        sections``): {section name: start address}."""
+        out = self.dbg.console("maint info sections -all-objects ALLOC")
+        return parse_section_map(out, objfile)
+
+    def symbol_addresses(self, objfile: str, names: list[str]) -> dict[str, int | None]:
+        """The address gdb gives each of ``names`` in ``objfile`` (its
+        functions and variables, looked up in that objfile only: a module's
+        ``hot`` is not the kernel's); None when gdb has no such symbol there."""
+        code = (
+            "import gdb\n"
+            f"ko = {objfile!r}\n"
+            f"for name in {names!r}:\n"
+            "    found = None\n"
+            "    cands = list(gdb.lookup_static_symbols(name))\n"
+            "    cands.append(gdb.lookup_global_symbol(name))\n"
+            "    for s in cands:\n"
+            "        if s is None or s.symtab is None or s.symtab.objfile.filename != ko:\n"
+            "            continue\n"
+            "        try:\n"
+            "            found = int(s.value().address)\n"
+            "        except gdb.error:\n"
+            "            continue\n"
+            "        break\n"
+            "    print('ADDR', name, found)\n"
+        )
+        out = self.dbg.console(f"python exec({code!r})")
+        addresses: dict[str, int | None] = dict.fromkeys(names)
+        for name, value in re.findall(r"^ADDR (\S+) (\S+)$", out, re.M):
+            addresses[name] = None if value == "None" else int(value)
+        return addresses
+
+
+def parse_section_map(text: str, objfile: str) -> dict[str, int]:
+    """{section: start} of ``objfile`` in gdb's ``maint info sections
+    -all-objects`` output (gdb 13 to 16: an ``Object file:`` line, then one
+    `` [N] 0xSTART->0xEND at 0xOFF: NAME FLAGS`` line per section)."""
+    sections: dict[str, int] = {}
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"\s*Object file: [`']?(.+?)'?, file type", line)
+        if m:
+            current = m.group(1)
+            continue
+        m = re.match(r"\s*\[\s*\d+\]\s+(0x[0-9a-f]+)->0x[0-9a-f]+ at 0x[0-9a-f]+: (\S+)", line)
+        if m and current == objfile:
+            sections.setdefault(m.group(2), int(m.group(1), 16))
+    return sections

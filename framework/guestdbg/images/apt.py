@@ -51,6 +51,12 @@ SUITES: dict[str, tuple[tuple[str, str], ...]] = {
         ("archive", "bullseye-updates"),
         ("security", "bullseye-security"),
     ),
+    # Source packages only (gdb 16 to build here): trixie's binaries need its libc.
+    "trixie": (
+        ("archive", "trixie"),
+        ("archive", "trixie-updates"),
+        ("security", "trixie-security"),
+    ),
 }
 
 

@@ -1,4 +1,6 @@
-"""A distribution kernel under test: Debian's ``linux-image-*-cloud-amd64``.
+"""A distribution kernel under test: Debian's ``linux-image-*-cloud-amd64``,
+6.1 (``debian-cloud``) or Debian 12's 6.12 (``debian-cloud-6.12``, from the
+security archive: ``linux-6.12``, ABIs like ``6.12.118+deb12``).
 
 The default guest is a kernel this project configured; this one nobody here
 configured. It comes from four Debian packages of one version:
@@ -47,17 +49,41 @@ from guestdbg.images.cache import (
     mark_complete,
     run_logged,
 )
-from guestdbg.images.default_kernel import LINUX_SOURCE_TARBALL
 from guestdbg.images.trees import KernelTree, config_options
 
-SOURCE_PACKAGE = "linux-source-6.1"
 FLAVOUR = "cloud-amd64"
-META_PACKAGE = f"linux-image-{FLAVOUR}"  # depends on linux-image-<abi>-cloud-amd64 (= version)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One kernel series of Debian's: the source package its gdb scripts
+    come from (pinning the version) and the meta package naming its ABI."""
+
+    name: str
+    source_package: str
+    meta_package: str  # depends on linux-image-<abi>-cloud-amd64 (= version)
+
+    @property
+    def tarball(self) -> Path:
+        return Path("/usr/src") / f"{self.source_package}.tar.xz"
+
+
+SERIES = {
+    s.name: s
+    for s in (
+        Series("debian-cloud", "linux-source-6.1", f"linux-image-{FLAVOUR}"),
+        Series("debian-cloud-6.12", "linux-source-6.12", f"linux-image-6.12-{FLAVOUR}"),
+    )
+}
+SERIES_6_1 = SERIES["debian-cloud"]
+SOURCE_PACKAGE = SERIES_6_1.source_package
 
 # Bump when the gdb-scripts recipe changes in a way the package versions do not show.
 RECIPE_VERSION = "1"
 
-_IMAGE_NAME = re.compile(rf"^linux-image-(\d+\.\d+\.\d+-\d+)-{FLAVOUR}(?:-unsigned)?$")
+# ABIs: 6.1.0-56 (bookworm's 6.1), 6.12.118+deb12 (bookworm's linux-6.12)
+_ABI = r"\d+\.\d+\.\d+(?:-\d+|\+deb\d+)"
+_IMAGE_NAME = re.compile(rf"^linux-image-({_ABI})-{FLAVOUR}(?:-unsigned)?$")
 
 
 @dataclass(frozen=True)
@@ -126,22 +152,22 @@ def _candidate(package: str) -> str | None:
     return m.group(1) if m and m.group(1) != "(none)" else None
 
 
-def source_version() -> tuple[str, bool]:
-    """(version, installed) of linux-source-6.1: the installed one, else apt's candidate."""
-    installed = installed_versions(SOURCE_PACKAGE).get(SOURCE_PACKAGE)
+def source_version(series: Series = SERIES_6_1) -> tuple[str, bool]:
+    """(version, installed) of the series' linux-source: the installed one, else apt's candidate."""
+    source = series.source_package
+    installed = installed_versions(source).get(source)
     if installed:
         return installed, True
-    candidate = _candidate(SOURCE_PACKAGE)
+    candidate = _candidate(source)
     if candidate is None:
         raise BuildError(
-            f"{SOURCE_PACKAGE} is neither installed nor known to apt: the Debian kernel's "
-            "gdb scripts come from it (run 'apt-get update', then 'apt-get install "
-            f"{SOURCE_PACKAGE}')"
+            f"{source} is neither installed nor known to apt: the Debian kernel's "
+            f"gdb scripts come from it (run 'apt-get update', then 'apt-get install {source}')"
         )
     return candidate, False
 
 
-def find_kernel(version: str) -> DebianKernel:
+def find_kernel(version: str, series: Series = SERIES_6_1) -> DebianKernel:
     """The cloud kernel whose package version is ``version``: an installed one, else
     the one apt's ``linux-image-cloud-amd64`` of that version depends on.
 
@@ -151,28 +177,28 @@ def find_kernel(version: str) -> DebianKernel:
         m = _IMAGE_NAME.match(name)
         if m and got == version:
             return DebianKernel(m.group(1), version)
-    shown = _run(["apt-cache", "show", f"{META_PACKAGE}={version}"]).stdout
+    shown = _run(["apt-cache", "show", f"{series.meta_package}={version}"]).stdout
     m = re.search(
-        rf"^Depends:.*\blinux-image-(\d+\.\d+\.\d+-\d+)-{FLAVOUR}(?:-unsigned)? "
+        rf"^Depends:.*\blinux-image-({_ABI})-{FLAVOUR}(?:-unsigned)? "
         rf"\(= {re.escape(version)}\)",
         shown,
         re.M,
     )
     if m:
         return DebianKernel(m.group(1), version)
-    candidate = _candidate(META_PACKAGE)
+    candidate = _candidate(series.meta_package)
     others = sorted({v for n, v in installed.items() if _IMAGE_NAME.match(n)})
     if candidate:
-        there, other = f"apt offers {META_PACKAGE} {candidate}", candidate
+        there, other = f"apt offers {series.meta_package} {candidate}", candidate
     elif others:
         there, other = f"the installed one is {others[-1]}", others[-1]
     else:
         there, other = "apt knows none", "VERSION"
     raise BuildError(
-        f"{SOURCE_PACKAGE} is {version} but no linux-image-*-{FLAVOUR} of that version is "
+        f"{series.source_package} is {version} but no linux-image-*-{FLAVOUR} of that version is "
         f"installed or known to apt ({there}): the gdb scripts come from the source "
         f"package, so both must be one version; run 'apt-get update' or install "
-        f"{SOURCE_PACKAGE}={other} to match"
+        f"{series.source_package}={other} to match"
     )
 
 
@@ -195,18 +221,19 @@ def missing_packages(kernel: DebianKernel) -> list[str]:
     return [f"{p}={kernel.version}" for p in missing]
 
 
-def _missing(kernel: DebianKernel) -> list[str]:
-    """missing_packages, and linux-source-6.1 itself when it is not installed."""
-    source = installed_versions(SOURCE_PACKAGE).get(SOURCE_PACKAGE)
+def _missing(kernel: DebianKernel, series: Series = SERIES_6_1) -> list[str]:
+    """missing_packages, and the series' linux-source itself when it is not installed."""
+    name = series.source_package
+    source = installed_versions(name).get(name)
     return missing_packages(kernel) + (
-        [] if source == kernel.version else [f"{SOURCE_PACKAGE}={kernel.version}"]
+        [] if source == kernel.version else [f"{name}={kernel.version}"]
     )
 
 
-def installed_kernel() -> DebianKernel | None:
+def installed_kernel(series: Series = SERIES_6_1) -> DebianKernel | None:
     """The cloud kernel if it and all its packages are installed at the installed
-    linux-source-6.1 version, else None (nothing is installed or asked of apt)."""
-    source = installed_versions(SOURCE_PACKAGE).get(SOURCE_PACKAGE)
+    linux-source version of the series, else None (nothing is installed or asked of apt)."""
+    source = installed_versions(series.source_package).get(series.source_package)
     if source is None:
         return None
     installed = installed_versions(f"linux-image-*-{FLAVOUR}", f"linux-image-*-{FLAVOUR}-unsigned")
@@ -248,9 +275,9 @@ def install(packages: list[str]) -> None:
     progress.done("installed")
 
 
-def _check_installed(kernel: DebianKernel) -> None:
+def _check_installed(kernel: DebianKernel, series: Series = SERIES_6_1) -> None:
     for path, package in (
-        (LINUX_SOURCE_TARBALL, SOURCE_PACKAGE),
+        (series.tarball, series.source_package),
         (kernel.bzimage, kernel.image_package),
         (kernel.config, kernel.image_package),
         (kernel.vmlinux, kernel.dbg_package),
@@ -298,10 +325,11 @@ def _check_constants(constants: Path) -> None:
         )
 
 
-def gdb_scripts(kernel: DebianKernel, source: str) -> Path:
+def gdb_scripts(kernel: DebianKernel, source: str, series: Series = SERIES_6_1) -> Path:
     """The kernel's gdb scripts in a cache entry; return its ``vmlinux-gdb.py``.
 
-    ``source`` is the installed linux-source-6.1 version (equal to the kernel's)."""
+    ``source`` is the installed linux-source version (equal to the kernel's)."""
+    tarball = series.tarball
     key = content_key("debian-gdb-scripts", RECIPE_VERSION, kernel.release, kernel.version, source)
     with cache_entry(f"gdb-scripts-{kernel.release}-{key}") as (path, complete):
         script = path / "vmlinux-gdb.py"
@@ -310,10 +338,10 @@ def gdb_scripts(kernel: DebianKernel, source: str) -> Path:
         progress = Progress(f"preparing the gdb scripts of {kernel.release}")
         path.mkdir(parents=True)
         log = path / "prepare.log"
-        progress.update(f"extracting scripts/gdb from {LINUX_SOURCE_TARBALL.name}", force=True)
-        top = LINUX_SOURCE_TARBALL.name.removesuffix(".tar.xz")
+        progress.update(f"extracting scripts/gdb from {tarball.name}", force=True)
+        top = tarball.name.removesuffix(".tar.xz")
         run_logged(
-            ["tar", "-xJf", str(LINUX_SOURCE_TARBALL), "-C", str(path), f"{top}/scripts/gdb"],
+            ["tar", "-xJf", str(tarball), "-C", str(path), f"{top}/scripts/gdb"],
             log,
             progress,
         )
@@ -321,12 +349,18 @@ def gdb_scripts(kernel: DebianKernel, source: str) -> Path:
         (path / top).rmdir()
         linux = path / "scripts" / "gdb" / "linux"
         # scripts/gdb/linux/Makefile run by the headers' kbuild, as an external
-        # directory: its constants.py rule gets the kernel's exact c_flags.
+        # directory: its constants.py rule gets the kernel's exact c_flags. In a
+        # directory of its own with no .py beside it: since 6.10 the Makefile's
+        # out-of-tree rule would symlink each .py of an M= directory onto itself.
         progress.update("generating scripts/gdb/linux/constants.py", force=True)
-        run_logged(["make", "-C", str(kernel.headers_dir), f"M={linux}"], log, progress)
+        gen = path / "gen"
+        gen.mkdir()
+        for name in ("Makefile", "constants.py.in"):
+            shutil.copy2(linux / name, gen / name)
+        run_logged(["make", "-C", str(kernel.headers_dir), f"M={gen}"], log, progress)
+        (gen / "constants.py").rename(linux / "constants.py")
+        shutil.rmtree(gen)
         _check_constants(linux / "constants.py")
-        for leftover in [*linux.glob(".*.cmd"), linux / "modules.order", linux / "Module.symvers"]:
-            leftover.unlink(missing_ok=True)
         # A copy, not the kernel's symlink: vmlinux-gdb.py finds scripts/gdb
         # beside the path gdb sourced it from.
         shutil.copy2(path / "scripts" / "gdb" / "vmlinux-gdb.py", script)
@@ -335,27 +369,27 @@ def gdb_scripts(kernel: DebianKernel, source: str) -> Path:
         return script
 
 
-def debian_cloud_kernel() -> KernelTree:
-    """Debian's cloud kernel of the installed linux-source-6.1 version, as a KernelTree.
+def debian_cloud_kernel(series: Series = SERIES_6_1) -> KernelTree:
+    """Debian's cloud kernel of the series' installed linux-source version, as a KernelTree.
 
     Installs (as root, only when missing) the image, its -dbg and headers packages
     at that version, prepares the gdb scripts in the cache, and returns the tree:
     root = the headers directory (build modules with ``make -C root M=dir``),
     bzimage and config from /boot, vmlinux from the -dbg package."""
-    version, _ = source_version()
-    kernel = find_kernel(version)
-    if _missing(kernel):
+    version, _ = source_version(series)
+    kernel = find_kernel(version, series)
+    if _missing(kernel, series):
         # One apt-get at a time (pytest-xdist workers); the first one installs.
         with open(cache_dir() / "debian-kernel-apt.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            missing = _missing(kernel)
+            missing = _missing(kernel, series)
             if missing:
                 install(missing)
-                still = _missing(kernel)
+                still = _missing(kernel, series)
                 if still:
                     raise BuildError(f"apt-get finished but did not install {', '.join(still)}")
-    _check_installed(kernel)
-    script = gdb_scripts(kernel, version)
+    _check_installed(kernel, series)
+    script = gdb_scripts(kernel, version, series)
     return KernelTree(
         root=kernel.headers_dir,
         bzimage=kernel.bzimage,

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 SHT_SYMTAB = 2
+SHF_ALLOC = 0x2
+STT_OBJECT = 1
+STT_FUNC = 2
 
 
 class Section(NamedTuple):
@@ -103,3 +106,56 @@ def elf_symbol_string(path: Path, symbol: str, limit: int = 512) -> str | None:
         return data.split(b"\0", 1)[0].decode(errors="replace")
     except (OSError, struct.error, ValueError):
         return None
+
+
+def elf_sections(path: Path) -> list[Section]:
+    """The sections of an ELF64 file that are loaded (SHF_ALLOC), in file
+    order; [] when it is not one. In a module (.ko, a relocatable file) every
+    ``addr`` should be 0: the kernel places each section at load."""
+    try:
+        with open(path, "rb") as f:
+            parsed = _sections(f)
+    except (OSError, struct.error, ValueError):
+        return []
+    if parsed is None:
+        return []
+    headers, names = parsed
+    return [
+        Section(_cstr(names, h[0]) if names else "", h[3], h[4], h[5])
+        for h in headers
+        if h[2] & SHF_ALLOC
+    ]
+
+
+def elf_code_and_data_symbols(path: Path) -> dict[str, Symbol]:
+    """Named functions and variables of an ELF64 file (STT_FUNC, STT_OBJECT)
+    in loaded sections, without the compiler's and kbuild's own ``__`` names
+    (``__pfx_`` padding, ``__param_``, ``__UNIQUE_ID_``)."""
+    try:
+        with open(path, "rb") as f:
+            parsed = _sections(f)
+            if parsed is None:
+                return {}
+            headers, shnames = parsed
+            symtab = next((h for h in headers if h[1] == SHT_SYMTAB), None)
+            if symtab is None:
+                return {}
+            strtab = headers[symtab[6]]
+            f.seek(strtab[4])
+            names = f.read(strtab[5])
+            f.seek(symtab[4])
+            syms = f.read(symtab[5])
+    except (OSError, struct.error, ValueError):
+        return {}
+    found: dict[str, Symbol] = {}
+    for i in range(0, len(syms) - 23, 24):
+        st_name, st_info, _, st_shndx, st_value, _ = struct.unpack_from("<IBBHQQ", syms, i)
+        if st_info & 0xF not in (STT_FUNC, STT_OBJECT) or not 0 < st_shndx < len(headers):
+            continue
+        h = headers[st_shndx]
+        name = _cstr(names, st_name)
+        if not name or name.startswith("__") or not h[2] & SHF_ALLOC:
+            continue
+        section = Section(_cstr(shnames, h[0]) if shnames else "", h[3], h[4], h[5])
+        found[name] = Symbol(st_value, section)
+    return found

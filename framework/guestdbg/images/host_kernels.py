@@ -1,11 +1,12 @@
 """Host kernels for the nested KVM host (``--host-kernel``): the KVM under test.
 
 ``debian-6.1``: bookworm's ``linux-image-<abi>-cloud-amd64`` (KVM with
-``KVM_GUESTDBG_BLOCKIRQ``); ``debian-5.10``: bullseye's (no BLOCKIRQ: the
-positive control of the bug this project exists for). Both are downloaded
-and extracted into the cache through a private apt configuration
-(:mod:`guestdbg.images.apt`). Anything else is the path of a built kernel tree
-(``make bzImage modules``) with KVM as modules or built in.
+``KVM_GUESTDBG_BLOCKIRQ``); ``debian-6.12``: bookworm's 6.12 (its security
+archive's ``linux-6.12``, the newest KVM Debian 12 has); ``debian-5.10``:
+bullseye's (no BLOCKIRQ: the positive control of the bug this project exists
+for). They are downloaded and extracted into the cache through a private apt
+configuration (:mod:`guestdbg.images.apt`). Anything else is the path of a
+built kernel tree (``make bzImage modules``) with KVM as modules or built in.
 
 A host kernel is booted as L1 with an initramfs of its own
 (:mod:`guestdbg.images.host_image`); what that needs from it is the bzImage,
@@ -28,13 +29,17 @@ from guestdbg.images.trees import config_options
 # --host-kernel names: Debian release of the private apt configuration.
 DEBIAN_HOSTS = {
     "debian-6.1": "bookworm",
+    "debian-6.12": "bookworm",
     "debian-5.10": "bullseye",
 }
 NAMED_HOSTS = {
     "debian-6.1": "Debian 12's cloud kernel (6.1, KVM with BLOCKIRQ)",
+    "debian-6.12": "Debian 12's 6.12 cloud kernel (the newest KVM in Debian 12)",
     "debian-5.10": "Debian 11's cloud kernel (5.10, KVM without BLOCKIRQ)",
 }
 META_PACKAGE = "linux-image-cloud-amd64"
+# The meta package naming each host's kernel image (default: META_PACKAGE).
+META_PACKAGES = {"debian-6.12": "linux-image-6.12-cloud-amd64"}
 
 # Modules the host loads (when they are modules): KVM, and the network.
 ROOT_MODULES = ("kvm", "kvm_amd", "kvm_intel", "virtio_pci", "virtio_net")
@@ -162,17 +167,19 @@ def _decompressed(ko: Path, into: Path) -> Path:
 
 
 def debian_host(name: str) -> HostKernel:
-    """A Debian cloud kernel (``debian-6.1``, ``debian-5.10``) fetched into the cache."""
+    """A Debian cloud kernel (``debian-6.1``, ``debian-6.12``, ``debian-5.10``) fetched
+    into the cache."""
     apt = PrivateApt(DEBIAN_HOSTS[name])
-    meta = apt.candidate(META_PACKAGE)
+    meta_package = META_PACKAGES.get(name, META_PACKAGE)
+    meta = apt.candidate(meta_package)
     if meta is None:
-        raise BuildError(f"the private apt lists of Debian {apt.release} have no {META_PACKAGE}")
+        raise BuildError(f"the private apt lists of Debian {apt.release} have no {meta_package}")
     m = re.search(
         r"\b(linux-image-(\S+-cloud-amd64))(?:-unsigned)? \(= (\S+)\)",
-        apt.depends(META_PACKAGE, meta),
+        apt.depends(meta_package, meta),
     )
     if not m:
-        raise BuildError(f"{META_PACKAGE} {meta} of Debian {apt.release} names no kernel image")
+        raise BuildError(f"{meta_package} {meta} of Debian {apt.release} names no kernel image")
     package, release, version = m.group(1), m.group(2), m.group(3)
     root = apt.fetch(package, version)
     bzimage = root / "boot" / f"vmlinuz-{release}"

@@ -1,7 +1,8 @@
 """What a ``--kernel-tree`` value means, decided in one place.
 
 ``default`` (or nothing): the default 6.1 tree, built into the cache;
-``debian-cloud``: Debian's cloud kernel with its -dbg vmlinux
+``debian-cloud`` and ``debian-cloud-6.12``: Debian 12's cloud kernels (6.1,
+and 6.12 from its security archive) with their -dbg vmlinux
 (:mod:`guestdbg.images.distro`); ``debug``: the default tree with KASAN,
 UBSAN, lockdep and kmemleak (the console corpus's sanitizer captures);
 anything else: the path of a built tree.
@@ -25,10 +26,12 @@ from guestdbg.recipes import DEBUG_FRAGMENT
 
 DEFAULT_TREE = "default"
 DISTRO_TREE = "debian-cloud"
+DISTRO_612_TREE = "debian-cloud-6.12"
 DEBUG_TREE = "debug"
 NAMED_TREES = {
     DEFAULT_TREE: "the 6.1 tree built from linux-source-6.1 into the cache",
     DISTRO_TREE: "Debian's cloud kernel with its -dbg vmlinux",
+    DISTRO_612_TREE: "Debian 12's 6.12 cloud kernel with its -dbg vmlinux",
     DEBUG_TREE: "the default tree plus KASAN, UBSAN, lockdep and kmemleak",
 }
 
@@ -43,8 +46,8 @@ def kernel_tree(name: str | Path | None) -> KernelTree:
     when its vmlinux is not the build of its bzImage."""
     if name is None or str(name) == DEFAULT_TREE:
         tree = build_default_kernel()
-    elif str(name) == DISTRO_TREE:
-        tree = distro.debian_cloud_kernel()
+    elif str(name) in distro.SERIES:
+        tree = distro.debian_cloud_kernel(distro.SERIES[str(name)])
     elif str(name) == DEBUG_TREE:
         tree = build_debug_kernel()
     else:
@@ -80,8 +83,8 @@ def problems(name: str | Path | None) -> list[str]:
 def release_of(name: str | Path | None) -> str:
     """The kernel release a value names, without building anything (report headers)."""
     try:
-        if str(name) == DISTRO_TREE:
-            found = distro.installed_kernel()
+        if str(name) in distro.SERIES:
+            found = distro.installed_kernel(distro.SERIES[str(name)])
             return (
                 f"{found.release} (Debian cloud kernel)"
                 if found

@@ -1,8 +1,10 @@
 """The QEMU and gdb under test, by the name a user gives (``--qemu``, ``--gdb``).
 
 A value is a name guestdbg resolves (``system``: the host's own; for QEMU
-``debian-10.0``: bookworm-backports' QEMU 10.0.2, fetched into the cache as
-for the nested host's outer level) or a binary (a path, or a name on PATH).
+``debian-10.0``: bookworm-backports' QEMU 10.0.2 as Debian ships it, fetched
+into the cache; for gdb ``debian-16``: trixie's gdb 16 built from its source
+package into the cache, :mod:`guestdbg.images.gdb_builds`) or a binary (a
+path, or a name on PATH).
 Each value of a repeated option is a matrix axis value; its label goes into
 test ids when more than one is given.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 SYSTEM = "system"
 QEMU_NAMES = (SYSTEM, "debian-10.0")
-GDB_NAMES = (SYSTEM,)
+GDB_NAMES = (SYSTEM, "debian-16")  # debian-16: images.gdb_builds
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ def gdb_named(value: str) -> Tool:
     """The gdb a ``--gdb`` value names."""
     if value == SYSTEM:
         return Tool(SYSTEM, "gdb")
+    if value in GDB_NAMES:
+        from guestdbg.images.gdb_builds import resolve_gdb
+
+        return Tool(value, str(resolve_gdb(value)))
     return _binary(value, "gdb")
 
 

@@ -11,6 +11,9 @@
 - :func:`guest_health` — any console report the scenario did not expect;
 - :func:`debugger_breakpoint_taken` — the guest executed the debugger's int3
   itself (an ``int3:`` Oops) instead of exiting to the debugger;
+- :func:`module_symbols_overlap` — two symbols of a module at one address
+  in gdb's map (lx-symbols left sections out; the .ko has nonzero section
+  addresses);
 - :func:`interrupts_while_stepping` — the host's KVM injected interrupts
   during single-steps (host tracefs), or jiffies moved across them.
 """
@@ -20,17 +23,20 @@ from guestdbg.judges.console import debugger_breakpoint_taken, guest_health, tf_
 from guestdbg.judges.findings import Finding
 from guestdbg.judges.injections import interrupts_while_stepping
 from guestdbg.judges.ledger import breakpoint_ledger
+from guestdbg.judges.module_symbols import ModuleSymbol, module_symbols_overlap
 from guestdbg.judges.steps import expected_successors, stalled_steps, step_landing
 
 __all__ = [
     "BreakpointHit",
     "Finding",
+    "ModuleSymbol",
     "breakpoint_ledger",
     "debugger_breakpoint_taken",
     "expected_successors",
     "forward_progress",
     "guest_health",
     "interrupts_while_stepping",
+    "module_symbols_overlap",
     "stalled_steps",
     "step_landing",
     "stuck_breakpoint",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from guestdbg.scenarios.breakpoints import breakpoint_resume_loop, planted_breakpoint
 from guestdbg.scenarios.injections import step_injection_run
-from guestdbg.scenarios.lxsymbols import lxsymbols_reload
+from guestdbg.scenarios.lxsymbols import lxsymbols_reload, module_map
 from guestdbg.scenarios.session import ScenarioResult, Session, finish
 from guestdbg.scenarios.steps import (
     early_boot_step_run,
@@ -31,6 +31,7 @@ SCENARIOS: dict[str, tuple[Callable[..., ScenarioResult], str]] = {
         nmi_step_interrupted,
         "inject an NMI, start a step, interrupt it, continue: TF leaked by KVM?",
     ),
+    "module-map": (module_map, "lx-symbols, then the module's symbols with every section placed"),
     "injections": (
         step_injection_run,
         "single-step with interrupts on; host KVM injections (tracefs) and guest jiffies",
@@ -46,6 +47,7 @@ __all__ = [
     "early_boot_step_run",
     "finish",
     "lxsymbols_reload",
+    "module_map",
     "nmi_step_interrupted",
     "planted_breakpoint",
     "single_step_run",

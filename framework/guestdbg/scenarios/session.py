@@ -68,6 +68,19 @@ def module_symbol_address(guest: Guest, image: GuestImage, name: str) -> int:
     return int(words[0], 16)
 
 
+def module_sections(guest: Guest, module: str = TEST_MODULE) -> dict[str, int]:
+    """Where the kernel loaded each section of ``module``
+    (``/sys/module/M/sections``, what lx-symbols reads through ``sect_attrs``);
+    {} when the guest shell cannot say."""
+    read = f'(cd /sys/module/{module}/sections && for f in .[!.]* *; do echo "$f $(cat $f)"; done)'
+    if guest.placement.kind == "nested":
+        # Keep both vCPUs busy across the read (see module_symbol_address).
+        read = f"grep -w guestdbg_tick /proc/kallsyms >/dev/null; {read}"
+    out = guest.run(read)
+    found = re.findall(r"^(\S+) (?:0x)?([0-9a-f]+)\r?$", out.output, re.M) if out.ok else []
+    return {name: int(addr, 16) for name, addr in found if int(addr, 16)}
+
+
 # What a guest restored from a snapshot has already run (guestdbg.runtime.start):
 # the test module loaded as ensure_module() loads it by default.
 SNAPSHOT_PREPARATION = (module_load_command(),)
