@@ -29,6 +29,7 @@ def test_list_names_every_scenario() -> None:
         "early-boot",
         "injections",
         "lx-symbols",
+        "module-map",
         "nmi-step",
         "planted",
         "step",
