@@ -336,8 +336,14 @@ def _start_debugger_early(
 ) -> None:
     """When the test also asks for ``debugger`` (and has not got it yet),
     start it now, beside the guest."""
-    if "debugger" not in request.fixturenames or _early_debugger in request.node.stash:
-        return
+    if "debugger" not in request.fixturenames or not isinstance(request.node, pytest.Item):
+        return  # no debugger wanted, or a module's shared guest (no test of its own)
+    # A rerun (pytest-rerunfailures) may find the failed attempt's early gdb
+    # still here, its finalizer not yet run: its logs and working directory
+    # are in the artifacts directory this attempt recreated. Never reuse it.
+    stale = request.node.stash.get(_early_debugger, None)
+    if stale is not None:
+        stale.release()
     early = EarlyDebugger(gdb, image.tree.vmlinux, artifacts, timeout)
     request.node.stash[_early_debugger] = early
 
