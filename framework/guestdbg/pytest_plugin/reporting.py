@@ -17,6 +17,7 @@ property (a crashed xdist worker) counts as ``cannot-judge`` too.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from _pytest.outcomes import Failed  # pytest.fail.Exception, as a class to derive from
 
+from guestdbg.errors import GuestError
 from guestdbg.images import kernels
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
@@ -142,9 +144,45 @@ def bug_report(result: ScenarioResult, headline: str, artifacts: Path) -> str:
     return "\n".join(lines)
 
 
+# What a nested guest's console reports when the outer TCG never wakes one of
+# its vCPUs (docs/nested-hosts.md, "Seen under the outer TCG"): a defect of the
+# outer QEMU, never a result about the kernel under test.
+OUTER_TCG_STALLS = frozenset(
+    {"console-rcu_stall", "console-soft_lockup", "console-hard_lockup", "console-hung_task"}
+)
+
+
+@functools.cache
+def _outer_level_unfaithful() -> str | None:
+    from guestdbg.runtime.nested import outer_level
+
+    level = outer_level()
+    return None if level.faithful else level.describe()
+
+
+def _stall_of_the_outer_level(request: pytest.FixtureRequest, kinds: set[str]) -> str | None:
+    """The sentence when a nested guest under an unfaithful outer level
+    reported a stall (a cannot-judge, rerun once in scripts/suite), else None."""
+    point = getattr(getattr(request.node, "callspec", None), "params", {}).get("point")
+    stalls = kinds & OUTER_TCG_STALLS
+    if not stalls or not getattr(point, "nested", False):
+        return None
+    outer = _outer_level_unfaithful()
+    if outer is None:
+        return None
+    return (
+        f"not judged: the nested guest reported {', '.join(sorted(stalls))} under the outer "
+        f"level {outer}, which sometimes never wakes a nested vCPU: a defect of the outer "
+        "QEMU, not a result about the kernel or QEMU under test"
+    )
+
+
 def expect_clean(request: pytest.FixtureRequest, result: ScenarioResult, artifacts: Path) -> None:
     """Fail with a bug report when any detector fired."""
     record(request.node, result, artifacts, [])
+    outer_stall = _stall_of_the_outer_level(request, result.kinds())
+    if outer_stall:
+        raise GuestError(bug_report(result, outer_stall, artifacts))
     if result.findings:
         kinds = ", ".join(sorted(result.kinds()))
         raise DefectFound(
