@@ -111,6 +111,36 @@ def accept(
             raise failed_to_start(f"QEMU exited with status {proc.returncode}", stderr_log)
 
 
+def accept_ports(
+    console: socket.socket,
+    commands: socket.socket | None,
+    timeout: float,
+    proc: QemuProcess,
+    stderr_log: Path,
+) -> tuple[socket.socket, socket.socket | None]:
+    """QEMU's connections to the console and command-port listeners (which
+    are closed either way), noticing if QEMU exits first."""
+    try:
+        con = accept(console, timeout, "the serial console", proc, stderr_log)
+        cmd = accept(commands, timeout, "the command port", proc, stderr_log) if commands else None
+    finally:
+        console.close()
+        if commands:
+            commands.close()
+    return con, cmd
+
+
+def accept_qmp(qmp: QEMUMonitorProtocol, timeout: float, stderr_log: Path) -> None:
+    """QEMU's QMP connection, or the sentence why it did not come."""
+    try:
+        qmp.accept(timeout=timeout)
+    except Exception as err:
+        raise failed_to_start(
+            f"QMP did not connect ({err.__class__.__name__})", stderr_log
+        ) from None
+    qmp.settimeout(30.0)
+
+
 def listen_unix(path: Path) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(path))
@@ -180,28 +210,10 @@ class LocalPlacement:
                     preexec_fn=die_with_parent,
                     start_new_session=True,
                 )
-            try:
-                con = accept(
-                    con_listener, CONNECT_TIMEOUT, "the serial console", proc, files.stderr_log
-                )
-                cmd = (
-                    accept(
-                        cmd_listener, CONNECT_TIMEOUT, "the command port", proc, files.stderr_log
-                    )
-                    if cmd_listener
-                    else None
-                )
-            finally:
-                con_listener.close()
-                if cmd_listener:
-                    cmd_listener.close()
-            try:
-                qmp.accept(timeout=CONNECT_TIMEOUT)
-            except Exception as err:
-                raise failed_to_start(
-                    f"QMP did not connect ({err.__class__.__name__})", files.stderr_log
-                ) from None
-            qmp.settimeout(30.0)
+            con, cmd = accept_ports(
+                con_listener, cmd_listener, CONNECT_TIMEOUT, proc, files.stderr_log
+            )
+            accept_qmp(qmp, CONNECT_TIMEOUT, files.stderr_log)
             if spec.gdbstub == "unix":
                 stub = GdbStub("unix", str(sockdir / "gdb.sock"))
             else:
@@ -249,4 +261,13 @@ def _tcp_gdb_port(qmp: QEMUMonitorProtocol) -> int:
 
 LOCAL = LocalPlacement()
 
-__all__ = ["LOCAL", "LocalPlacement", "accept", "close_qmp", "end_process", "failed_to_start"]
+__all__ = [
+    "LOCAL",
+    "LocalPlacement",
+    "accept",
+    "accept_ports",
+    "accept_qmp",
+    "close_qmp",
+    "end_process",
+    "failed_to_start",
+]

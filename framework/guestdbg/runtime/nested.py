@@ -46,7 +46,7 @@ from guestdbg.images.host_image import L1_KVMCAPS, L1_QEMU, HostImage, host_init
 from guestdbg.images.host_kernels import HostKernel, host_kernel
 from guestdbg.runtime import host
 from guestdbg.runtime.console import tail_of
-from guestdbg.runtime.local import accept, close_qmp, end_process, failed_to_start, qmp_server
+from guestdbg.runtime.local import accept_ports, accept_qmp, close_qmp, end_process, qmp_server
 from guestdbg.runtime.placement import GdbStub, GuestFiles, Launch, SnapshotStore
 from guestdbg.runtime.qemu import Guest
 from guestdbg.runtime.snapshot_store import HostRamStore, HostSnapshot
@@ -476,30 +476,12 @@ class NestedHost:
             started = time.monotonic()
             proc = RemoteProcess.start(self, argv, files.stderr_log)
             self.current = proc
-            try:
-                conn = accept(
-                    con_listener, L2_CONNECT_TIMEOUT, "the serial console", proc, files.stderr_log
-                )
-                cmd_conn = (
-                    accept(
-                        cmd_listener, L2_CONNECT_TIMEOUT, "the command port", proc, files.stderr_log
-                    )
-                    if cmd_listener
-                    else None
-                )
-            finally:
-                con_listener.close()
-                if cmd_listener:
-                    cmd_listener.close()
+            conn, cmd_conn = accept_ports(
+                con_listener, cmd_listener, L2_CONNECT_TIMEOUT, proc, files.stderr_log
+            )
             console = ConsoleRelay.start(conn, on_eof=proc.console_closed.set)
             commands = ConsoleRelay.start(cmd_conn) if cmd_conn else None
-            try:
-                qmp.accept(timeout=L2_CONNECT_TIMEOUT)
-            except Exception as err:
-                raise failed_to_start(
-                    f"QMP did not connect ({err.__class__.__name__})", files.stderr_log
-                ) from None
-            qmp.settimeout(30.0)
+            accept_qmp(qmp, L2_CONNECT_TIMEOUT, files.stderr_log)
         except BaseException as err:
             if proc is not None:
                 proc.fetch_stderr()
