@@ -187,16 +187,19 @@ def host_initramfs(
             return HostImage(host, out, str(qemu_path), files)
         progress = Progress(f"building the nested host's initramfs ({host.name})")
         (path / "initramfs.list").write_text(text)
-        gen = build_default_kernel().root / "usr" / "gen_init_cpio"
-        with open(out, "wb") as cpio:
-            proc = subprocess.run(
-                [str(gen), str(path / "initramfs.list")],
-                stdout=cpio,
-                stderr=subprocess.PIPE,
-                check=False,
-            )
-        if proc.returncode != 0:
-            raise BuildError(f"{gen} failed: {proc.stderr.decode(errors='replace').strip()}")
+        make_cpio(path / "initramfs.list", out)
         mark_complete(path)
         progress.done(f"{out.stat().st_size / 1e6:.0f} MB in {path}")
         return HostImage(host, out, str(qemu_path), files)
+
+
+def make_cpio(listing: Path, out: Path) -> None:
+    """An uncompressed initramfs from a gen_init_cpio listing, with the
+    default tree's own ``usr/gen_init_cpio`` (no root needed)."""
+    gen = build_default_kernel().root / "usr" / "gen_init_cpio"
+    with open(out, "wb") as cpio:
+        proc = subprocess.run(
+            [str(gen), str(listing)], stdout=cpio, stderr=subprocess.PIPE, check=False
+        )
+    if proc.returncode != 0:
+        raise BuildError(f"{gen} failed: {proc.stderr.decode(errors='replace').strip()}")

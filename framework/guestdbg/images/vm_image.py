@@ -12,14 +12,13 @@ Uncompressed (an outer TCG would spend seconds inflating it): a few MB.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from guestdbg.errors import BuildError
 from guestdbg.images.cache import RECIPE_VERSION, cache_entry, content_key, mark_complete
-from guestdbg.images.default_kernel import build_default_kernel
 from guestdbg.images.guest_image import BUSYBOX
+from guestdbg.images.host_image import make_cpio
 from guestdbg.images.host_kernels import HostKernel, debian_modules, host_kernel
 from guestdbg.recipes import VM_INIT_SCRIPT, VM_RUN_SCRIPT
 
@@ -75,15 +74,6 @@ def vm_image() -> VmImage:
         load_order = path / "load-order"
         load_order.write_text("".join(f"{ko.name}\n" for ko in modules))
         (path / "initramfs.list").write_text(_listing(modules, load_order))
-        gen = build_default_kernel().root / "usr" / "gen_init_cpio"
-        with open(out, "wb") as cpio:
-            proc = subprocess.run(
-                [str(gen), str(path / "initramfs.list")],
-                stdout=cpio,
-                stderr=subprocess.PIPE,
-                check=False,
-            )
-        if proc.returncode != 0:
-            raise BuildError(f"{gen} failed: {proc.stderr.decode(errors='replace').strip()}")
+        make_cpio(path / "initramfs.list", out)
         mark_complete(path)
         return VmImage(kernel, out, modules)
