@@ -93,3 +93,55 @@ def test_sigterm_ends_the_vm_and_its_helpers(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert_nothing_left()
+
+
+def _vm_qmp_socket() -> str:
+    """The QMP socket of the one VM this test session runs (from its argv)."""
+    (pid,) = qemu_pids()
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    address = argv[argv.index("-qmp") + 1]
+    return address.split(",")[0].removeprefix("unix:")
+
+
+def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: Path) -> None:
+    """The control of the heartbeat: the VM's vCPUs are stopped through its
+    own QMP (what a frozen VM looks like: QEMU answers, the guest does not
+    run). The first VM is reported frozen, with its state kept; the command
+    runs again in a fresh VM, which this time is left alone."""
+    from qemu.qmp.legacy import QEMUMonitorProtocol
+
+    marker = tmp_path / "first-vm"
+    script = (
+        f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; sleep 600"
+    )
+    argv = ["vm-run", "--results", str(tmp_path), "--heartbeat-timeout", "20"]
+    argv += ["--frozen-retries", "1", "--", "sh", "-c", script]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "guestdbg", *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "first\n"
+        qmp = QEMUMonitorProtocol(_vm_qmp_socket())
+        qmp.connect()
+        qmp.cmd("stop")
+        qmp.close()
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 3, err
+    assert out == "second\n"
+    assert "guestdbg: vm-run: the VM froze: no heartbeat on its console for 2" in err
+    assert "running the command again in a fresh VM (1 of 1)" in err
+    frozen = tmp_path / "kvm-vm" / "frozen-1"
+    state = (frozen / "frozen.txt").read_text()
+    assert "'status': 'paused'" in state, state  # QMP's word on the frozen VM
+    assert "RIP=" in state  # its vCPUs' registers
+    assert "GUESTDBG-VM-ALIVE" in (frozen / "console.log").read_text()
+    assert_nothing_left()

@@ -31,6 +31,21 @@ def add_vm_run_options(p: argparse.ArgumentParser) -> None:
         default=300.0,
         help="seconds for the VM to reach CMD (default 300)",
     )
+    p.add_argument(
+        "--heartbeat-timeout",
+        type=positive_float,
+        default=180.0,
+        help="seconds without the VM's heartbeat (a console line every 5 s) before the VM "
+        "counts as frozen: its state is kept and the run ends with 125 (default 180)",
+    )
+    p.add_argument(
+        "--frozen-retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run CMD again in a fresh VM, at most N times, when the VM freezes (said on "
+        "the terminal; the frozen VM's logs stay in RESULTS/kvm-vm/frozen-K) (default 0)",
+    )
     p.add_argument("--memory", type=positive_int, default=4096, help="VM RAM in MiB (default 4096)")
     p.add_argument("--smp", type=positive_int, default=2, help="VM vCPUs (default 2)")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS] (run in the VM)")
@@ -50,6 +65,9 @@ def cmd_vm_run(args: argparse.Namespace) -> int:
         boot_timeout=args.boot_timeout,
         memory_mb=args.memory,
         smp=args.smp,
+        heartbeat_timeout=args.heartbeat_timeout,
+        frozen_retries=max(0, args.frozen_retries),
+        say=lambda line: print(line, file=sys.stderr, flush=True),
     )
     boot = f"{result.boot_seconds:.1f}s" if result.boot_seconds is not None else "?"
     print(

@@ -22,14 +22,21 @@ interrupt handlers cannot be judged there, and plain ``kvm`` cases carry no
 outer-level marks.
 
 Bounded: the VM reaches the command within ``boot_timeout``, the command ends
-within ``timeout``; QEMU and both virtiofsd die with this process (SIGKILL
-on its death, killed on any exit from :func:`run_in_vm`), their sockets are
-in the run directory (:mod:`guestdbg.runtime.rundir`).
+within ``timeout``, and the VM's heartbeat (a line on its console every 5 s)
+never stops for ``heartbeat_timeout``: under an outer TCG a VM sometimes
+freezes (its vCPUs stop running; a CI run waited out an hour for it). A
+frozen VM's state (QMP's status and its vCPUs' registers) is kept as
+evidence, and the command may run again in a fresh VM (``frozen_retries``).
+QEMU and both virtiofsd die with this process (SIGKILL on its death, killed
+on any exit from :func:`run_in_vm`), their sockets are in the run directory
+(:mod:`guestdbg.runtime.rundir`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
 import re
 import select
@@ -38,10 +45,12 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from qemu.qmp import QMPClient
 
 from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
 from guestdbg.runtime import rundir
@@ -57,6 +66,8 @@ BOOT_TIMEOUT = 300.0  # under an outer TCG on 2 loaded cores: ~10-60 s
 APPEND = "console=ttyS0 loglevel=4 panic=-1 mitigations=off"
 CONTROL = "kvm-vm"  # the results folder's subfolder with the VM's own files
 START_MARKER = b"GUESTDBG-VM-START"
+HEARTBEAT = b"GUESTDBG-VM-ALIVE"  # images/vm/run-command prints it every 5 s
+HEARTBEAT_TIMEOUT = 180.0  # a VM under load on 2 cores: beats seen 5-12 s apart
 # The caller's environment the command sees (the rest is the VM's init's).
 PASSED_ENV = ("HOME", "PATH", "LANG", "LC_ALL", "USER", "LOGNAME", "XDG_CACHE_HOME", "TZ")
 
@@ -80,6 +91,62 @@ class VmRun:
     boot_seconds: float | None
     seconds: float
     control: Path
+
+
+class VmFrozen(DeadlineError):
+    """The VM's heartbeat stopped: its vCPUs no longer run the command."""
+
+
+class _Heartbeat:
+    """Watches the VM's console file for the heartbeat line; ``silent_for``
+    is the seconds since the last one (or since the watch began)."""
+
+    def __init__(self, console: Path) -> None:
+        self.console = console
+        self.offset = 0
+        self.tail = b""
+        self.last = time.monotonic()
+        self.beats = 0
+
+    def silent_for(self) -> float:
+        try:
+            with open(self.console, "rb") as f:
+                f.seek(self.offset)
+                new = f.read()
+        except FileNotFoundError:
+            new = b""
+        if new:
+            self.offset += len(new)
+            seen = self.tail + new
+            if HEARTBEAT in seen:
+                self.beats += seen.count(HEARTBEAT)
+                self.last = time.monotonic()
+            self.tail = seen[-len(HEARTBEAT) :]
+        return time.monotonic() - self.last
+
+
+def _frozen_state(qmp_path: Path) -> str:
+    """What QEMU says of a VM that stopped beating: its run state and each
+    vCPU's registers (QMP, 10 s a step); or why QEMU did not say."""
+
+    async def ask() -> str:
+        client = QMPClient("guestdbg-vm-run")
+        try:
+            await asyncio.wait_for(client.connect(str(qmp_path)), 10.0)
+            status = await asyncio.wait_for(client.execute("query-status"), 10.0)
+            regs = await asyncio.wait_for(
+                client.execute("human-monitor-command", {"command-line": "info registers -a"}),
+                10.0,
+            )
+            return f"query-status: {status}\n{regs}"
+        finally:
+            await client.disconnect()
+
+    try:
+        return asyncio.run(ask())
+    except Exception as err:  # evidence only: say why there is none
+        why = f"{err.__class__.__name__}: {err}".rstrip(": ")
+        return f"QMP did not answer ({why}): QEMU itself is stuck"
 
 
 def _command_script(command: list[str], cwd: Path, terminal: bool) -> str:
@@ -203,12 +270,20 @@ def _qemu_argv(
         f"socket,id=out0,path={run / 'output.sock'}",
         "-serial",
         "chardev:out0",
+        "-qmp",
+        f"unix:{run / 'qmp.sock'},server=on,wait=off",
     ]
 
 
 def _evidence(control: Path) -> dict[str, str]:
     found = {}
-    for name in ("console.log", "qemu.log", "virtiofsd-root.log", "virtiofsd-results.log"):
+    for name in (
+        "console.log",
+        "qemu.log",
+        "virtiofsd-root.log",
+        "virtiofsd-results.log",
+        "frozen.txt",
+    ):
         path = control / name
         if path.exists() and path.stat().st_size:
             found[f"VM {name} ({path})"] = tail_of(path)
@@ -238,11 +313,17 @@ def run_in_vm(
     boot_timeout: float = BOOT_TIMEOUT,
     memory_mb: int = MEMORY_MB,
     smp: int = SMP,
+    heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
+    frozen_retries: int = 0,
+    say: Callable[[str], None] = lambda line: None,
 ) -> VmRun:
     """Run ``command`` in the VM, its output to ``out``; ``results`` (made
     if missing) is shared read-write, the VM's logs go to ``results/kvm-vm``.
     HostError/DeadlineError/GuestError, with the VM's logs, when the VM
-    cannot be had or the command does not end in time."""
+    cannot be had or the command does not end in time. A VM that freezes
+    (no heartbeat for ``heartbeat_timeout``) is VmFrozen, or, while
+    ``frozen_retries`` last, the command runs again in a fresh VM (``say``
+    tells the user; the frozen VM's logs move to ``kvm-vm/frozen-N``)."""
     from guestdbg.images.vm_image import vm_image
 
     if not command:
@@ -256,13 +337,65 @@ def run_in_vm(
         raise InputError(f"the results folder {results} has white space in its path")
     control = results / CONTROL
     control.mkdir(parents=True, exist_ok=True)
-    for name in ("status", "status.new", "console.log", "qemu.log", "output.log"):
-        with contextlib.suppress(FileNotFoundError):
-            (control / name).unlink()
+    for old in control.glob("frozen-*"):
+        shutil.rmtree(old, ignore_errors=True)
     terminal = hasattr(out, "isatty") and out.isatty()
-    (control / "command").write_text(_command_script(command, cwd, terminal))
     image = vm_image()
     outer = outer_level()
+    started = time.monotonic()
+    for attempt in range(frozen_retries + 1):
+        for name in ("status", "status.new", "console.log", "qemu.log", "output.log", "frozen.txt"):
+            with contextlib.suppress(FileNotFoundError):
+                (control / name).unlink()
+        (control / "command").write_text(_command_script(command, cwd, terminal))
+        argv = functools.partial(
+            _qemu_argv,
+            outer,
+            image.kernel.bzimage,
+            image.initrd,
+            results,
+            memory_mb=memory_mb,
+            smp=smp,
+        )
+        try:
+            boot_seconds = _run_once(
+                argv, results, control, out, boot_timeout, timeout, heartbeat_timeout
+            )
+            break
+        except VmFrozen as frozen:
+            if attempt == frozen_retries:
+                raise
+            kept = control / f"frozen-{attempt + 1}"
+            kept.mkdir()
+            for f in control.iterdir():
+                if f.is_file() and f.name != "command":
+                    f.rename(kept / f.name)
+            say(
+                f"guestdbg: vm-run: {frozen}; its logs and state are in {kept}; "
+                f"running the command again in a fresh VM ({attempt + 1} of {frozen_retries})"
+            )
+    status_file = control / "status"
+    status = int(status_file.read_text().strip()) if status_file.exists() else None
+    seconds = time.monotonic() - started
+    if status is None:
+        raise GuestError(
+            f"the VM ended without the command's exit status: {_vm_trouble(control)}",
+            evidence=_evidence(control),
+        )
+    return VmRun(status, boot_seconds, seconds, control)
+
+
+def _run_once(
+    qemu_argv: Callable[[Path], list[str]],
+    results: Path,
+    control: Path,
+    out: BinaryIO,
+    boot_timeout: float,
+    timeout: float,
+    heartbeat_timeout: float,
+) -> float | None:
+    """One VM: the two virtiofsd, QEMU, the command's output streamed;
+    returns the seconds to the command's start (None: never started)."""
     run = rundir.mkdtemp("kvm-vm-")
     started = time.monotonic()
     try:
@@ -289,26 +422,27 @@ def run_in_vm(
             stack.callback(listener.close)
             listener.bind(str(run / "output.sock"))
             listener.listen(1)
-            argv = _qemu_argv(
-                outer, image.kernel.bzimage, image.initrd, results, run, memory_mb, smp
-            )
-            qemu = stack.enter_context(_process(argv, control / "qemu.log"))
+            qemu = stack.enter_context(_process(qemu_argv(run), control / "qemu.log"))
             conn = accept(listener, 60.0, "the output port", qemu, control / "qemu.log")
             stack.callback(conn.close)
-            boot_seconds = _stream(conn, qemu, out, control, started, boot_timeout, timeout)
+            beat = _Heartbeat(control / "console.log")
+            boot_seconds = _stream(
+                conn,
+                qemu,
+                out,
+                control,
+                started,
+                boot_timeout,
+                timeout,
+                heartbeat_timeout,
+                beat,
+                run,
+            )
             with contextlib.suppress(subprocess.TimeoutExpired):
                 qemu.wait(timeout=30.0)
     finally:
         shutil.rmtree(run, ignore_errors=True)
-    status_file = control / "status"
-    status = int(status_file.read_text().strip()) if status_file.exists() else None
-    seconds = time.monotonic() - started
-    if status is None:
-        raise GuestError(
-            f"the VM ended without the command's exit status: {_vm_trouble(control)}",
-            evidence=_evidence(control),
-        )
-    return VmRun(status, boot_seconds, seconds, control)
+    return boot_seconds
 
 
 def _stream(
@@ -319,10 +453,14 @@ def _stream(
     started: float,
     boot_timeout: float,
     timeout: float,
+    heartbeat_timeout: float,
+    beat: _Heartbeat,
+    run: Path,
 ) -> float | None:
     """Copy the command's output to ``out`` (and output.log) until the VM
-    closes the port; the start marker ends the boot deadline. Returns the
-    seconds to the command's start (None: never started)."""
+    closes the port; the start marker ends the boot deadline and starts the
+    heartbeat's watch. Returns the seconds to the command's start (None:
+    never started)."""
     boot_seconds: float | None = None
     pending = b""
     deadline = started + boot_timeout
@@ -336,6 +474,16 @@ def _stream(
                     else f"the command did not end within {timeout:g}s"
                 )
                 raise DeadlineError(what, evidence=_evidence(control))
+            if boot_seconds is not None:
+                silent = beat.silent_for()
+                if silent > heartbeat_timeout:
+                    (control / "frozen.txt").write_text(_frozen_state(run / "qmp.sock"))
+                    raise VmFrozen(
+                        f"the VM froze: no heartbeat on its console for {silent:.0f}s "
+                        f"({beat.beats} beats before, {time.monotonic() - started:.0f}s "
+                        "after QEMU started)",
+                        evidence=_evidence(control),
+                    )
             ready, _, _ = select.select([conn], [], [], min(left, 1.0))
             if not ready:
                 if qemu.poll() is not None:
@@ -353,6 +501,7 @@ def _stream(
                     continue
                 boot_seconds = time.monotonic() - started
                 deadline = time.monotonic() + timeout
+                beat.last = time.monotonic()
                 data = pending[end + 1 :]
             if data:
                 out.write(data)
