@@ -4,12 +4,16 @@ Boots real hosts under the outer level (TCG here: about a minute each)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from guestdbg.errors import DeadlineError
 from guestdbg.images import guest_image
+from guestdbg.pytest_plugin.nested import outer
 from guestdbg.runtime.nested import NestedHost, outer_level_problem
 
 from tests.framework.conftest import guestdbg, qemu_pids
@@ -174,3 +178,39 @@ def test_a_nested_guest_that_resets_by_itself_is_kept_paused_with_its_registers(
                 why = guest.problem(ping=True)
             assert why is not None and "QMP status shutdown" in why, why
             assert (tmp_path / "l2" / "registers-at-shutdown.txt").read_text().count("RIP=") >= 1
+
+
+SHOW_FLAKY = """
+def pytest_collection_finish(session):
+    for item in session.items:
+        print("RERUN" if item.get_closest_marker("flaky") else "ONCE", item.nodeid)
+"""
+
+
+def test_under_an_outer_tcg_only_nested_cases_are_rerun_once(tmp_path: Path) -> None:
+    """A nested guest that dies under the outer TCG is rerun by the suite
+    itself (so ``guestdbg nightly --accel kvm-nested`` is as steady as
+    scripts/suite); local TCG cases are not, nor anything when the user
+    chose ``--reruns``."""
+    if outer().faithful:
+        pytest.skip("the outer level here is faithful: nothing is rerun")
+    (tmp_path / "show_flaky.py").write_text(SHOW_FLAKY)
+    argv = [sys.executable, "-m", "pytest", "-p", "show_flaky", "-p", "no:cacheprovider"]
+    argv += ["tests/guest", "--collect-only", "-q", "-k", "boots_clean"]
+    argv += ["--guestdbg-accel", "tcg,kvm-nested", "--guestdbg-host-kernel", "debian-6.1"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    runs = [
+        subprocess.run(argv + extra, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        for extra in ([], ["--reruns", "0"])
+    ]
+    shown = [
+        sorted(ln for ln in r.stdout.splitlines() if ln.split(" ")[0] in ("RERUN", "ONCE"))
+        for r in runs
+    ]
+    case = "tests/guest/test_health.py::test_the_guest_boots_clean"
+    assert shown[0] == [f"ONCE {case}[tcg-smp2]", f"RERUN {case}[kvm-nested-debian-6.1-smp2]"], (
+        runs[0].stdout
+    )
+    assert shown[1] == [f"ONCE {case}[kvm-nested-debian-6.1-smp2]", f"ONCE {case}[tcg-smp2]"], runs[
+        1
+    ].stdout

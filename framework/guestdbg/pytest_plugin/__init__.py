@@ -25,7 +25,7 @@ from guestdbg.pytest_plugin.fixtures import (
     shared_session,
     sstep_override,
 )
-from guestdbg.pytest_plugin.nested import order_by_host, start_pool
+from guestdbg.pytest_plugin.nested import order_by_host, rerun_under_emulation, start_pool
 from guestdbg.pytest_plugin.options import (
     MatrixPoint,
     matrix,
@@ -50,9 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
     start_pool(config)
 
 
-def pytest_collection_modifyitems(items: list[object]) -> None:
-    """kvm-nested: each host kernel's tests together (one nested host at a time)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[object]) -> None:
+    """kvm-nested: each host kernel's tests together (one nested host at a
+    time); KVM under an emulated outer level: a guest that died is rerun once."""
     order_by_host(items)
+    rerun_under_emulation(config, items)
 
 
 __all__ = [

@@ -13,7 +13,8 @@ Under an outer TCG, what it cannot show faithfully is marked here, never
 reported as a result about the kernel or QEMU under test: tests using
 software breakpoints, and controls that need a step to land in an interrupt
 handler, are ``xfail(strict)`` naming the outer level
-(:data:`guestdbg.runtime.nested.TCG_LIMITS`).
+(:data:`guestdbg.runtime.nested.TCG_LIMITS`), and a case whose guest died
+or stopped answering there runs once more (:func:`rerun_under_emulation`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from guestdbg.errors import GuestdbgError
 from guestdbg.images.guest_image import GuestImage
 from guestdbg.pytest_plugin.options import MatrixPoint, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
+from guestdbg.runtime import host
 from guestdbg.runtime import nested as nested_rt
 from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, NestedHosts, OuterLevel
 
@@ -157,6 +159,42 @@ def host_console_slice(h: NestedHost, start: int, artifacts: Path) -> None:
 
 def console_offset(h: NestedHost) -> int:
     return len(h.guest.console.text()) if h.guest is not None else 0
+
+
+# What a guest that died or stopped answering looks like (a cannot-judge),
+# and what a judge's verdict looks like (never rerun).
+INFRA_FAILURES = (
+    r"^(GuestError|DeadlineError|DebuggerError): ",
+    r"^Failed: the guest could not be started",
+    r"^Failed: the nested KVM host \(",
+)
+VERDICTS = (r"^(DefectFound|ControlSilent): ",)
+
+
+def rerun_under_emulation(config: pytest.Config, items: list[Any]) -> None:
+    """Under an outer level that is not faithful (an outer TCG), a nested
+    guest sometimes hangs or resets on its own: such a case runs once more,
+    shown as a rerun (pytest-rerunfailures' ``flaky`` mark); a judge's
+    verdict is never rerun. Plain ``kvm`` cases on a machine whose CPU TCG
+    emulates (``guestdbg vm-run``) likewise. Left alone when the user set
+    ``--reruns``."""
+    if config.getoption("reruns", None) is not None:
+        return
+    emulated = host.machine_kind().emulated
+    for item in items:
+        point = getattr(getattr(item, "callspec", None), "params", {}).get("point")
+        if not isinstance(point, MatrixPoint) or point.accel != "kvm":
+            continue
+        if point.nested:
+            if outer_problem() is not None or outer().faithful:
+                continue
+        elif not emulated:
+            continue
+        item.add_marker(
+            pytest.mark.flaky(
+                reruns=1, only_rerun=list(INFRA_FAILURES), rerun_except=list(VERDICTS)
+            )
+        )
 
 
 def order_by_host(items: list[Any]) -> None:
