@@ -47,8 +47,11 @@ def xfail_known(
         # packets show it stepping over its own planted do_init_module
         # breakpoint on the reload path: a real defect of gdb + lx-symbols
         # (harmless under TCG, an int3 left in guest memory under KVM).
+        # The gdb under test (--gdb), as this case's JUnit properties name it.
+        props = dict(request.node.user_properties)
+        gdb_version = props.get("gdb_version") or host.probe().gdb.version
         causes.append(
-            f"known defect (gdb {host.probe().gdb.version} with this kernel's "
+            f"known defect (gdb {gdb_version} with this kernel's "
             "lx-symbols): the reload path resumes over a planted breakpoint"
         )
         kinds = set()
