@@ -2600,7 +2600,24 @@ def test_a_header_repeated_for_an_inlined_callee_is_one_report_named_as_syzbot_d
     ]
 
 
-@pytest.mark.parametrize("name", ["warn-on", "gpf", "rcu-stall", "hung-task"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "warn-on",
+        "gpf",
+        "rcu-stall",
+        "hung-task",
+        # the debug guest's detectors
+        "kasan-uaf",
+        "kasan-double-free",
+        "ubsan-shift",
+        "ubsan-index",
+        "lockdep-circular",
+        "might-sleep",
+        "rcu-suspicious",
+        "kmemleak",
+    ],
+)
 def test_a_capture_symbolized_by_decode_stacktrace_reads_as_the_raw_one(name: str) -> None:
     raw = parse_file(CORPUS / f"{name}.log")
     decoded = parse_file(CORPUS / f"{name}-decoded.log")
