@@ -2600,7 +2600,24 @@ def test_a_header_repeated_for_an_inlined_callee_is_one_report_named_as_syzbot_d
     ]
 
 
-@pytest.mark.parametrize("name", ["warn-on", "gpf", "rcu-stall", "hung-task"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "warn-on",
+        "gpf",
+        "rcu-stall",
+        "hung-task",
+        # the debug guest's detectors
+        "kasan-uaf",
+        "kasan-double-free",
+        "ubsan-shift",
+        "ubsan-index",
+        "lockdep-circular",
+        "might-sleep",
+        "rcu-suspicious",
+        "kmemleak",
+    ],
+)
 def test_a_capture_symbolized_by_decode_stacktrace_reads_as_the_raw_one(name: str) -> None:
     raw = parse_file(CORPUS / f"{name}.log")
     decoded = parse_file(CORPUS / f"{name}-decoded.log")
@@ -2711,3 +2728,86 @@ SYZBOT_LIST_LRU = (
 def test_a_list_lru_function_is_not_list_debugging() -> None:
     (report,) = parse_text(SYZBOT_LIST_LRU)
     assert report.title == "KASAN: slab-use-after-free Read in __list_lru_walk_one"
+
+
+# lockdep-circular.log and lockdep-circular-decoded.log (the debug guest, symbolized by its
+# tree's scripts/decode_stacktrace.sh): the report's first lines, up to the dependency chain
+LOCKDEP_AT_SITES = (
+    "[   29.468136] WARNING: possible circular locking dependency detected\n"
+    "[   29.468500] 6.1.192-guestdbg-debug #1 Tainted: G           O      \n"
+    "[   29.469834] ------------------------------------------------------\n"
+    "[   29.469834] sh/49 is trying to acquire lock:\n"
+    "[   29.469834] ffffffffa0003368 (guestdbg_mutex_a){+.+.}-{3:3}, at: "
+    "trigger_set+0x5a0/0x769 [guestdbg_test]\n"
+    "[   29.469834] \n"
+    "[   29.469834] but task is already holding lock:\n"
+    "[   29.469834] ffffffffa00032a8 (guestdbg_mutex_b){+.+.}-{3:3}, at: "
+    "trigger_set+0x592/0x769 [guestdbg_test]\n"
+    "[   29.469834] \n"
+    "[   29.469834] which lock already depends on the new lock.\n"
+)
+LOCKDEP_AT_SITES_DECODED = (
+    "[   29.468136] WARNING: possible circular locking dependency detected\n"
+    "[   29.468500] 6.1.192-guestdbg-debug #1 Tainted: G           O\n"
+    "[   29.469834] ------------------------------------------------------\n"
+    "[   29.469834] sh/49 is trying to acquire lock:\n"
+    "[   29.469834] ffffffffa0003368 (guestdbg_mutex_a){+.+.}-{3:3}, at: "
+    "trigger_set (guestdbg_test.c:267) guestdbg_test\n"
+    "[   29.469834]\n"
+    "[   29.469834] but task is already holding lock:\n"
+    "[   29.469834] ffffffffa00032a8 (guestdbg_mutex_b){+.+.}-{3:3}, at: "
+    "trigger_set (guestdbg_test.c:266) guestdbg_test\n"
+    "[   29.469834]\n"
+    "[   29.469834] which lock already depends on the new lock.\n"
+)
+
+
+@pytest.mark.parametrize("text", [LOCKDEP_AT_SITES, LOCKDEP_AT_SITES_DECODED])
+def test_lockdep_names_its_at_site_raw_or_as_decode_stacktrace_prints_it(text: str) -> None:
+    # syzkaller's first stack parts for this header are the two "at:" sites
+    (report,) = parse_text(text)
+    assert report.title == "possible deadlock in trigger_set"
+    assert (report.function, report.module) == ("trigger_set", "guestdbg_test")
+
+
+# might-sleep-decoded.log (the debug guest, symbolized by its tree's decode_stacktrace.sh):
+# the report up to its call trace's first frames; the held locks' lines lost their
+# indentation (the script prints a line with a symbol as its words joined by spaces)
+MIGHT_SLEEP_DECODED = (
+    "[   31.219326] BUG: sleeping function called from invalid context at "
+    "kernel/locking/mutex.c:580\n"
+    "[   31.227785] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 50, name: sh\n"
+    "[   31.230439] preempt_count: 1, expected: 0\n"
+    "[   31.231398] 5 locks held by sh/50:\n"
+    "[   31.236095] #0: ffff888003b3a430 (sb_writers#5){.+.+}-{0:0}, at: vfs_write "
+    "(fs/read_write.c:581) \n"
+    "[   31.243956] #1: ffff888004bbc088 (&of->mutex){+.+.}-{3:3}, at: kernfs_fop_write_iter "
+    "(fs/kernfs/file.c:344) \n"
+    "[   31.245591] #2: ffff888000c64e88 (kn->active){.+.+}-{0:0}, at: kernfs_get_active_of "
+    "(fs/kernfs/file.c:80) \n"
+    "[   31.250779] #3: ffffffffa00048d0 (&mod->param_lock){+.+.}-{3:3}, at: param_attr_store "
+    "(kernel/params.c:593) \n"
+    "[   31.258457] #4: ffffffffa00031f8 (guestdbg_spinlock){+.+.}-{2:2}, at: trigger_set "
+    "(guestdbg_test.c:271) guestdbg_test\n"
+    "[   31.265809] CPU: 1 PID: 50 Comm: sh Tainted: G           O       "
+    "6.1.192-guestdbg-debug #1\n"
+    "[   31.266734] Call Trace:\n"
+    "[   31.268780]  <TASK>\n"
+    "[   31.268780] dump_stack_lvl (lib/dump_stack.c:110 (discriminator 4)) \n"
+    "[   31.268780] __might_resched (kernel/sched/core.c:10022) \n"
+    "[   31.268780] ? rcu_preempt_sleep_check (kernel/sched/core.c:9976) \n"
+    "[   31.268780] ? console_emit_next_record.constprop.0 (kernel/printk/printk.c:2879) \n"
+    "[   31.268780] ? __might_sleep (kernel/sched/core.c:9938) \n"
+    "[   31.268780] __mutex_lock (kernel/locking/mutex.c:582 kernel/locking/mutex.c:747) \n"
+    "[   31.268780] ? trigger_set (guestdbg_test.c:271) guestdbg_test\n"
+    "[   31.268780] ? trigger_set (guestdbg_test.c:272) guestdbg_test\n"
+    "[   31.268780] trigger_set (guestdbg_test.c:272) guestdbg_test\n"
+    "[   31.268780] param_attr_store (kernel/params.c:597) \n"
+    "[   31.268780]  </TASK>\n"
+)
+
+
+def test_held_locks_printed_by_decode_stacktrace_are_the_reports_own_lines() -> None:
+    (report,) = parse_text(MIGHT_SLEEP_DECODED)
+    assert report.title == "BUG: sleeping function called from invalid context in trigger_set"
+    assert not report.corrupted, report.corrupted_reason

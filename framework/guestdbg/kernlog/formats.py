@@ -176,8 +176,10 @@ BACKTRACE_TAIL = re.compile(
     r"RIP:|Code:|R[A-Z0-9]{2}:|[CDEFGS]S:|CR\d:|DR\d:|PKRU:|Call [Tt]race:|task:\S*\s+state:|"
     r"Workqueue:|Task dump for CPU)"
 )
+# A held lock's line (" #0: ... at: f+0x12/0x34") loses its indentation in
+# scripts/decode_stacktrace.sh, which prints a line with a symbol as its words joined by spaces
 MIGHT_SLEEP_BODY = re.compile(
-    r"^(?:in_atomic\(\)|preempt_count:|RCU nest depth:|\d+ locks? held by|\s+#\d+: |"
+    r"^(?:in_atomic\(\)|preempt_count:|RCU nest depth:|\d+ locks? held by|\s*#\d+: |"
     r"Preemption disabled at:|\[<[0-9a-f]+>\]|\s*\S+\+0x)"
 )
 NMI_BODY = re.compile(

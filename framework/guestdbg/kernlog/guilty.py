@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
-from guestdbg.kernlog.lines import FUNC
+from guestdbg.kernlog.lines import DECODED, FUNC
 from guestdbg.kernlog.skips import (
     HUNG_BUCKETS,
     LOCK_CORE,
@@ -45,8 +45,15 @@ class RowTraits(Protocol):
     def section(self) -> re.Pattern[str] | None: ...
 
 
-# "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32)
-LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]+>\]\s+)?" + FUNC + r"\+0x")
+# "at: [<c036a6dc>]     f+0x108/0x134": 3.x printed %pS after padded spaces (testdata 32);
+# scripts/decode_stacktrace.sh prints the same site "at: f (file.c:12) mod"
+LOCK_AT = re.compile(
+    r"\bat: (?:\[<[0-9a-f]+>\]\s+)?"
+    + FUNC
+    + r"(?:\+0x[0-9a-f]+(?:/0x[0-9a-f]+(?: \[(?P<module>[\w-]+)\])?)?|"
+    + DECODED.replace("?P<src>", "")
+    + r"(?: (?P<decoded_module>[\w-]+))?)"
+)
 # print_ip_sym(): "[<ffffffff834dea24>] f+0x../0x.."
 LOCK_IP = re.compile(r"^\s*\[<?(?:0x)?[0-9a-f]+>?\]\s+" + FUNC + r"\+0x")
 # kernel/workqueue.c show_pwq(): each pwq's cpus, then its in-flight works
@@ -203,7 +210,7 @@ def lock_site(ev: Evidence, skip: re.Pattern[str] | None, pick: Pick, found: Fou
     """lockdep's "at: f+0x..": the lock being taken or released (the row's
     ``function_re`` in its body lines)."""
     if _body_function(ev, found) and found.names:
-        found.chosen = (strip_syscall_prefix(plain(found.names[0][0])), None)
+        found.chosen = (strip_syscall_prefix(plain(found.names[0][0])), found.names[0][1])
 
 
 def lock_ip(ev: Evidence, skip: re.Pattern[str] | None, pick: Pick, found: Found) -> None:
@@ -216,7 +223,7 @@ def lock_ip(ev: Evidence, skip: re.Pattern[str] | None, pick: Pick, found: Found
 def lock_chain(ev: Evidence, skip: re.Pattern[str] | None, pick: Pick, found: Found) -> None:
     """lockdep's first two "at:" sites, then its dependency chain's frames."""
     sites = (m for m in map(LOCK_AT.search, ev.body) if m)
-    found.names.extend((m.group("function"), None) for m in islice(sites, 2))
+    found.names.extend((m.group("function"), _module(m)) for m in islice(sites, 2))
     found.names.extend((e.function, e.module) for e in ev.entries if e.preamble)
 
 
@@ -233,9 +240,16 @@ def _body_function(ev: Evidence, found: Found) -> bool:
     for text in ev.body:
         m = ev.fmt.function_re.search(text)
         if m:
-            found.names.append((m.group("function"), None))
+            found.names.append((m.group("function"), _module(m)))
             break
     return True
+
+
+def _module(m: re.Match[str]) -> str | None:
+    """The module a body line names after its function ("[mod]", or decode_stacktrace.sh's
+    bare "mod"), if its pattern reads one."""
+    groups = m.groupdict()
+    return groups.get("module") or groups.get("decoded_module")
 
 
 def stuck_work(ev: Evidence, skip: re.Pattern[str] | None, pick: Pick, found: Found) -> None:
