@@ -111,7 +111,9 @@ class Collector:
             case.message = str(report.wasxfail)[:2000]
         elif report.skipped:
             case.outcome = "skipped"
-            case.message = text[-300:]
+            # pytest's longrepr of a skip is (file, line, "Skipped: why"): the why.
+            why = report.longrepr[2] if isinstance(report.longrepr, tuple) else text
+            case.message = str(why).removeprefix("Skipped: ")[-300:]
         elif report.failed:
             case.outcome = "failed" if report.when == "call" else "error"
             # The plugin decided the verdict; a failure without one (a crashed

@@ -80,8 +80,7 @@ def _skip_or_xfail(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
     problem = _placement_problem(request, point)
     if problem:
         pytest.skip(problem)
-    if point.nested:
-        nested.apply_outer_marks(request, point)
+    nested.apply_outer_marks(request, point)
     if point.accel == "kvm" and request.node.get_closest_marker("eflags_tf_visible"):
         request.applymarker(
             pytest.mark.xfail(

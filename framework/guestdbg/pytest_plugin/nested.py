@@ -89,21 +89,31 @@ def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestIma
 
 
 def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
-    """xfail(strict) what the outer level cannot show faithfully, naming it."""
-    level = outer()
-    if level.faithful:
-        return
+    """xfail(strict) what the outer level cannot show faithfully, naming it:
+    a nested host's outer level, or, for plain ``kvm`` inside ``guestdbg
+    vm-run``'s VM, the level below that VM (as vm-run says it)."""
+    if point.nested:
+        level = outer()
+        if not level.faithful:
+            _mark_outer_limits(request, level.describe(), level.fixed)
+    elif point.accel == "kvm" and host.machine_kind().emulated:
+        vm = host.vm_outer()
+        below = vm.describe if vm else f"TCG (this machine's CPU: {host.machine_kind().cpu!r})"
+        _mark_outer_limits(request, below, vm.fixed if vm else frozenset())
+
+
+def _mark_outer_limits(request: pytest.FixtureRequest, level: str, fixed: frozenset[str]) -> None:
     params = getattr(getattr(request.node, "callspec", None), "params", {})
     sw = params.get("bp_kind") == "sw" or request.node.get_closest_marker("sw_breakpoints")
     cause = None
-    if sw and "sw-breakpoints" not in level.fixed:
+    if sw and "sw-breakpoints" not in fixed:
         cause = TCG_LIMITS["sw-breakpoints"]
     elif request.node.get_closest_marker("handler_landing"):
         cause = TCG_LIMITS["handler-landing"]
     if cause:
         request.applymarker(
             pytest.mark.xfail(
-                reason=f"outer level {level.describe()}: {cause}",
+                reason=f"outer level {level}: {cause}",
                 strict=True,
                 # Only a judged outcome is the expected one; a crash of the
                 # harness is still a failure that cannot judge.

@@ -286,6 +286,25 @@ def machine_kind() -> MachineKind:
         return MachineKind(False, False, platform.processor() or "?")
 
 
+@dataclass(frozen=True)
+class VmOuter:
+    """The outer level below the ``guestdbg vm-run`` VM this process runs in,
+    as vm-run says it (``GUESTDBG_VM_OUTER`` and ``GUESTDBG_VM_OUTER_FIXED``):
+    its description and the outer-level limits its QEMU carries fixes for."""
+
+    describe: str
+    fixed: frozenset[str]
+
+
+def vm_outer() -> VmOuter | None:
+    """:class:`VmOuter`, or None outside a vm-run VM."""
+    described = os.environ.get("GUESTDBG_VM_OUTER")
+    if not described:
+        return None
+    fixed = os.environ.get("GUESTDBG_VM_OUTER_FIXED", "")
+    return VmOuter(described, frozenset(k for k in fixed.split(",") if k))
+
+
 def describe(info: HostInfo) -> str:
     """A few human lines, for ``guestdbg probe`` and the pytest report header."""
     kvm = info.kvm

@@ -149,7 +149,7 @@ def _frozen_state(qmp_path: Path) -> str:
         return f"QMP did not answer ({why}): QEMU itself is stuck"
 
 
-def _command_script(command: list[str], cwd: Path, terminal: bool) -> str:
+def _command_script(command: list[str], cwd: Path, terminal: bool, outer: OuterLevel) -> str:
     """The script run-command runs (with busybox sh). The command's output
     is a terminal inside (the VM's serial port); when it is not one here, it
     goes through a pipe, so the command does not colour or page it."""
@@ -158,7 +158,12 @@ def _command_script(command: list[str], cwd: Path, terminal: bool) -> str:
     env += [
         f"export {k}={shlex.quote(v)}"
         for k, v in sorted(os.environ.items())
-        if k.startswith("GUESTDBG_")
+        if k.startswith("GUESTDBG_") and not k.startswith("GUESTDBG_VM_OUTER")
+    ]
+    # What the suite inside needs to mark what this outer level cannot show.
+    env += [
+        f"export GUESTDBG_VM_OUTER={shlex.quote(outer.describe())}",
+        f"export GUESTDBG_VM_OUTER_FIXED={shlex.quote(','.join(sorted(outer.fixed)))}",
     ]
     run = "exec " + shlex.join(command)
     if not terminal:
@@ -347,7 +352,7 @@ def run_in_vm(
         for name in ("status", "status.new", "console.log", "qemu.log", "output.log", "frozen.txt"):
             with contextlib.suppress(FileNotFoundError):
                 (control / name).unlink()
-        (control / "command").write_text(_command_script(command, cwd, terminal))
+        (control / "command").write_text(_command_script(command, cwd, terminal, outer))
         argv = functools.partial(
             _qemu_argv,
             outer,

@@ -242,8 +242,12 @@ class LocalPlacement:
 
     def hardware_breakpoints_only(self) -> bool:
         # KVM in a VM whose CPU TCG emulates (guestdbg vm-run here): the TCG
-        # below mishandles a KVM guest's int3 as it does a nested host's.
-        return host.machine_kind().emulated and host.probe().kvm.usable
+        # below mishandles a KVM guest's int3 as it does a nested host's,
+        # unless vm-run says its outer QEMU carries the fix.
+        if not (host.machine_kind().emulated and host.probe().kvm.usable):
+            return False
+        outer = host.vm_outer()
+        return outer is None or "sw-breakpoints" not in outer.fixed
 
     def kvm_tracer(self) -> KvmTracer | None:
         return None  # this machine's tracefs: not read (yet)
