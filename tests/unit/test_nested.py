@@ -197,3 +197,18 @@ def test_a_nested_host_whose_cpu_is_stuck_is_unusable() -> None:
     before = "".join(text.splitlines(keepends=True)[:355])
     assert "Unhandled WRMSR" in before
     assert host_kernel_trouble(before) is None
+
+
+def test_a_vm_whose_kernel_died_is_named_by_its_report(tmp_path: Path) -> None:
+    """vm-run's sentence when the VM ends without the command's status: the
+    report its kernel printed, not the console's last line. The console is a
+    real one: vm-run's VM (Debian's 6.1 with KVM under the outer TCG) died
+    while the suite inside stepped a KVM guest with NMIs (2026-12-07)."""
+    from guestdbg.runtime.kvm_vm import _vm_trouble
+
+    console = FIXTURES.parent / "kvm_vm" / "console-l1-panic.log"
+    (tmp_path / "console.log").write_bytes(console.read_bytes())
+    assert _vm_trouble(tmp_path) == (
+        "its kernel reported 'BUG: TASK stack guard page was hit at (stack is ..) in "
+        "error_entry' (console line 43, 205.596 s after boot)"
+    )

@@ -56,7 +56,7 @@ from guestdbg.errors import DeadlineError, GuestError, HostError, InputError
 from guestdbg.runtime import rundir
 from guestdbg.runtime.console import tail_of
 from guestdbg.runtime.local import accept
-from guestdbg.runtime.nested import OuterLevel, outer_level
+from guestdbg.runtime.nested import OuterLevel, host_kernel_trouble, outer_level
 from guestdbg.runtime.process import die_with_parent
 
 VIRTIOFSD = Path("/usr/lib/qemu/virtiofsd")
@@ -305,6 +305,9 @@ def _vm_trouble(control: Path) -> str:
     said = re.findall(r"GUESTDBG-VM: (.*?)\r?$", text, re.M)
     if said:
         return said[-1]
+    trouble = host_kernel_trouble(text)  # the VM's kernel died (an oops, a panic)
+    if trouble:
+        return trouble
     lines = [ln for ln in text.splitlines() if ln.strip()]
     return f"its console's last line: {lines[-1].strip()}" if lines else "its console is empty"
 
