@@ -209,6 +209,6 @@ def test_a_vm_whose_kernel_died_is_named_by_its_report(tmp_path: Path) -> None:
     console = FIXTURES.parent / "kvm_vm" / "console-l1-panic.log"
     (tmp_path / "console.log").write_bytes(console.read_bytes())
     assert _vm_trouble(tmp_path) == (
-        "its kernel reported 'BUG: TASK stack guard page was hit at (stack is ..) in "
-        "error_entry' (console line 43, 205.596 s after boot)"
+        "its kernel reported 'BUG: stack guard page was hit in error_entry' "
+        "(console line 43, 205.596 s after boot)"
     )

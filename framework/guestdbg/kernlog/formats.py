@@ -618,9 +618,12 @@ FORMATS: tuple[ReportFormat, ...] = (
         trace=False,
         complete="header",
     ),
+    # arch/x86/kernel/traps.c handle_stack_overflow(): "BUG: %s stack guard
+    # page was hit at" since 5.x names the stack (TASK, IRQ, #DF, NMI...);
+    # syzbot titles both forms "BUG: stack guard page was hit in f"
     _row(
         "BUG",
-        r"BUG: stack guard page was hit at",
+        r"BUG: (?:[A-Z#]+ )?stack guard page was hit at",
         "BUG: stack guard page was hit in {function}",
         "BUG: stack guard page was hit",
         sources=(faulting_ip,),
