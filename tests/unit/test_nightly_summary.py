@@ -109,3 +109,18 @@ def test_a_run_without_nested_hosts_has_no_nested_section() -> None:
     summary = summarize([c])
     assert summary["nested_hosts"] == {}
     assert "## Nested KVM hosts" not in markdown([c], summary, [])
+
+
+def test_a_rerun_is_said_with_why_its_first_attempt_failed() -> None:
+    """A rerun case's verdict is its second attempt's; the summary keeps why
+    the first failed (a sentence as Guest.exit_reason words a guest's end)."""
+    rerun = case("a", "kvm-nested-debian-6.1-smp2-hw", "passed")
+    rerun.reruns.append("GuestError: QEMU (pid 4242) exited with status 0")
+    cases = [rerun, case("b", "tcg-smp2", "passed")]
+    summary = summarize(cases)
+    assert summary["verdict"] == 0
+    assert summary["reruns"] == {rerun.nodeid: rerun.reruns}
+    text = markdown(cases, summary, [])
+    assert "## Reruns" in text
+    assert f"- `{rerun.nodeid}`: GuestError: QEMU (pid 4242) exited with status 0" in text
+    assert "## Reruns" not in markdown(cases[1:], summarize(cases[1:]), [])

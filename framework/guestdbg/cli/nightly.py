@@ -71,6 +71,9 @@ class CaseResult:
     nested: dict[str, str] = field(default_factory=dict)
     # The versions it ran: kernel release, QEMU and gdb (the compatibility table).
     axes: dict[str, str] = field(default_factory=dict)
+    # Attempts that failed for the infrastructure and ran again (a guest that
+    # died under an emulated outer level): the last line of each failure.
+    reruns: list[str] = field(default_factory=list)
 
     @property
     def infrastructure(self) -> bool:
@@ -91,6 +94,10 @@ class Collector:
         case = self.cases.setdefault(
             report.nodeid, CaseResult(report.nodeid, test, point, "passed")
         )
+        if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
+            text = str(report.longrepr) if report.longrepr else ""
+            case.reruns.append(_last_line(text) or f"failed in {report.when}")
+            return
         props = dict(report.user_properties)
         if "findings" in props:
             case.findings = json.loads(str(props["findings"]))
@@ -175,6 +182,7 @@ def summarize(cases: list[CaseResult], interrupted: int | None = None) -> dict[s
         "nested_hosts": nested,
         "defects": [c.nodeid for c in defects],
         "infrastructure": [c.nodeid for c in infra],
+        "reruns": {c.nodeid: c.reruns for c in cases if c.reruns},
         "detector_rates": {
             k: {
                 "runs": v["runs"],
@@ -250,6 +258,16 @@ def markdown(cases: list[CaseResult], summary: dict[str, Any], header: list[str]
                 extra = ", ".join(f"{k} {n}" for k, n in v["fired_besides"].items())
                 line += f"; **fired besides its defect: {extra}**"
         lines.append(line)
+    if summary.get("reruns"):
+        lines += ["", "## Reruns", ""]
+        lines.append(
+            "A case whose guest died or stopped answering under an emulated outer level "
+            "ran once more (the outcome above is the second attempt's); why each first "
+            "attempt failed:"
+        )
+        lines.append("")
+        for nodeid, why in sorted(summary["reruns"].items()):
+            lines.append(f"- `{nodeid}`: " + "; ".join(why))
     failures = [c for c in cases if c.outcome in ("failed", "error", "xpassed")]
     if failures:
         lines += ["", "## Failures", ""]
