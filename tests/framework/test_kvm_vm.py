@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from guestdbg.runtime.kvm_vm import problem
 from guestdbg.runtime.nested import outer_level_problem
+from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from tests.framework.conftest import OWNER, REPO, guestdbg, qemu_pids
 
@@ -43,6 +44,17 @@ def virtiofsd_pids() -> set[int]:
         if comm == "virtiofsd" and OWNER.encode() in environ:
             pids.add(int(entry.name))
     return pids
+
+
+def vm_run_in_background(*args: str) -> subprocess.Popen[str]:
+    """``guestdbg vm-run ARGS`` started as a user would, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "guestdbg", "vm-run", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def assert_nothing_left() -> None:
@@ -74,13 +86,7 @@ def test_a_vm_that_does_not_reach_the_command_in_time_is_one_sentence(tmp_path: 
 
 def test_sigterm_ends_the_vm_and_its_helpers(tmp_path: Path) -> None:
     command = ["sh", "-c", "echo running; sleep 600"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "guestdbg", "vm-run", "--results", str(tmp_path), "--", *command],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = vm_run_in_background("--results", str(tmp_path), "--", *command)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "running\n"
@@ -108,21 +114,12 @@ def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: P
     own QMP (what a frozen VM looks like: QEMU answers, the guest does not
     run). The first VM is reported frozen, with its state kept; the command
     runs again in a fresh VM, which this time is left alone."""
-    from qemu.qmp.legacy import QEMUMonitorProtocol
-
     marker = tmp_path / "first-vm"
     script = (
         f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; sleep 600"
     )
-    argv = ["vm-run", "--results", str(tmp_path), "--heartbeat-timeout", "20"]
-    argv += ["--frozen-retries", "1", "--", "sh", "-c", script]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "guestdbg", *argv],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    argv = ["--results", str(tmp_path), "--heartbeat-timeout", "20"]
+    proc = vm_run_in_background(*argv, "--frozen-retries", "1", "--", "sh", "-c", script)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "first\n"

@@ -88,18 +88,29 @@ def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestIma
     return host_from(pool(request.config), request.node, point, image)
 
 
-def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
-    """xfail(strict) what the outer level cannot show faithfully, naming it:
-    a nested host's outer level, or, for plain ``kvm`` inside ``guestdbg
-    vm-run``'s VM, the level below that VM (as vm-run says it)."""
+def unfaithful_level(point: MatrixPoint) -> tuple[str, frozenset[str]] | None:
+    """For a KVM guest whose KVM runs on an emulated CPU, the level below it
+    (its description, and the TCG_LIMITS keys its QEMU fixes); None where
+    the guest sees what hardware would show. A nested host's outer level, or,
+    for plain ``kvm`` inside ``guestdbg vm-run``'s VM, the level below that
+    VM (as vm-run says it)."""
     if point.nested:
-        level = outer()
-        if not level.faithful:
-            _mark_outer_limits(request, level.describe(), level.fixed)
-    elif point.accel == "kvm" and host.machine_kind().emulated:
+        if outer_problem() is not None or outer().faithful:
+            return None
+        return outer().describe(), outer().fixed
+    if point.accel == "kvm" and host.machine_kind().emulated:
         vm = host.vm_outer()
-        below = vm.describe if vm else f"TCG (this machine's CPU: {host.machine_kind().cpu!r})"
-        _mark_outer_limits(request, below, vm.fixed if vm else frozenset())
+        if vm is not None:
+            return vm.describe, vm.fixed
+        return f"TCG (this machine's CPU: {host.machine_kind().cpu!r})", frozenset()
+    return None
+
+
+def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:
+    """xfail(strict) what the level below cannot show faithfully, naming it."""
+    below = unfaithful_level(point)
+    if below is not None:
+        _mark_outer_limits(request, *below)
 
 
 def _mark_outer_limits(request: pytest.FixtureRequest, level: str, fixed: frozenset[str]) -> None:
@@ -190,21 +201,14 @@ def rerun_under_emulation(config: pytest.Config, items: list[Any]) -> None:
     ``--reruns``."""
     if config.getoption("reruns", None) is not None:
         return
-    emulated = host.machine_kind().emulated
     for item in items:
         point = getattr(getattr(item, "callspec", None), "params", {}).get("point")
-        if not isinstance(point, MatrixPoint) or point.accel != "kvm":
-            continue
-        if point.nested:
-            if outer_problem() is not None or outer().faithful:
-                continue
-        elif not emulated:
-            continue
-        item.add_marker(
-            pytest.mark.flaky(
-                reruns=1, only_rerun=list(INFRA_FAILURES), rerun_except=list(VERDICTS)
+        if isinstance(point, MatrixPoint) and unfaithful_level(point) is not None:
+            item.add_marker(
+                pytest.mark.flaky(
+                    reruns=1, only_rerun=list(INFRA_FAILURES), rerun_except=list(VERDICTS)
+                )
             )
-        )
 
 
 def order_by_host(items: list[Any]) -> None:

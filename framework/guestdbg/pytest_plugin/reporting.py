@@ -162,7 +162,7 @@ def _outer_level_unfaithful() -> str | None:
 
 def _stall_of_the_outer_level(request: pytest.FixtureRequest, kinds: set[str]) -> str | None:
     """The sentence when a nested guest under an unfaithful outer level
-    reported a stall (a cannot-judge, rerun once in scripts/suite), else None."""
+    reported a stall (a cannot-judge, rerun once: nested.rerun_under_emulation), else None."""
     point = getattr(getattr(request.node, "callspec", None), "params", {}).get("point")
     stalls = kinds & OUTER_TCG_STALLS
     if not stalls or not getattr(point, "nested", False):

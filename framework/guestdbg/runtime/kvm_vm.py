@@ -350,21 +350,21 @@ def run_in_vm(
     terminal = hasattr(out, "isatty") and out.isatty()
     image = vm_image()
     outer = outer_level()
+    argv = functools.partial(
+        _qemu_argv,
+        outer,
+        image.kernel.bzimage,
+        image.initrd,
+        results,
+        memory_mb=memory_mb,
+        smp=smp,
+    )
     started = time.monotonic()
     for attempt in range(frozen_retries + 1):
         for name in ("status", "status.new", "console.log", "qemu.log", "output.log", "frozen.txt"):
             with contextlib.suppress(FileNotFoundError):
                 (control / name).unlink()
         (control / "command").write_text(_command_script(command, cwd, terminal, outer))
-        argv = functools.partial(
-            _qemu_argv,
-            outer,
-            image.kernel.bzimage,
-            image.initrd,
-            results,
-            memory_mb=memory_mb,
-            smp=smp,
-        )
         try:
             boot_seconds = _run_once(
                 argv, results, control, out, boot_timeout, timeout, heartbeat_timeout
@@ -433,18 +433,8 @@ def _run_once(
             qemu = stack.enter_context(_process(qemu_argv(run), control / "qemu.log"))
             conn = accept(listener, 60.0, "the output port", qemu, control / "qemu.log")
             stack.callback(conn.close)
-            beat = _Heartbeat(control / "console.log")
             boot_seconds = _stream(
-                conn,
-                qemu,
-                out,
-                control,
-                started,
-                boot_timeout,
-                timeout,
-                heartbeat_timeout,
-                beat,
-                run,
+                conn, qemu, out, control, started, boot_timeout, timeout, heartbeat_timeout, run
             )
             with contextlib.suppress(subprocess.TimeoutExpired):
                 qemu.wait(timeout=30.0)
@@ -462,7 +452,6 @@ def _stream(
     boot_timeout: float,
     timeout: float,
     heartbeat_timeout: float,
-    beat: _Heartbeat,
     run: Path,
 ) -> float | None:
     """Copy the command's output to ``out`` (and output.log) until the VM
@@ -472,6 +461,7 @@ def _stream(
     boot_seconds: float | None = None
     pending = b""
     deadline = started + boot_timeout
+    beat = _Heartbeat(control / "console.log")
     with open(control / "output.log", "wb") as log:
         while True:
             left = deadline - time.monotonic()
