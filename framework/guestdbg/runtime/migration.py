@@ -16,6 +16,7 @@ from guestdbg.runtime.placement import MigratableGuest
 # The migration stream is written at the speed of the disk, not QEMU's
 # default 128 MiB/s cap (which is meant for live migration over a network).
 SAVE_BANDWIDTH = 1 << 40
+FINALIZE_TIMEOUT = 30.0  # from "completed" to leaving finish-migrate (a short window)
 FD_NAME = "guestdbg-snapshot"
 
 
@@ -88,6 +89,22 @@ def write_state(
             f"QEMU could not write the snapshot: migration {status}"
             + (f" ({info['error-desc']})" if info.get("error-desc") else "")
         )
+    _wait_finalized(guest, FINALIZE_TIMEOUT, doing)
+
+
+def _wait_finalized(guest: MigratableGuest, timeout: float, doing: str) -> None:
+    """QEMU sends MIGRATION "completed" before it leaves the finish-migrate
+    run state, and a ``cont`` in between fails with "Migration is not
+    finalized yet" (qmp_cont; a CI run's nested host hit that window).
+    Wait until it has left; DeadlineError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while guest.qmp("query-status").get("status") == "finish-migrate":
+        if time.monotonic() > deadline:
+            raise DeadlineError(
+                f"{doing}: QEMU stayed in the finish-migrate run state {timeout:g}s "
+                "after the migration completed"
+            )
+        time.sleep(0.05)
 
 
 def load_state(guest: MigratableGuest, uri: str, timeout: float, doing: str) -> None:
