@@ -142,3 +142,20 @@ def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: P
     assert "RIP=" in state  # its vCPUs' registers
     assert "GUESTDBG-VM-ALIVE" in (frozen / "console.log").read_text()
     assert_nothing_left()
+
+
+def test_a_vm_whose_kernel_dies_is_said_and_runs_once_more(tmp_path: Path) -> None:
+    """The VM's own kernel dying (sysrq's crash in the VM: a real panic) is
+    lost like a frozen VM: named by its report, the command runs again."""
+    marker = tmp_path / "first-vm"
+    script = f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; "
+    script += "echo c > /proc/sysrq-trigger; sleep 600"
+    run = guestdbg(
+        "vm-run", "--results", str(tmp_path), "--frozen-retries", "1", "--", "sh", "-c", script,
+        timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr
+    assert run.stdout == "first\nsecond\n"
+    assert "guestdbg: vm-run: the VM died: its kernel reported 'kernel panic: sysrq" in run.stderr
+    assert "running the command again in a fresh VM (1 of 1)" in run.stderr
+    assert_nothing_left()

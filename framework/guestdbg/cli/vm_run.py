@@ -43,8 +43,9 @@ def add_vm_run_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="run CMD again in a fresh VM, at most N times, when the VM freezes (said on "
-        "the terminal; the frozen VM's logs stay in RESULTS/kvm-vm/frozen-K) (default 0)",
+        help="run CMD again in a fresh VM, at most N times, when the VM freezes or its "
+        "kernel dies (said on the terminal; the lost VM's logs stay in "
+        "RESULTS/kvm-vm/frozen-K) (default 0)",
     )
     p.add_argument("--memory", type=positive_int, default=4096, help="VM RAM in MiB (default 4096)")
     p.add_argument("--smp", type=positive_int, default=2, help="VM vCPUs (default 2)")

@@ -295,13 +295,14 @@ def _evidence(control: Path) -> dict[str, str]:
     return found
 
 
+def _console_text(control: Path) -> str:
+    console = control / "console.log"
+    return console.read_text(errors="replace") if console.exists() else ""
+
+
 def _vm_trouble(control: Path) -> str:
     """What the VM's console says went wrong (its GUESTDBG-VM lines), or its last line."""
-    text = (
-        (control / "console.log").read_text(errors="replace")
-        if (control / "console.log").exists()
-        else ""
-    )
+    text = _console_text(control)
     said = re.findall(r"GUESTDBG-VM: (.*?)\r?$", text, re.M)
     if said:
         return said[-1]
@@ -369,19 +370,26 @@ def run_in_vm(
             boot_seconds = _run_once(
                 argv, results, control, out, boot_timeout, timeout, heartbeat_timeout
             )
-            break
+            lost = None
+            if not (control / "status").exists():
+                # The VM's own kernel died (an oops, a panic): lost like a frozen VM.
+                trouble = host_kernel_trouble(_console_text(control))
+                lost = f"the VM died: {trouble}" if trouble else None
         except VmFrozen as frozen:
+            lost = str(frozen)
             if attempt == frozen_retries:
                 raise
-            kept = control / f"frozen-{attempt + 1}"
-            kept.mkdir()
-            for f in control.iterdir():
-                if f.is_file() and f.name != "command":
-                    f.rename(kept / f.name)
-            say(
-                f"guestdbg: vm-run: {frozen}; its logs and state are in {kept}; "
-                f"running the command again in a fresh VM ({attempt + 1} of {frozen_retries})"
-            )
+        if lost is None or attempt == frozen_retries:
+            break
+        kept = control / f"frozen-{attempt + 1}"
+        kept.mkdir()
+        for f in control.iterdir():
+            if f.is_file() and f.name != "command":
+                f.rename(kept / f.name)
+        say(
+            f"guestdbg: vm-run: {lost}; its logs and state are in {kept}; "
+            f"running the command again in a fresh VM ({attempt + 1} of {frozen_retries})"
+        )
     status_file = control / "status"
     status = int(status_file.read_text().strip()) if status_file.exists() else None
     seconds = time.monotonic() - started
