@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 
 class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
@@ -16,6 +17,17 @@ class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ign
         self.tty = sys.stderr.isatty()
         self.in_place = False
         self.setFormatter(logging.Formatter("guestdbg: %(message)s"))
+
+    # The stream is whatever sys.stderr is when a record comes: a handler
+    # installed by an in-process ``main()`` (tests) must not keep writing to a
+    # stderr that pytest's capture has since closed.
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
     def emit(self, record: logging.LogRecord) -> None:
         progress = bool(getattr(record, "progress", False))

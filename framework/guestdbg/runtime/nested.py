@@ -66,6 +66,8 @@ L2_CONNECT_TIMEOUT = 60.0
 L2_EVIDENCE_ACTIONS = ("-action", "reboot=shutdown,shutdown=pause")
 # A health check's command in L1 answers within this (under load: seconds).
 HEALTH_TIMEOUT = 30.0
+# Boots of one nested host before its failure is the case's (one retry).
+BOOT_ATTEMPTS = 2
 # A QEMU in L1 that closed its console reports its exit status within this.
 EXIT_REPORT_TIMEOUT = 30.0
 
@@ -578,11 +580,39 @@ class NestedHosts:
                 h = None
         if h is None:
             self.close()  # one nested host at a time
-            n = self.boots[key] = self.boots.get(key, 0) + 1
-            h = NestedHost(host_name, guests, self.root / f"{label}-{n}", qemu=qemu)
-            h.__enter__()
+            h = self._boot(key, host_name, guests, label, qemu)
             self.hosts[key] = h
         return h
+
+    def _boot(
+        self,
+        key: tuple[str, str, str],
+        host_name: str,
+        guests: list[tuple[Path, Path | None]],
+        label: str,
+        qemu: str,
+    ) -> NestedHost:
+        """A booted host, in ``BOOT_ATTEMPTS`` tries: a boot that died (the
+        outer QEMU crashed, as the patched outer QEMU sometimes does under TCG,
+        or L1's kernel died) or ran out of time is tried once more in a fresh
+        directory, the failed one kept; bad input or a host without usable KVM
+        is not (GuestError only)."""
+        for attempt in range(1, BOOT_ATTEMPTS + 1):
+            n = self.boots[key] = self.boots.get(key, 0) + 1
+            h = NestedHost(host_name, guests, self.root / f"{label}-{n}", qemu=qemu)
+            try:
+                h.__enter__()
+                return h
+            except GuestError as e:
+                if attempt == BOOT_ATTEMPTS:
+                    raise
+                why = (
+                    f"nested host {host_name} did not boot, booting it once more: "
+                    f"{e.message.splitlines()[0]}"
+                )
+                log.warning("%s", why)
+                self.reboots.append(why)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def close(self) -> None:
         for key in list(self.hosts):
