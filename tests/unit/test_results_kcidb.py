@@ -25,7 +25,7 @@ def kcidb_tests(night: str) -> dict[str, dict]:
 
 
 def test_every_recorded_night_is_valid_kcidb_with_one_test_per_case() -> None:
-    for night in ("n1", "n2", "n3", "n4"):
+    for night in ("n1", "n2", "n3", "n4", "nested-5.10", "nested-rerun"):
         n = Night.load(NIGHTS / night)
         data = kcidb_data(n, "guestdbg")
         kcidb_io.schema.LATEST.validate(data)
@@ -52,6 +52,18 @@ def test_a_case_that_could_not_judge_is_error_with_its_cause() -> None:
     (t,) = kcidb_tests("n4").values()  # a 0.5 s boot deadline
     assert t["status"] == "ERROR"
     assert t["comment"].startswith("could not judge: ") and "GUESTDBG-READY" in t["log_excerpt"]
+
+
+def test_a_case_that_passed_when_rerun_is_pass_with_why_it_was_rerun() -> None:
+    tests = kcidb_tests("nested-rerun")  # its nested host killed under the first attempt
+    t = tests["guestdbg.test_the_guest_boots_clean.kvm-nested-debian-6_1-smp2"]
+    assert t["status"] == "PASS"
+    (why,) = t["misc"]["reruns"]
+    assert why.startswith("the guest could not be started") and "killed by signal 9" in why
+    steady = tests[
+        "guestdbg.test_single_steps_follow_the_instruction_stream.kvm-nested-debian-6_1-smp2"
+    ]
+    assert "reruns" not in steady["misc"]
 
 
 def test_xfail_stays_visible_with_its_cause_and_skip_is_skip() -> None:

@@ -82,3 +82,26 @@ def test_the_injection_timeline_of_a_nested_night(tmp_path: Path) -> None:
     ]
     text = svg.read_text()
     assert "kvm_inj_virq (120)" in text and "steps (200)" in text and "(+118)" in text
+
+
+def test_a_case_rerun_in_its_night_is_marked_and_counts_as_a_flake(tmp_path: Path) -> None:
+    """A real night whose nested host was killed under the first case: the
+    case passed when rerun. The report marks it, says why the first attempt
+    failed, and its flake rate counts the failed attempt."""
+    night = Night.load(FIXTURES / "nightly" / "nested-rerun")
+    rerun = {c.key: c for c in night.cases}[
+        "test_the_guest_boots_clean[kvm-nested-debian-6.1-smp2]"
+    ]
+    assert rerun.status == "passed" and len(rerun.reruns) == 1
+    assert "killed by signal 9" in rerun.reruns[0]
+    h = {x.key: x for x in histories([night])}[rerun.key]
+    assert h.flake_rate == 0.5  # the failed attempt, then the pass
+    steady = {x.key: x for x in histories([night])}[
+        "test_single_steps_follow_the_instruction_stream[kvm-nested-debian-6.1-smp2]"
+    ]
+    assert steady.flake_rate == 0
+    out = tmp_path / "r.html"
+    assert main(["report", str(night.path), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "pass (rerun 1\u00d7)" in text
+    assert "attempt 1 failed: the guest could not be started" in text

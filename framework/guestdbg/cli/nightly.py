@@ -94,11 +94,14 @@ class Collector:
         case = self.cases.setdefault(
             report.nodeid, CaseResult(report.nodeid, test, point, "passed")
         )
-        if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
-            text = str(report.longrepr) if report.longrepr else ""
-            case.reruns.append(_last_line(text) or f"failed in {report.when}")
-            return
         props = dict(report.user_properties)
+        if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
+            # The plugin's sentence (the error's first line); a console tail's
+            # last line is not why an attempt failed.
+            text = str(report.longrepr) if report.longrepr else ""
+            why = str(props.get("cause", "")) or _last_line(text)
+            case.reruns.append(why or f"failed in {report.when}")
+            return
         if "findings" in props:
             case.findings = json.loads(str(props["findings"]))
         if "artifacts" in props:

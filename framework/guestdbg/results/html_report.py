@@ -7,7 +7,8 @@ What it shows, in the order a person asks:
 1. the nights and their verdicts;
 2. the latest night's matrix (test by matrix point);
 3. each case's history across nights: its status per night, the night
-   since which it fails, its flake rate and how often each detector fired;
+   since which it fails, its flake rate (a case that failed and passed
+   when rerun in the same night counts) and how often each detector fired;
 4. the findings: for every case that failed or found something, the
    findings with their evidence and links to the artifacts;
 5. pictures of what the scenarios recorded: step traces, the injection
@@ -71,10 +72,19 @@ def _anchor(night: Night, case: Case) -> str:
     return "case-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{night.path.name}-{case.key}")
 
 
-def _cell(status: str, href: str = "", title: str = "") -> str:
+def _cell(status: str, href: str = "", title: str = "", reruns: int = 0) -> str:
+    """A status cell; ``reruns``: earlier attempts that failed (marked, and
+    why in the title)."""
     label = STATUS_LABELS.get(status, status)
+    if reruns:
+        label += f" (rerun {reruns}\u00d7)"
     text = f'<a href="#{href}">{_e(label)}</a>' if href else _e(label)
     return f'<td class="st {status}" title="{_e(title)}">{text}</td>'
+
+
+def _rerun_note(cases: Iterable[Case]) -> str:
+    whys = [why for c in cases for why in c.reruns]
+    return "; ".join(f"rerun after: {why}" for why in whys)
 
 
 @dataclass
@@ -104,9 +114,15 @@ class History:
 
     @property
     def flake_rate(self) -> float | None:
-        """Failures that did not last: judged runs that failed and were followed
-        by a pass, over all judged runs (a regression that stays is not a flake)."""
-        judged = [c.status in FAILING for _, c in self.runs if c.status != "skipped"]
+        """Failures that did not last: judged attempts that failed and were
+        followed by one that did not, over all judged attempts (a rerun's failed
+        first attempt is one; a regression that stays is not a flake)."""
+        judged = [
+            failed
+            for _, c in self.runs
+            if c.status != "skipped"
+            for failed in (*([True] * len(c.reruns)), c.status in FAILING)
+        ]
         if not judged:
             return None
         gone = sum(1 for a, b in itertools.pairwise(judged) if a and not b)
@@ -159,7 +175,10 @@ def _matrix(night: Night) -> list[str]:
             worst = _worst([c.status for c in runs])
             title = "; ".join(f"{c.status}: {', '.join(c.findings) or 'no findings'}" for c in runs)
             label_runs = f" ({len(runs)} runs)" if len(runs) > 1 else ""
-            rows.append(_cell(worst, _anchor(night, runs[0]), title + label_runs))
+            note = _rerun_note(runs)
+            title += label_runs + (f"; {note}" if note else "")
+            reruns = sum(len(c.reruns) for c in runs)
+            rows.append(_cell(worst, _anchor(night, runs[0]), title, reruns))
         rows.append("</tr>")
     rows.append("</table>")
     return rows
@@ -183,9 +202,11 @@ def _history_table(nights: list[Night], hist: list[History]) -> list[str]:
             if not st:
                 rows.append("<td class='st'>&ndash;</td>")
                 continue
-            case = next(c for nn, c in h.runs if nn is n)
-            label = _worst(st)
-            rows.append(_cell(label, _anchor(n, case), ", ".join(st)))
+            cases = [c for nn, c in h.runs if nn is n]
+            note = _rerun_note(cases)
+            title = ", ".join(st) + (f"; {note}" if note else "")
+            reruns = sum(len(c.reruns) for c in cases)
+            rows.append(_cell(_worst(st), _anchor(n, cases[0]), title, reruns))
         since = h.failing_since
         first = h.first_failing
         rate = h.flake_rate
@@ -199,8 +220,9 @@ def _history_table(nights: list[Night], hist: list[History]) -> list[str]:
     rows.append(
         "<p><small>Failing since: the first night of the current run of failures (a debug "
         "defect, or a case that could not judge). First failed: the first failing night "
-        "shown. Flake rate: failures that went away at the next run, over the judged runs "
-        "(a regression that stays is not a flake). Detectors: the runs in which each fired, "
+        "shown. Flake rate: failures that went away at the next attempt (a rerun in the same "
+        "night, or the next night), over the judged attempts (a regression that stays is not "
+        "a flake). Detectors: the runs in which each fired, "
         "over the judged runs.</small></p>"
     )
     return rows
@@ -265,6 +287,13 @@ def _case_section(night: Night, case: Case, assets: Path, report_dir: Path) -> l
     if case.infrastructure and case.cause:
         line += f"; cause: {_e(case.cause)}"
     out.append(line + "</p>")
+    if case.reruns:
+        out.append("<p>Rerun: an earlier attempt could not judge and the case ran again.</p><ul>")
+        out += [
+            f"<li><small>attempt {i} failed: {_e(why)}</small></li>"
+            for i, why in enumerate(case.reruns, 1)
+        ]
+        out.append("</ul>")
     scenario = case.scenario or {}
     if scenario.get("did"):
         out.append(
@@ -334,7 +363,7 @@ def render(nights: list[Night], out: Path) -> str:
         (latest, c)
         for c in latest.cases
         if id(c) not in {id(sc) for _, sc in shown}
-        and (c.findings or c.scenario or c.status == "xfailed")
+        and (c.findings or c.scenario or c.reruns or c.status == "xfailed")
     ]
     body.append("<h2 id='findings'>Findings and failures</h2>")
     if not shown:

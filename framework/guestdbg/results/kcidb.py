@@ -259,6 +259,8 @@ def _test(case: Case, build: dict[str, Any], night: Night, run: str, base: str) 
         misc["cause"] = case.cause
     if case.expected:
         misc["control_of"] = case.expected[0]
+    if case.reruns:  # the status is the last attempt's; why the earlier ones failed
+        misc["reruns"] = [_text(why, EXCERPT_LIMIT) for why in case.reruns]
     if case.outcome in ("xfailed", "xpassed"):
         misc["xfail"] = _text(case.message)[:EXCERPT_LIMIT]
     data = (case.scenario or {}).get("data", {})

@@ -1,12 +1,13 @@
 """A finished nightly output directory, read back: a :class:`Night`.
 
 What a nightly writes (``guestdbg nightly --out DIR``): ``summary.json``
-(verdict, header, each case), ``junit.xml`` (each case's properties: accel,
-smp, kernel tree and release, QEMU, gdb, host kernel, single-step flags, the
-nested host's), ``trees.json`` (the kernel builds tested), and per case its
-recorded scenario (``findings.json``: the findings with their evidence and
-the scenario's data — steps, breakpoint hits, timer readings) under
-``artifacts/<case>/`` (failures) or ``scenarios/<case>.json`` (every case).
+(verdict, header, each case, why rerun cases' first attempts failed),
+``junit.xml`` (each case's properties: accel, smp, kernel tree and release,
+QEMU, gdb, host kernel, single-step flags, the nested host's), ``trees.json``
+(the kernel builds tested), and per case its recorded scenario
+(``findings.json``: the findings with their evidence and the scenario's data —
+steps, breakpoint hits, timer readings) under ``artifacts/<case>/`` (failures)
+or ``scenarios/<case>.json`` (every case).
 Older nights without ``trees.json`` or ``scenarios/`` still load.
 """
 
@@ -48,6 +49,8 @@ class Case:
     artifacts: Path | None = None  # the case's artifacts directory, when it was kept
     scenario: dict[str, Any] | None = None  # its findings.json
     scenario_file: Path | None = None
+    # Why each earlier attempt of a rerun case failed (pytest-rerunfailures).
+    reruns: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -94,7 +97,8 @@ class Night:
         props = junit_properties(path / "junit.xml")
         trees_file = path / TREES_FILE
         trees = json.loads(trees_file.read_text()) if trees_file.is_file() else []
-        cases = [_case(path, c, props) for c in summary.get("cases", [])]
+        reruns = summary.get("reruns") or {}
+        cases = [_case(path, c, props, reruns) for c in summary.get("cases", [])]
         return cls(path, summary, cases, trees, _started(summary.get("header", [])))
 
     def header(self, prefix: str) -> str:
@@ -151,7 +155,12 @@ def _artifacts_dir(night: Path, recorded: str) -> Path | None:
     return None
 
 
-def _case(night: Path, raw: dict[str, Any], props: dict[str, dict[str, str]]) -> Case:
+def _case(
+    night: Path,
+    raw: dict[str, Any],
+    props: dict[str, dict[str, str]],
+    reruns: dict[str, list[str]],
+) -> Case:
     nodeid = str(raw.get("nodeid", ""))
     artifacts = _artifacts_dir(night, str(raw.get("artifacts", "")))
     scenario, scenario_file = None, None
@@ -179,4 +188,5 @@ def _case(night: Path, raw: dict[str, Any], props: dict[str, dict[str, str]]) ->
         artifacts=artifacts,
         scenario=scenario,
         scenario_file=scenario_file,
+        reruns=[str(why) for why in reruns.get(nodeid, [])],
     )
