@@ -367,13 +367,15 @@ def run_in_vm(
                 (control / name).unlink()
         (control / "command").write_text(_command_script(command, cwd, terminal, outer))
         try:
-            boot_seconds = _run_once(
+            boot_seconds, qemu_died = _run_once(
                 argv, results, control, out, boot_timeout, timeout, heartbeat_timeout
             )
             lost = None
             if not (control / "status").exists():
-                # The VM's own kernel died (an oops, a panic): lost like a frozen VM.
-                trouble = host_kernel_trouble(_console_text(control))
+                # The VM's own kernel died (an oops, a panic), or its QEMU
+                # crashed (the outer QEMU's SIGSEGV, docs/nested-hosts.md):
+                # lost like a frozen VM.
+                trouble = host_kernel_trouble(_console_text(control)) or qemu_died
                 lost = f"the VM died: {trouble}" if trouble else None
         except VmFrozen as frozen:
             lost = str(frozen)
@@ -395,7 +397,7 @@ def run_in_vm(
     seconds = time.monotonic() - started
     if status is None:
         raise GuestError(
-            f"the VM ended without the command's exit status: {_vm_trouble(control)}",
+            f"the VM ended without the command's exit status: {lost or _vm_trouble(control)}",
             evidence=_evidence(control),
         )
     return VmRun(status, boot_seconds, seconds, control)
@@ -409,9 +411,11 @@ def _run_once(
     boot_timeout: float,
     timeout: float,
     heartbeat_timeout: float,
-) -> float | None:
+) -> tuple[float | None, str | None]:
     """One VM: the two virtiofsd, QEMU, the command's output streamed;
-    returns the seconds to the command's start (None: never started)."""
+    returns the seconds to the command's start (None: never started) and how
+    the VM's QEMU died, when it was killed by a signal (None: it exited or
+    still ran when the output port closed)."""
     run = rundir.mkdtemp("kvm-vm-")
     started = time.monotonic()
     try:
@@ -446,9 +450,11 @@ def _run_once(
             )
             with contextlib.suppress(subprocess.TimeoutExpired):
                 qemu.wait(timeout=30.0)
+            rc = qemu.returncode  # read before the exit stack ends QEMU itself
+            died = f"QEMU (pid {qemu.pid}) was killed by signal {-rc}" if rc and rc < 0 else None
     finally:
         shutil.rmtree(run, ignore_errors=True)
-    return boot_seconds
+    return boot_seconds, died
 
 
 def _stream(
