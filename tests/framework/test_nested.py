@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from guestdbg.errors import DeadlineError
 from guestdbg.images import guest_image
-from guestdbg.pytest_plugin.nested import outer
+from guestdbg.pytest_plugin.levels import outer
 from guestdbg.runtime.nested import NestedHost, outer_level_problem
 
 from tests.framework.conftest import guestdbg, qemu_pids

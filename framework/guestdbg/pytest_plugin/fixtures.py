@@ -24,7 +24,7 @@ from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import GuestdbgError
 from guestdbg.images import kernels
 from guestdbg.images.guest_image import GuestImage
-from guestdbg.pytest_plugin import nested
+from guestdbg.pytest_plugin import levels, nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
 from guestdbg.runtime import host
@@ -72,7 +72,7 @@ def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
 def _placement_problem(request: pytest.FixtureRequest, point: MatrixPoint) -> str | None:
     """Why guests of ``point`` cannot run here (a skip), or None."""
     if point.nested:
-        return nested.outer_problem()
+        return levels.outer_problem()
     return host.probe(point.qemu_tool().binary).accel_problem(point.accel)
 
 
@@ -176,7 +176,7 @@ def nested_host_log(
 ) -> Iterator[None]:
     """kvm-nested: the nested host's properties on the test, and its console
     slice kept as ``host-console.log`` in the test's artifacts."""
-    if not point.nested or nested.outer_problem():
+    if not point.nested or levels.outer_problem():
         yield
         return
     h = nested.host_for(request, point, image)

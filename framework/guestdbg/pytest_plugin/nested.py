@@ -19,7 +19,6 @@ or stopped answering there runs once more (:func:`rerun_under_emulation`).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,12 @@ import pytest
 
 from guestdbg.errors import GuestdbgError
 from guestdbg.images.guest_image import GuestImage
+from guestdbg.pytest_plugin.levels import unfaithful_level
 from guestdbg.pytest_plugin.options import MatrixPoint, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, DefectFound
-from guestdbg.runtime import host
-from guestdbg.runtime import nested as nested_rt
-from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, NestedHosts, OuterLevel
+from guestdbg.runtime.nested import TCG_LIMITS, NestedHost, NestedHosts
 
 _pool = pytest.StashKey[NestedHosts]()
-
-
-@functools.cache
-def outer() -> OuterLevel:
-    """The outer level of this session (fetched once)."""
-    return nested_rt.outer_level()
-
-
-@functools.cache
-def outer_problem() -> str | None:
-    return nested_rt.outer_level_problem()
 
 
 def start_pool(config: pytest.Config) -> None:
@@ -86,24 +73,6 @@ def host_from(
 def host_for(request: pytest.FixtureRequest, point: MatrixPoint, image: GuestImage) -> NestedHost:
     """:func:`host_from` this session's hosts."""
     return host_from(pool(request.config), request.node, point, image)
-
-
-def unfaithful_level(point: MatrixPoint) -> tuple[str, frozenset[str]] | None:
-    """For a KVM guest whose KVM runs on an emulated CPU, the level below it
-    (its description, and the TCG_LIMITS keys its QEMU fixes); None where
-    the guest sees what hardware would show. A nested host's outer level, or,
-    for plain ``kvm`` inside ``guestdbg vm-run``'s VM, the level below that
-    VM (as vm-run says it)."""
-    if point.nested:
-        if outer_problem() is not None or outer().faithful:
-            return None
-        return outer().describe(), outer().fixed
-    if point.accel == "kvm" and host.machine_kind().emulated:
-        vm = host.vm_outer()
-        if vm is not None:
-            return vm.describe, vm.fixed
-        return f"TCG (this machine's CPU: {host.machine_kind().cpu!r})", frozenset()
-    return None
 
 
 def apply_outer_marks(request: pytest.FixtureRequest, point: MatrixPoint) -> None:

@@ -17,7 +17,6 @@ property (a crashed xdist worker) counts as ``cannot-judge`` too.
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ from _pytest.outcomes import Failed  # pytest.fail.Exception, as a class to deri
 
 from guestdbg.errors import GuestError
 from guestdbg.images import kernels
+from guestdbg.pytest_plugin.levels import unfaithful_level
+from guestdbg.pytest_plugin.options import MatrixPoint
 from guestdbg.runtime import host
 from guestdbg.scenarios import ScenarioResult
 
@@ -152,28 +153,21 @@ OUTER_TCG_STALLS = frozenset(
 )
 
 
-@functools.cache
-def _outer_level_unfaithful() -> str | None:
-    from guestdbg.runtime.nested import outer_level
-
-    level = outer_level()
-    return None if level.faithful else level.describe()
-
-
 def _stall_of_the_outer_level(request: pytest.FixtureRequest, kinds: set[str]) -> str | None:
-    """The sentence when a nested guest under an unfaithful outer level
-    reported a stall (a cannot-judge, rerun once: nested.rerun_under_emulation), else None."""
+    """The sentence when a KVM guest under an unfaithful level (a nested
+    host's outer TCG, or the TCG below vm-run's VM) reported a stall (a
+    cannot-judge, rerun once: nested.rerun_under_emulation), else None."""
     point = getattr(getattr(request.node, "callspec", None), "params", {}).get("point")
     stalls = kinds & OUTER_TCG_STALLS
-    if not stalls or not getattr(point, "nested", False):
+    if not stalls or not isinstance(point, MatrixPoint):
         return None
-    outer = _outer_level_unfaithful()
-    if outer is None:
+    below = unfaithful_level(point)
+    if below is None:
         return None
     return (
-        f"not judged: the nested guest reported {', '.join(sorted(stalls))} under the outer "
-        f"level {outer}, which sometimes never wakes a nested vCPU: a defect of the outer "
-        "QEMU, not a result about the kernel or QEMU under test"
+        f"not judged: the guest reported {', '.join(sorted(stalls))} with its KVM on the "
+        f"emulated level {below[0]}, which sometimes never wakes a vCPU: a defect of the "
+        "outer QEMU, not a result about the kernel or QEMU under test"
     )
 
 
