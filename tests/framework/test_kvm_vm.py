@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -91,9 +90,8 @@ def test_sigterm_ends_the_vm_and_its_helpers(tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "running\n"
         proc.send_signal(signal.SIGTERM)
-        start = time.monotonic()
+        # A deadline, not a speed claim: a vm-run that ignores SIGTERM fails here.
         assert proc.wait(timeout=60) == 143
-        assert time.monotonic() - start < 30
     finally:
         if proc.poll() is None:
             proc.kill()
