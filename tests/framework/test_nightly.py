@@ -66,6 +66,9 @@ def test_a_broken_tree_exits_125_with_the_reason(tmp_path: Path) -> None:
     assert run.returncode == 125
     assert "no arch/x86/boot/bzImage" in run.stdout
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["problems"]
+    # The night is still a row of the report's history, its problem said.
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "could not judge (125)" in report and "no arch/x86/boot/bzImage" in report
 
 
 @pytest.mark.distro

@@ -317,7 +317,11 @@ def nested_preflight(hosts: list[str], header: list[str]) -> list[str]:
     return problems
 
 
-def write_problems(out: Path, problems: list[str], header: list[str]) -> int:
+def write_problems(
+    out: Path, problems: list[str], header: list[str], args: argparse.Namespace
+) -> int:
+    """A night that could not start its suite: its summaries, and its report
+    (a row in the nights' history, the problems said) and KCIDB data."""
     summary: dict[str, Any] = {"verdict": EXIT_CANNOT_JUDGE, "problems": problems, "header": header}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(
@@ -325,6 +329,7 @@ def write_problems(out: Path, problems: list[str], header: list[str]) -> int:
         + "\n".join(f"- {p}" for p in problems)
         + "\n"
     )
+    results_written(out, args)
     for p in problems:
         print(f"guestdbg nightly: cannot judge: {p}")
     return EXIT_CANNOT_JUDGE
@@ -362,7 +367,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if options.wants_nested(args.accel):
         problems += nested_preflight(args.host_kernel or ["debian-6.1"], header)
     if problems:
-        return write_problems(out, problems, header)
+        return write_problems(out, problems, header, args)
     tested = []
     try:
         for tree in [*trees] or [kernels.DEFAULT_TREE]:
@@ -370,7 +375,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
             header.append(f"kernel under test: {img.tree.release} ({img.tree.root})")
             tested.append(record.describe_tree(str(tree), img.tree))
     except GuestdbgError as err:
-        return write_problems(out, [f"the guest images are not usable: {err.message}"], header)
+        why = f"the guest images are not usable: {err.message}"
+        return write_problems(out, [why], header, args)
     record.write_trees(out, tested)
     collector = Collector()
     if args.artifacts is None:
