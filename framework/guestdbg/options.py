@@ -366,6 +366,13 @@ def add_pytest(group: Any) -> None:
         group.addoption(PYTEST_PREFIX + o.name, dest=pytest_dest(o), **kw)
 
 
+# The key of a pytest-xdist worker's ``workerinput`` under which the checked
+# suite values travel (workers parse only pytest's own argv).
+WORKER_VALUES = "guestdbg_suite_values"
+# The option value naming where passing cases' scenarios are kept (nightly).
+SCENARIOS_DEST = "guestdbg_scenarios"
+
+
 def suite_values(args: argparse.Namespace) -> dict[str, Any]:
     """The suite options the user gave, as the pytest plugin's option values."""
     values: dict[str, Any] = {}
@@ -383,6 +390,8 @@ __all__ = [
     "ACCEL_VALUES",
     "NESTED",
     "OPTIONS",
+    "SCENARIOS_DEST",
+    "WORKER_VALUES",
     "Option",
     "accel_label",
     "add_argparse",

@@ -71,6 +71,25 @@ def test_a_broken_tree_exits_125_with_the_reason(tmp_path: Path) -> None:
     assert "could not judge (125)" in report and "no arch/x86/boot/bzImage" in report
 
 
+def test_parallel_workers_run_the_matrix_asked_for_and_keep_every_scenario(
+    tmp_path: Path,
+) -> None:
+    """With -n (pytest-xdist) the workers parse only pytest's argv: the suite
+    values (here --smp 1, the default is 2) travel to them, and each worker
+    keeps its passing cases' scenarios for the report (before, the workers
+    ran the default matrix, tcg-smp2, and kept no scenario)."""
+    run = nightly(
+        tmp_path, "--accel", "tcg", "--smp", "1", "-n", "2",
+        "-k", "boots_clean or single_steps_follow",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert sorted(c["point"] for c in summary["cases"]) == ["tcg-smp1", "tcg-smp1"]
+    kept = sorted(p.name for p in (tmp_path / "scenarios").glob("*.json"))
+    assert len(kept) == 2 and all("tcg-smp1" in name for name in kept), kept
+    assert "step-trace.svg" in (tmp_path / "report.html").read_text()
+
+
 @pytest.mark.distro
 def test_nightly_against_the_distribution_kernel(tmp_path: Path) -> None:
     run = nightly(tmp_path, "--kernel-tree", "debian-cloud", *ONE_CASE)

@@ -382,7 +382,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if args.artifacts is None:
         args.artifacts = out / "artifacts"
     extra = [f"--junitxml={out / 'junit.xml'}", *pytest_args]
-    status = suite_run.run(args, extra, plugins=(collector, record.ScenarioKeeper(out)))
+    keep = {options.SCENARIOS_DEST: str((out / record.SCENARIOS_DIR).resolve())}
+    status = suite_run.run(args, extra, plugins=(collector,), values=keep)
     stopped = interrupted_by() if status == pytest.ExitCode.INTERRUPTED else None
     if status == pytest.ExitCode.INTERRUPTED and stopped is None:
         stopped = verdicts.INTERRUPTED_SIGINT

@@ -19,10 +19,13 @@ SUITE = Path(str(files("guestdbg.suite")))
 class SuiteValues:
     """A pytest plugin object carrying the checked suite options into
     pytest's option namespace (and pytest-repeat's ``count``) before anything
-    reads them; pytest-xdist copies that namespace to its workers."""
+    reads them. pytest-xdist's workers parse only pytest's own argv, so the
+    values also travel to each worker in its ``workerinput``, where the
+    plugin sets them (:func:`guestdbg.pytest_plugin.apply_worker_values`).
+    ``extra``: values of the run's own (the nightly's scenario directory)."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.values = options.suite_values(args)
+    def __init__(self, args: argparse.Namespace, extra: dict[str, Any] | None = None) -> None:
+        self.values = options.suite_values(args) | (extra or {})
         if getattr(args, "repeat", 1) > 1:
             self.values["count"] = args.repeat
 
@@ -30,6 +33,11 @@ class SuiteValues:
     def pytest_configure(self, config: pytest.Config) -> None:
         for dest, value in self.values.items():
             setattr(config.option, dest, value)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist, on the controller: hand a worker the values."""
+        node.workerinput[options.WORKER_VALUES] = dict(self.values)
 
 
 def suite_selected(pytest_args: list[str]) -> bool:
@@ -60,6 +68,13 @@ def pytest_argv(pytest_args: list[str]) -> list[str]:
     return argv + ([] if suite_selected(pytest_args) else [str(SUITE)]) + pytest_args
 
 
-def run(args: argparse.Namespace, pytest_args: list[str], plugins: tuple[Any, ...] = ()) -> int:
-    """The suite under ``args`` (the checked suite options) with extra pytest arguments."""
-    return int(pytest.main(pytest_argv(pytest_args), plugins=[SuiteValues(args), *plugins]))
+def run(
+    args: argparse.Namespace,
+    pytest_args: list[str],
+    plugins: tuple[Any, ...] = (),
+    values: dict[str, Any] | None = None,
+) -> int:
+    """The suite under ``args`` (the checked suite options) with extra pytest
+    arguments; ``values``: more option values for the plugin (and workers)."""
+    suite = SuiteValues(args, values)
+    return int(pytest.main(pytest_argv(pytest_args), plugins=[suite, *plugins]))

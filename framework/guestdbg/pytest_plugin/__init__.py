@@ -10,6 +10,7 @@ the terminal summary).
 
 import pytest
 
+from guestdbg.options import WORKER_VALUES
 from guestdbg.pytest_plugin.fixtures import (
     artifacts,
     console,
@@ -45,7 +46,17 @@ from guestdbg.pytest_plugin.reporting import (
 from guestdbg.pytest_plugin.reporting import configure as configure_reporting
 
 
+def apply_worker_values(config: pytest.Config) -> None:
+    """In a pytest-xdist worker: the suite values the controller checked
+    (``guestdbg run``/``nightly``), which the worker's own argv lacks."""
+    workerinput = getattr(config, "workerinput", None) or {}
+    for dest, value in workerinput.get(WORKER_VALUES, {}).items():
+        setattr(config.option, dest, value)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    apply_worker_values(config)
     configure_reporting(config)
     start_pool(config)
 
@@ -59,6 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[object]) ->
 
 __all__ = [
     "MatrixPoint",
+    "apply_worker_values",
     "artifacts",
     "bug_report",
     "console",

@@ -24,9 +24,11 @@ from guestdbg.debugger.gdb import Debugger
 from guestdbg.errors import GuestdbgError
 from guestdbg.images import kernels
 from guestdbg.images.guest_image import GuestImage
+from guestdbg.options import SCENARIOS_DEST
 from guestdbg.pytest_plugin import levels, nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
 from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
+from guestdbg.results import record
 from guestdbg.runtime import host
 from guestdbg.runtime.local import LOCAL
 from guestdbg.runtime.placement import Placement
@@ -63,6 +65,9 @@ def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
     path.mkdir(parents=True)
     request.node.user_properties.append(("artifacts", str(path)))
     yield path
+    scenarios = getattr(request.config.option, SCENARIOS_DEST, None)
+    if scenarios:  # the nightly keeps every case's scenario for its report
+        record.keep_scenario(path / "findings.json", Path(scenarios))
     reports = request.node.stash.get(report_key, {})
     failed = any(r.failed for r in reports.values())
     if not failed and not opt(request.config, "keep_artifacts"):

@@ -4,9 +4,8 @@ case's recorded scenario (``scenarios/<case>.json``, a copy of the
 ``findings.json`` that the artifacts fixture deletes after a pass) so the
 report can draw step traces of passing cases too.
 
-The copy is taken by a pytest plugin object in the nightly's own process;
-with ``-n`` (pytest-xdist) the workers run the tests and passing cases keep
-no scenario (failures keep theirs in the artifacts anyway).
+The copy is taken by the plugin's artifacts fixture wherever the case runs
+(with ``-n``, in a pytest-xdist worker), when the nightly names the directory.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from guestdbg.images.trees import KernelTree
 
@@ -69,19 +66,11 @@ def write_trees(out: Path, trees: list[dict[str, Any]]) -> None:
     (out / TREES_FILE).write_text(json.dumps(trees, indent=2))
 
 
-class ScenarioKeeper:
-    """A pytest plugin object: before a case's teardown removes its artifacts,
-    copy its ``findings.json`` to ``<out>/scenarios/<artifacts name>.json``."""
-
-    def __init__(self, out: Path) -> None:
-        self.dir = out / SCENARIOS_DIR
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-        artifacts = dict(item.user_properties).get("artifacts")
-        if artifacts:
-            found = Path(str(artifacts), "findings.json")
-            if found.is_file():
-                self.dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(found, self.dir / f"{found.parent.name}.json")
-        return (yield)
+def keep_scenario(findings: Path, scenarios: Path) -> None:
+    """Copy a case's ``findings.json`` (if it wrote one) to
+    ``<scenarios>/<artifacts name>.json``, before the artifacts fixture
+    removes a passing case's directory. Runs where the case ran: the
+    nightly's own process, or a pytest-xdist worker."""
+    if findings.is_file():
+        scenarios.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(findings, scenarios / f"{findings.parent.name}.json")
