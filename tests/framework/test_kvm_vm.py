@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,30 +108,45 @@ def _vm_qmp_socket() -> str:
     return address.split(",")[0].removeprefix("unix:")
 
 
-def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: Path) -> None:
-    """The control of the heartbeat: the VM's vCPUs are stopped through its
-    own QMP (what a frozen VM looks like: QEMU answers, the guest does not
-    run). The first VM is reported frozen, with its state kept; the command
-    runs again in a fresh VM, which this time is left alone."""
+def _lose_the_first_vm(
+    tmp_path: Path, lose: Callable[[], None], *argv: str
+) -> tuple[int, str, str]:
+    """vm-run, with one retry, of a command that prints ``first`` in the first
+    VM (then sleeps) and ``second`` and exit 3 in the next; ``lose()`` is done
+    to the first VM once it printed. vm-run's status, stdout and stderr."""
     marker = tmp_path / "first-vm"
     script = (
         f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; sleep 600"
     )
-    argv = ["--results", str(tmp_path), "--heartbeat-timeout", "20"]
-    proc = vm_run_in_background(*argv, "--frozen-retries", "1", "--", "sh", "-c", script)
+    proc = vm_run_in_background(
+        "--results", str(tmp_path), *argv, "--frozen-retries", "1", "--", "sh", "-c", script
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "first\n"
-        qmp = QEMUMonitorProtocol(_vm_qmp_socket())
-        qmp.connect()
-        qmp.cmd("stop")
-        qmp.close()
+        lose()
         out, err = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 3, err
+    return proc.returncode, out, err
+
+
+def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: Path) -> None:
+    """The control of the heartbeat: the VM's vCPUs are stopped through its
+    own QMP (what a frozen VM looks like: QEMU answers, the guest does not
+    run). The first VM is reported frozen, with its state kept; the command
+    runs again in a fresh VM, which this time is left alone."""
+
+    def stop() -> None:
+        qmp = QEMUMonitorProtocol(_vm_qmp_socket())
+        qmp.connect()
+        qmp.cmd("stop")
+        qmp.close()
+
+    status, out, err = _lose_the_first_vm(tmp_path, stop, "--heartbeat-timeout", "20")
+    assert status == 3, err
     assert out == "second\n"
     assert "guestdbg: vm-run: the VM froze: no heartbeat on its console for 2" in err
     assert "running the command again in a fresh VM (1 of 1)" in err
@@ -163,25 +179,17 @@ def test_a_vm_whose_qemu_crashes_is_said_and_runs_once_more(tmp_path: Path) -> N
     """The VM's QEMU dying by a signal (SIGSEGV sent to it, as the outer QEMU
     10.0.2 sometimes does by itself, docs/nested-hosts.md) is lost like a
     frozen VM: named by the signal, the command runs again."""
-    marker = tmp_path / "first-vm"
-    script = (
-        f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; sleep 600"
-    )
-    proc = vm_run_in_background(
-        "--results", str(tmp_path), "--frozen-retries", "1", "--", "sh", "-c", script
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "first\n"
-        (pid,) = qemu_pids()
+    pids: list[int] = []
+
+    def crash() -> None:
+        (pid,) = qemu_pids()  # the first VM's QEMU
+        pids.append(pid)
         os.kill(pid, signal.SIGSEGV)
-        out, err = proc.communicate(timeout=600)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 3, err
+
+    status, out, err = _lose_the_first_vm(tmp_path, crash)
+    assert status == 3, err
     assert out == "second\n"
+    pid = pids[0]
     assert f"guestdbg: vm-run: the VM died: QEMU (pid {pid}) was killed by signal 11" in err
     assert "running the command again in a fresh VM (1 of 1)" in err
     assert_nothing_left()
