@@ -57,6 +57,9 @@ def test_a_planted_defect_is_fail_in_kcidb_and_shows_in_the_report(tmp_path: Pat
     assert "DEFECT" in page.dom and "stepped-into-interrupt-handler" in page.dom
     assert re.search(r'<figure class="plot step-trace"><img src="report-assets/[^"]+"', page.dom)
     assert distinct_colours(page.screenshot) > 50
+    # The resume loop is drawn over time: each hit keeps when gdb reported it.
+    (loop,) = (out / "report-assets").glob("*resume-loop.svg")
+    assert "seconds since the first resume" in loop.read_text()
 
 
 def test_a_case_that_cannot_judge_is_error_in_kcidb(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ class BreakpointHit:
     counter: int  # the test module's call number (RDI of guestdbg_tick) or a counter variable
     thread: int | None = None
     nmi_injected: bool = False
+    # When gdb reported the stop: host seconds since the loop's first resume
+    # (None in recordings from before it was kept).
+    seconds: float | None = None
 
     def describe(self) -> str:
         flags = "IF" if self.eflags & EFLAGS_IF else "if"

@@ -7,7 +7,7 @@
   host KVM's ``kvm_inj_virq`` into the stepped vCPU (kvm-nested: from the
   host's tracefs, ``host-trace.txt``) and the guest timer before and after;
 - :func:`resume_loop`: the breakpoint resume loop: the test module's call
-  number at each hit, re-hits (no progress since the last hit) marked.
+  number at each hit over time, re-hits (no progress since the last hit) marked.
 
 Each returns the SVG text, or None when the scenario recorded nothing to draw.
 """
@@ -208,7 +208,10 @@ def resume_loop(data: dict[str, Any], title: str) -> str | None:
     hits = data.get("hits")
     if not isinstance(hits, list) or not hits:
         return None
-    xs = [int(h["index"]) for h in hits]
+    # Hits over time (the host's clock when gdb reported each stop); older
+    # recordings kept no clock: the order of the resumes then.
+    timed = all(h.get("seconds") is not None for h in hits)
+    xs = [float(h["seconds"]) if timed else int(h["index"]) for h in hits]
     counters = [int(h["counter"]) for h in hits]
     fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT))
     ax.plot(xs, counters, "o-", color="#4878a8", ms=4, label="call number at the hit")
@@ -234,7 +237,11 @@ def resume_loop(data: dict[str, Any], title: str) -> str | None:
             ms=14,
             label="NMI made pending at this stop",
         )
-    ax.set_xlabel("breakpoint hit (in the order of the resumes; hits carry no clock)")
+    ax.set_xlabel(
+        "seconds since the first resume (host clock, when gdb reported the stop)"
+        if timed
+        else "breakpoint hit (in the order of the resumes; this recording has no clock)"
+    )
     ax.set_ylabel("test module call number")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=9)

@@ -52,8 +52,10 @@ def breakpoint_resume_loop(
     s.undo.callback(dbg.break_delete, bp)
     recorded: list[BreakpointHit] = []
     eflags_at_stops = []
+    started = time.monotonic()
     for i in range(hits):
         stop = s.run_to_breakpoint(result, "breakpoint_resume_loop", f"the breakpoint ({i})")
+        stopped_at = round(time.monotonic() - started, 3)
         if stop is None:
             break
         if stop.reason != "breakpoint-hit" or stop.pc != tick:
@@ -70,7 +72,14 @@ def breakpoint_resume_loop(
         regs = dbg.registers(("rip", "rsp", "eflags", "rdi"))
         recorded.append(
             BreakpointHit(
-                i, regs["rip"], regs["rsp"], regs["eflags"], regs["rdi"], stop.thread, inject_nmi
+                i,
+                regs["rip"],
+                regs["rsp"],
+                regs["eflags"],
+                regs["rdi"],
+                stop.thread,
+                inject_nmi,
+                seconds=stopped_at,
             )
         )
         eflags_at_stops.append((f"breakpoint hit {i}", regs["eflags"]))
