@@ -2811,3 +2811,28 @@ def test_held_locks_printed_by_decode_stacktrace_are_the_reports_own_lines() -> 
     (report,) = parse_text(MIGHT_SLEEP_DECODED)
     assert report.title == "BUG: sleeping function called from invalid context in trigger_set"
     assert not report.corrupted, report.corrupted_reason
+
+
+# syzbot's "inconsistent lock state in igrab" (Feb 2026), as its email prints it:
+# decode_stacktrace.sh split lockdep's one "at:" site into its inlined spin_lock
+# and the function that took the lock, two "at:" lines for one site
+INCONSISTENT_LOCK_STATE_SPLIT_AT = (
+    "================================\n"
+    "WARNING: inconsistent lock state\n"
+    "syzkaller #0 Tainted: G             L     \n"
+    "--------------------------------\n"
+    "inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage.\n"
+    "kworker/u8:12/11736 [HC0[0]:SC1[1]:HE1:SE0] takes:\n"
+    "ffff88807fafd500 (&sb->s_type->i_lock_key#50){+.?.}-{3:3}, at: "
+    "spin_lock include/linux/spinlock.h:351 [inline]\n"
+    "ffff88807fafd500 (&sb->s_type->i_lock_key#50){+.?.}-{3:3}, at: "
+    "igrab+0x2a/0x230 fs/inode.c:1574\n"
+)
+
+
+def test_an_inconsistent_lock_state_names_the_function_under_its_inlined_lock_site() -> None:
+    # syzkaller's first stack part for this header is the "takes:" lock's "at:"
+    # site, whose inlined frames (spin_lock, [inline]) are passed over
+    (report,) = parse_text(INCONSISTENT_LOCK_STATE_SPLIT_AT)
+    assert (report.kind, report.title) == ("LOCKDEP", "inconsistent lock state in igrab")
+    assert report.function == "igrab"
