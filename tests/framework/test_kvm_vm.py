@@ -30,6 +30,13 @@ KVM_CHECK = (
 )
 
 
+# The controls below lose the first VM on purpose; a second retry keeps one
+# loss of the outer QEMU's own (its SIGSEGV while a VM boots, about one boot
+# in a hundred: docs/nested-hosts.md) from failing them. A CI run lost the
+# second VM of the kernel-panic control that way.
+RETRIES = "2"
+
+
 def virtiofsd_pids() -> set[int]:
     """PIDs of the live virtiofsd processes this test session started."""
     pids = set()
@@ -119,7 +126,7 @@ def _lose_the_first_vm(
         f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; sleep 600"
     )
     proc = vm_run_in_background(
-        "--results", str(tmp_path), *argv, "--frozen-retries", "1", "--", "sh", "-c", script
+        "--results", str(tmp_path), *argv, "--frozen-retries", RETRIES, "--", "sh", "-c", script
     )
     try:
         assert proc.stdout is not None
@@ -149,7 +156,7 @@ def test_a_vm_that_freezes_is_said_with_its_state_and_runs_once_more(tmp_path: P
     assert status == 3, err
     assert out == "second\n"
     assert "guestdbg: vm-run: the VM froze: no heartbeat on its console for 2" in err
-    assert "running the command again in a fresh VM (1 of 1)" in err
+    assert f"running the command again in a fresh VM (1 of {RETRIES})" in err
     frozen = tmp_path / "kvm-vm" / "frozen-1"
     state = (frozen / "frozen.txt").read_text()
     assert "'status': 'paused'" in state, state  # QMP's word on the frozen VM
@@ -163,15 +170,16 @@ def test_a_vm_whose_kernel_dies_is_said_and_runs_once_more(tmp_path: Path) -> No
     lost like a frozen VM: named by its report, the command runs again."""
     marker = tmp_path / "first-vm"
     script = f"if [ -e {marker} ]; then echo second; exit 3; fi; touch {marker}; echo first; "
-    script += "echo c > /proc/sysrq-trigger; sleep 600"
+    # (A second for "first" to leave the VM: a panic right after it can lose it.)
+    script += "sleep 1; echo c > /proc/sysrq-trigger; sleep 600"
     run = guestdbg(
-        "vm-run", "--results", str(tmp_path), "--frozen-retries", "1", "--", "sh", "-c", script,
+        "vm-run", "--results", str(tmp_path), "--frozen-retries", RETRIES, "--", "sh", "-c", script,
         timeout=600,
     )  # fmt: skip
     assert run.returncode == 3, run.stderr
     assert run.stdout == "first\nsecond\n"
     assert "guestdbg: vm-run: the VM died: its kernel reported 'kernel panic: sysrq" in run.stderr
-    assert "running the command again in a fresh VM (1 of 1)" in run.stderr
+    assert f"running the command again in a fresh VM (1 of {RETRIES})" in run.stderr
     assert_nothing_left()
 
 
@@ -191,5 +199,5 @@ def test_a_vm_whose_qemu_crashes_is_said_and_runs_once_more(tmp_path: Path) -> N
     assert out == "second\n"
     pid = pids[0]
     assert f"guestdbg: vm-run: the VM died: QEMU (pid {pid}) was killed by signal 11" in err
-    assert "running the command again in a fresh VM (1 of 1)" in err
+    assert f"running the command again in a fresh VM (1 of {RETRIES})" in err
     assert_nothing_left()
