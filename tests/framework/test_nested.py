@@ -133,6 +133,8 @@ def test_a_frozen_nested_host_is_rebooted_before_the_next_guest(
     hosts = NestedHosts(tmp_path / "hosts")
     try:
         first = hosts.healthy("debian-6.1", guests)
+        # Its boot may itself have been retried (the outer QEMU's own SIGSEGV).
+        before = len(hosts.reboots)
         guest, _ = start_guest(spec, first, (), tmp_path / "a", snapshot=False)
         with guest:
             assert guest.run("true").ok
@@ -143,8 +145,8 @@ def test_a_frozen_nested_host_is_rebooted_before_the_next_guest(
                 os.kill(first.guest.proc.pid, signal.SIGSTOP)
         second = hosts.healthy("debian-6.1", guests)
         assert second is not first and not first.running
-        assert len(hosts.reboots) == 1
-        why = hosts.reboots[0]
+        assert len(hosts.reboots) > before
+        why = hosts.reboots[before]  # the frozen host's, said before any boot retry
         if freeze == "qmp-stop":
             assert "QMP status paused" in why, why
         else:
