@@ -158,20 +158,6 @@ def test_a_frozen_nested_host_is_rebooted_before_the_next_guest(
         hosts.close()
 
 
-def _our_qemu_children() -> list[int]:
-    """The QEMU processes this test process started itself."""
-    me = str(os.getpid())
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me and "qemu" in stat.read_text().split("(", 1)[1].split(")")[0]:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def test_a_nested_host_whose_qemu_crashes_while_booting_is_booted_once_more(
     tmp_path: Path, no_leftover_qemu: None
 ) -> None:
@@ -194,10 +180,11 @@ def test_a_nested_host_whose_qemu_crashes_while_booting_is_booted_once_more(
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not crashed:
             text = first_console.read_text(errors="replace") if first_console.exists() else ""
-            pids = _our_qemu_children()
+            pids = qemu_pids()  # this session's QEMUs: the booting host's only
             if "PCI host bridge" in text and len(pids) == 1:
-                os.kill(pids[0], signal.SIGSEGV)
-                crashed.append(pids[0])
+                (pid,) = pids
+                os.kill(pid, signal.SIGSEGV)
+                crashed.append(pid)
             time.sleep(0.05)
 
     crasher = threading.Thread(target=crash_the_first_boot, daemon=True)
