@@ -37,7 +37,7 @@ def test_interrupted_steps_leak_tf_only_where_kvm_lacks_blockirq(
     request: pytest.FixtureRequest, session: Session, artifacts: Path
 ) -> None:
     """The seed's TF leak produced by KVM: an NMI pending, a step started and
-    interrupted at once, then continue (16 rounds). Without BLOCKIRQ (QEMU
+    interrupted at once, then continue (up to 48 rounds, until a WARN). Without BLOCKIRQ (QEMU
     steps with 0x1) KVM injects the NMI on the step's entry with the
     debugger's TF pushed on the handler's frame; a stop inside the handler
     followed by continue lets its IRET restore TF in the guest, which WARNs
@@ -48,6 +48,7 @@ def test_interrupted_steps_leak_tf_only_where_kvm_lacks_blockirq(
     request.node.user_properties.append(
         ("stops_after_the_interrupted_step", result.data.get("stops_after_the_interrupted_step"))
     )
+    request.node.user_properties.append(("rounds", result.data.get("rounds")))
     if blockirq is False:
         expect_found(request, result, artifacts, "tf-leak-warn")
     else:
