@@ -2836,3 +2836,28 @@ def test_an_inconsistent_lock_state_names_the_function_under_its_inlined_lock_si
     (report,) = parse_text(INCONSISTENT_LOCK_STATE_SPLIT_AT)
     assert (report.kind, report.title) == ("LOCKDEP", "inconsistent lock state in igrab")
     assert report.function == "igrab"
+
+
+# syzbot's "BUG: stack guard page was hit in sys_open" (Nov 2024, 6.12-rc6) and
+# "... in sys_bpf" (Jun 2022, 5.19-rc1), as their emails print them (public
+# mailing-list archives), cut after the trace; the recursion's repeated group of
+# frames is kept once (it repeats dozens of times). Their die() lines differ:
+# 6.x's "Oops: stack guard page: 0000 [#1]", 5.x's without "Oops: ".
+SYZBOT = Path(__file__).parent.parent / "fixtures" / "syzbot"
+
+
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [("stack-guard-sys_open-6.12.log", "sys_open"), ("stack-guard-sys_bpf-5.19.log", "sys_bpf")],
+)
+def test_a_stack_overflow_is_named_by_the_syscall_the_recursion_ran_under(
+    name: str, function: str
+) -> None:
+    # syzkaller reads this report from the RIP line down with its stall
+    # extractor: the frame above the first dispatching one (do_syscall_64)
+    # names it, not the lockdep or allocator frame that ran out of stack. The
+    # die() line under the header is part of the report, not other output.
+    (report,) = parse_text((SYZBOT / name).read_text())
+    assert report.title == f"BUG: stack guard page was hit in {function}"
+    assert report.function == function
+    assert not report.corrupted, report.corrupted_reason

@@ -620,13 +620,17 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     # arch/x86/kernel/traps.c handle_stack_overflow(): "BUG: %s stack guard
     # page was hit at" since 5.x names the stack (TASK, IRQ, #DF, NMI...);
-    # syzbot titles both forms "BUG: stack guard page was hit in f"
+    # syzbot titles both forms "BUG: stack guard page was hit in f". The
+    # overflowing frame is wherever the recursion ran out of stack: syzkaller
+    # reads from the RIP line down with its stall extractor (the frame above
+    # the syscall or work dispatcher: "in sys_open").
     _row(
         "BUG",
         r"BUG: (?:[A-Z#]+ )?stack guard page was hit at",
         "BUG: stack guard page was hit in {function}",
         "BUG: stack guard page was hit",
-        sources=(faulting_ip,),
+        sources=(from_ip_down,),
+        pick=Pick.STALL,
         **_OOPS,
     ),
     # fs/dcache.c umount_check(): "BUG: Dentry %p{i=%lx,n=%pd}  still in use (%d)
@@ -721,7 +725,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         "OOPS",
         r"(?:Oops: )?(?P<what>invalid opcode|double fault|int3|alignment check|"
         r"divide error|bounds|invalid TSS|segment not present|stack segment|"
-        r"kernel stack overflow \(double-fault\))(?:: [0-9a-f]{4}| \[#\d+\]|:)",
+        r"kernel stack overflow \(double-fault\)|stack guard page)(?:: [0-9a-f]{4}| \[#\d+\]|:)",
         "{trap} in {function}",
         "{trap}",
         end=END_TRACE,
@@ -1022,7 +1026,8 @@ HEADER_HINT = re.compile(
     r"WARNING:|BUG[: ]|INFO:|\[ INFO:|\[ BUG:|kernel BUG|Kernel BUG|Kernel panic|"
     r"general protection|segment-related|Oops|Internal error|divide error|invalid opcode|"
     r"stack segment|double fault|int3(?::| \[#)|alignment check|bounds(?::| \[#)|invalid TSS|"
-    r"segment not present|kernel stack overflow|PANIC: double|Unable to handle kernel|UBSAN:|"
+    r"segment not present|kernel stack overflow|stack guard page(?::| \[#)|PANIC: double|"
+    r"Unable to handle kernel|UBSAN:|"
     r"Watchdog detected|Unhandled (?:prefetch abort: )?fault: |Alignment trap: |"
     r"Uhhuh\.|NMI: |unreferenced object|unregister_netdevice: waiting|VFS: Busy"
 )
