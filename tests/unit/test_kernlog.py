@@ -2842,7 +2842,7 @@ def test_an_inconsistent_lock_state_names_the_function_under_its_inlined_lock_si
 # "... in sys_bpf" (Jun 2022, 5.19-rc1), as their emails print them (public
 # mailing-list archives), cut after the trace; the recursion's repeated group of
 # frames is kept once (it repeats dozens of times). Their die() lines differ:
-# 6.x's "Oops: stack guard page: 0000 [#1]", 5.x's without "Oops: ".
+# 6.12's "Oops: stack guard page: 0000 [#1]", 5.19's (and 6.1's) without "Oops: ".
 SYZBOT = Path(__file__).parent.parent / "fixtures" / "syzbot"
 
 
