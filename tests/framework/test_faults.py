@@ -83,6 +83,28 @@ def test_a_killed_shared_guest_is_rebooted_for_the_next_test(
     assert 'name="shared_guest_rebooted"' in junit and "killed by signal 9" in junit
 
 
+def test_a_rerun_says_why_and_keeps_the_lost_attempts_evidence(
+    tmp_path: Path, no_leftover_qemu: None
+) -> None:
+    """A case that ran again after losing its QEMU (--reruns, as the suite does
+    under an outer TCG) passes, but the run's output names the lost attempt,
+    its cause and its artifacts, and those artifacts are still there."""
+    status, _, output = nightly(tmp_path, "-k", "early_boot", "--reruns", "1", fault="kill-qemu")
+    assert status == 0, output[-3000:]
+    (case,) = summary_of(tmp_path)["cases"]
+    assert case["outcome"] == "passed", case
+    section = output[output.index("guestdbg reruns") :]
+    said, where = section.splitlines()[1:3]
+    assert said.startswith(f"{case['nodeid']}: ran again after: ") and "killed by signal 9" in said
+    kept = Path(where.split("that attempt's artifacts: ", 1)[1])
+    assert kept.name.endswith(".attempt-1") and kept.parent == tmp_path / "artifacts", kept
+    # early boot: the paused guest printed nothing yet; gdb's side of the lost
+    # attempt (its MI transcript, its packets to QEMU's stub) is the evidence
+    assert all((kept / log).stat().st_size > 0 for log in ("mi.log", "remote.log", "qmp.log"))
+    assert not Path(case["artifacts"]).exists()  # the attempt that passed: removed as usual
+    assert f"that attempt's artifacts: {kept}" in (tmp_path / "summary.md").read_text()
+
+
 @pytest.mark.parametrize(
     ("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["sigterm", "ctrl-c"]
 )

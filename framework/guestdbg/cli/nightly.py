@@ -41,7 +41,7 @@ from guestdbg.cli.signals import interrupted_by
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
 from guestdbg.images.tools import gdb_named, qemu_named
-from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT
+from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT, attempt_artifacts
 from guestdbg.results import record
 from guestdbg.runtime import host
 
@@ -99,8 +99,11 @@ class Collector:
             # The plugin's sentence (the error's first line); a console tail's
             # last line is not why an attempt failed.
             text = str(report.longrepr) if report.longrepr else ""
-            why = str(props.get("cause", "")) or _last_line(text)
-            case.reruns.append(why or f"failed in {report.when}")
+            why = str(props.get("cause", "")) or _last_line(text) or f"failed in {report.when}"
+            if props.get("artifacts"):  # kept beside the next attempt's (fixtures.artifacts)
+                kept = attempt_artifacts(Path(str(props["artifacts"])), len(case.reruns) + 1)
+                why += f" (that attempt's artifacts: {kept})"
+            case.reruns.append(why)
             return
         if "findings" in props:
             case.findings = json.loads(str(props["findings"]))

@@ -9,6 +9,7 @@ fails (or always with ``--keep-artifacts``).
 from __future__ import annotations
 
 import contextlib
+import glob
 import platform
 import re
 import shutil
@@ -27,7 +28,7 @@ from guestdbg.images.guest_image import GuestImage
 from guestdbg.options import SCENARIOS_DEST
 from guestdbg.pytest_plugin import levels, nested
 from guestdbg.pytest_plugin.options import MatrixPoint, guest_options, opt
-from guestdbg.pytest_plugin.reporting import ControlSilent, report_key
+from guestdbg.pytest_plugin.reporting import ControlSilent, attempt_artifacts, report_key
 from guestdbg.results import record
 from guestdbg.runtime import host
 from guestdbg.runtime.local import LOCAL
@@ -55,13 +56,28 @@ def image(point: MatrixPoint) -> GuestImage:
         pytest.fail(f"cannot prepare the guest images: {err}", pytrace=False)
 
 
+_attempts = pytest.StashKey[int]()
+
+
 @pytest.fixture
 def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """This test's artifacts directory; removed after a pass unless --keep-artifacts."""
+    """This test's artifacts directory; removed after a pass unless --keep-artifacts.
+    When the test runs again (pytest-rerunfailures), the failed attempt's
+    directory is kept beside it as ``NAME.attempt-N``: its evidence outlives
+    the rerun that passed."""
     root = Path(str(opt(request.config, "artifacts")))
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")[:150]
     path = (root / name).resolve()
-    shutil.rmtree(path, ignore_errors=True)
+    attempt = request.node.stash.get(_attempts, 0) + 1
+    request.node.stash[_attempts] = attempt
+    if attempt > 1 and path.exists():
+        kept = attempt_artifacts(path, attempt - 1)
+        shutil.rmtree(kept, ignore_errors=True)
+        path.rename(kept)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+        for old in root.glob(f"{glob.escape(name)}.attempt-*"):  # an earlier run's
+            shutil.rmtree(old, ignore_errors=True)
     path.mkdir(parents=True)
     request.node.user_properties.append(("artifacts", str(path)))
     yield path

@@ -48,6 +48,7 @@ class ControlSilent(Failed):
 
 
 _findings_key = pytest.StashKey[list[tuple[str, str, list[str]]]]()
+_reruns_key = pytest.StashKey[list[tuple[str, str, str]]]()
 report_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 _CONFIG: dict[str, pytest.Config] = {}
 
@@ -67,6 +68,7 @@ def configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     config.stash[_findings_key] = []
+    config.stash[_reruns_key] = []
     _CONFIG["config"] = config
 
 
@@ -123,13 +125,29 @@ def record(request_node: Any, result: ScenarioResult, artifacts: Path, expected:
     request_node.user_properties.append(("notes", " ".join(notes)))
 
 
+def attempt_artifacts(path: Path, attempt: int) -> Path:
+    """Where a failed attempt's artifacts are kept when its test runs again."""
+    return path.with_name(f"{path.name}.attempt-{attempt}")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect each scenario's findings for the terminal summary."""
+    """Collect each scenario's findings, and each rerun attempt's cause, for
+    the terminal summary."""
     props = dict(report.user_properties)
-    if report.when != "call" or "scenario" not in props:
-        return
     config = _CONFIG.get("config")
     if config is None:
+        return
+    if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
+        reruns = config.stash[_reruns_key]
+        attempt = 1 + sum(1 for nodeid, _, _ in reruns if nodeid == report.nodeid)
+        text = str(report.longrepr) if report.longrepr else ""
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        cause = str(props.get("cause", "")) or (lines[-1] if lines else f"failed in {report.when}")
+        where = props.get("artifacts")
+        kept = str(attempt_artifacts(Path(str(where)), attempt)) if where else ""
+        reruns.append((report.nodeid, cause[:400], kept))
+        return
+    if report.when != "call" or "scenario" not in props:
         return
     kinds = json.loads(str(props.get("findings", "[]")))
     config.stash[_findings_key].append(
@@ -217,10 +235,18 @@ def expect_found(
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    tr = terminalreporter
+    reruns = config.stash.get(_reruns_key, [])
+    if reruns:
+        # A rerun hides a lost attempt from the verdict, never from the reader.
+        tr.section("guestdbg reruns")
+        for nodeid, cause, kept in reruns:
+            tr.write_line(f"{nodeid}: ran again after: {cause}")
+            if kept:
+                tr.write_line(f"    that attempt's artifacts: {kept}")
     rows = config.stash.get(_findings_key, [])
     if not rows:
         return
-    tr = terminalreporter
     tr.section("guestdbg findings")
     for nodeid, scenario, kinds in sorted(rows):
         found = ", ".join(k for k in kinds if k and not k.startswith("(")) or "none"
