@@ -101,7 +101,8 @@ class Collector:
             text = str(report.longrepr) if report.longrepr else ""
             why = str(props.get("cause", "")) or _last_line(text) or f"failed in {report.when}"
             if props.get("artifacts"):  # kept beside the next attempt's (fixtures.artifacts)
-                kept = attempt_artifacts(Path(str(props["artifacts"])), len(case.reruns) + 1)
+                kept_before = sum("that attempt's artifacts: " in r for r in case.reruns)
+                kept = attempt_artifacts(Path(str(props["artifacts"])), kept_before + 1)
                 why += f" (that attempt's artifacts: {kept})"
             case.reruns.append(why)
             return

@@ -139,7 +139,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
         reruns = config.stash[_reruns_key]
-        attempt = 1 + sum(1 for nodeid, _, _ in reruns if nodeid == report.nodeid)
+        # the artifacts fixture counts the attempts that reached it
+        attempt = 1 + sum(1 for nodeid, _, kept in reruns if nodeid == report.nodeid and kept)
         text = str(report.longrepr) if report.longrepr else ""
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         cause = str(props.get("cause", "")) or (lines[-1] if lines else f"failed in {report.when}")
