@@ -41,7 +41,7 @@ from guestdbg.cli.signals import interrupted_by
 from guestdbg.errors import GuestdbgError, InputError
 from guestdbg.images import kernels
 from guestdbg.images.tools import gdb_named, qemu_named
-from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT, attempt_artifacts
+from guestdbg.pytest_plugin.reporting import CANNOT_JUDGE, DEFECT, lost_attempt
 from guestdbg.results import record
 from guestdbg.runtime import host
 
@@ -96,15 +96,8 @@ class Collector:
         )
         props = dict(report.user_properties)
         if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
-            # The plugin's sentence (the error's first line); a console tail's
-            # last line is not why an attempt failed.
-            text = str(report.longrepr) if report.longrepr else ""
-            why = str(props.get("cause", "")) or _last_line(text) or f"failed in {report.when}"
-            if props.get("artifacts"):  # kept beside the next attempt's (fixtures.artifacts)
-                kept_before = sum("that attempt's artifacts: " in r for r in case.reruns)
-                kept = attempt_artifacts(Path(str(props["artifacts"])), kept_before + 1)
-                why += f" (that attempt's artifacts: {kept})"
-            case.reruns.append(why)
+            why, kept = lost_attempt(report)
+            case.reruns.append(f"{why} (that attempt's artifacts: {kept})" if kept else why)
             return
         if "findings" in props:
             case.findings = json.loads(str(props["findings"]))

@@ -80,6 +80,7 @@ def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
     path.mkdir(parents=True)
     request.node.user_properties.append(("artifacts", str(path)))
+    request.node.user_properties.append(("attempt", attempt))
     yield path
     scenarios = getattr(request.config.option, SCENARIOS_DEST, None)
     if scenarios:  # the nightly keeps every case's scenario for its report

@@ -130,6 +130,20 @@ def attempt_artifacts(path: Path, attempt: int) -> Path:
     return path.with_name(f"{path.name}.attempt-{attempt}")
 
 
+def lost_attempt(report: pytest.TestReport) -> tuple[str, str]:
+    """A rerun attempt's cause (the plugin's sentence; a console tail's last
+    line is not why an attempt failed) and where its artifacts are kept
+    (the artifacts fixture numbers the attempts), or "" when it had none."""
+    props = dict(report.user_properties)
+    text = str(report.longrepr) if report.longrepr else ""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    cause = str(props.get("cause", "")) or (lines[-1][:300] if lines else "")
+    kept = ""
+    if props.get("artifacts") and props.get("attempt"):
+        kept = str(attempt_artifacts(Path(str(props["artifacts"])), int(str(props["attempt"]))))
+    return cause or f"failed in {report.when}", kept
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect each scenario's findings, and each rerun attempt's cause, for
     the terminal summary."""
@@ -138,15 +152,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if config is None:
         return
     if report.outcome == "rerun":  # pytest-rerunfailures: this attempt runs again
-        reruns = config.stash[_reruns_key]
-        # the artifacts fixture counts the attempts that reached it
-        attempt = 1 + sum(1 for nodeid, _, kept in reruns if nodeid == report.nodeid and kept)
-        text = str(report.longrepr) if report.longrepr else ""
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        cause = str(props.get("cause", "")) or (lines[-1] if lines else f"failed in {report.when}")
-        where = props.get("artifacts")
-        kept = str(attempt_artifacts(Path(str(where)), attempt)) if where else ""
-        reruns.append((report.nodeid, cause[:400], kept))
+        config.stash[_reruns_key].append((report.nodeid, *lost_attempt(report)))
         return
     if report.when != "call" or "scenario" not in props:
         return
